@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# One idempotent setup for a fresh Debian 12 machine with the .NET SDK:
+#   1. Debian packages (libvips with HEIC, test peers python3-grpcio, faiss),
+#   2. the official ONNX Runtime CPU library from the npm package onnxruntime-node,
+#   3. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
+# each checked against its sha256. Nothing binary is committed; all of it lands in ignored folders.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+native_dir="$root/.native"
+model_dir="$root/.models"
+ort_version="1.30.0"
+ort_sha256="ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+install_apt_packages() {
+  local wanted=(libvips42 libheif1 libde265-0 python3 python3-grpcio python3-protobuf python3-numpy python3-faiss)
+  local missing=()
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "apt packages present"
+    return
+  fi
+  log "installing apt packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+install_onnxruntime() {
+  local lib="$native_dir/libonnxruntime.so.1"
+  if [ -f "$lib" ] && [ "$(sha256_of "$lib")" = "$ort_sha256" ]; then
+    log "ONNX Runtime $ort_version present"
+    return
+  fi
+  log "fetching ONNX Runtime $ort_version (npm package onnxruntime-node)"
+  mkdir -p "$native_dir"
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "onnxruntime-node@$ort_version" >/dev/null)
+  tar -xzf "$tmp"/onnxruntime-node-*.tgz -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+  local got
+  got="$(sha256_of "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")"
+  if [ "$got" != "$ort_sha256" ]; then
+    log "ONNX Runtime sha256 mismatch: expected $ort_sha256, got $got"
+    rm -rf "$tmp"
+    exit 1
+  fi
+  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib"
+  rm -rf "$tmp"
+}
+
+# Reads one string field of a flat JSON manifest without needing jq.
+manifest_field() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))
+PY
+}
+
+install_models() {
+  mkdir -p "$model_dir"
+  local manifest
+  for manifest in "$root"/models/*.json; do
+    local file sha url target
+    file="$(manifest_field "$manifest" file)"
+    sha="$(manifest_field "$manifest" sha256)"
+    url="$(manifest_field "$manifest" url)"
+    target="$model_dir/$file"
+    if [ -f "$target" ] && [ "$(sha256_of "$target")" = "$sha" ]; then
+      log "model $file present"
+      continue
+    fi
+    local shared="$root/../shared/models/$file"
+    if [ -f "$shared" ]; then
+      log "copying model $file from ../shared/models"
+      cp "$shared" "$target.part"
+    elif [ -n "$url" ]; then
+      log "downloading model $file from $url"
+      curl -fsSL --retry 3 -o "$target.part" "$url"
+    else
+      log "model $file: not in ../shared/models and the manifest names no url"
+      exit 1
+    fi
+    local got
+    got="$(sha256_of "$target.part")"
+    if [ "$got" != "$sha" ]; then
+      rm -f "$target.part"
+      log "model $file sha256 mismatch: expected $sha, got $got"
+      exit 1
+    fi
+    mv "$target.part" "$target"
+  done
+}
+
+install_apt_packages
+install_onnxruntime
+install_models
+log "done"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up (idempotent) and runs every test project, printing one plain closing line.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./scripts/setup.sh
+dotnet build ArtMatch.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+results="$root/artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test ArtMatch.sln -c Release --no-build --nologo --logger "trx" --results-directory "$results" "$@" || status=$?
+# One closing line summed over all test projects, in the form CI reads.
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    counters = ET.parse(path).getroot().find(".//{*}Counters")
+    if counters is None:
+        continue
+    passed += int(counters.get("passed", 0))
+    failed += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0))
+    skipped += int(counters.get("notExecuted", 0))
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,73 @@
+
+
+namespace ArtMatch.Core.Catalog;
+
+/// <summary>An image to store with its object: encoded bytes and all its embeddings.</summary>
+public sealed record NewImage(byte[] Encoded, string? Label, int Width, int Height, IReadOnlyList<float[]> Vectors)
+{
+    public string ImageId { get; } = Hashing.Sha256Hex(Encoded);
+}
+
+/// <summary>Restricts a search to records whose fields match; null means any.</summary>
+public sealed record SearchFilter
+{
+    public IReadOnlyCollection<string>? Registries { get; init; }
+    public IReadOnlyCollection<ObjectStatus>? Statuses { get; init; }
+    public IReadOnlyCollection<string>? ObjectTypes { get; init; }
+    public IReadOnlyCollection<string>? Countries { get; init; }
+
+    public static readonly SearchFilter None = new();
+
+    public bool IsEmpty => Registries is null && Statuses is null && ObjectTypes is null && Countries is null;
+}
+
+/// <summary>One object found by vector search: the best-scoring of its vectors wins.</summary>
+public sealed record VectorHit(string ObjectId, string ImageId, int Region, float Score);
+
+public sealed record UpsertResult(string ObjectId, bool Created, int ImagesAdded, int ImagesAlreadyPresent);
+
+/// <summary>
+/// The catalogue: durable object records, their images and embeddings, vector search and keyword
+/// search. The embedded implementation is SQLite plus an in-memory matrix; a Qdrant
+/// implementation plugs in behind the same interface. All members are thread-safe.
+/// Writes are atomic per object: a reader never sees half an object.
+/// </summary>
+public interface ICatalogStore : IDisposable
+{
+    /// <summary>The model whose vectors this store searches.</summary>
+    string ModelId { get; }
+
+    int Dimension { get; }
+
+    /// <summary>Inserts or replaces the record and adds images not yet present (by sha256).</summary>
+    UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images);
+
+    /// <summary>Adds images to an existing object; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
+    UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images);
+
+    bool Delete(string objectId);
+
+    CulturalObject? Get(string objectId);
+
+    IReadOnlyList<ObjectImage> GetImages(string objectId);
+
+    byte[]? GetImageBytes(string imageId);
+
+    bool ContainsImage(string objectId, string imageId);
+
+    int ObjectCount { get; }
+
+    int VectorCount { get; }
+
+    /// <summary>Top <paramref name="k"/> objects by cosine (dot product of unit vectors), several images of one object collapsed.</summary>
+    IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter);
+
+    /// <summary>Full-text search over title, maker, inscriptions, description, then field filters.</summary>
+    IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit);
+
+    /// <summary>Every image id with its encoded bytes, for re-embedding with a new model.</summary>
+    IEnumerable<(string ImageId, byte[] Encoded)> EnumerateImages();
+
+    /// <summary>Replaces every vector with ones from <paramref name="modelId"/> (a model change).</summary>
+    void ReplaceEmbeddings(string modelId, int dimension, IEnumerable<(string ImageId, IReadOnlyList<float[]> Vectors)> vectors);
+}
