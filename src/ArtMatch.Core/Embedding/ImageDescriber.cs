@@ -1,0 +1,155 @@
+using ArtMatch.Core.Imaging;
+
+namespace ArtMatch.Core.Embedding;
+
+/// <summary>
+/// The embedding pipeline: encoded bytes -> decode (shrink-on-load) -> model input tensors ->
+/// feature maps -> pooled, L2-normalised vectors. Deterministic and thread-safe.
+/// </summary>
+public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extractor, DescriberSettings settings)
+{
+    /// <summary>The feature map is this many pixels per cell; sizes are rounded to it so cells are whole.</summary>
+    private const int Stride = 32;
+
+    public DescriberSettings Settings { get; } = settings;
+
+    public ModelManifest Manifest => extractor.Manifest;
+
+    /// <summary>Identifies the vectors this describer makes: model plus recipe, so stored vectors never mix.</summary>
+    public string VectorSpaceId => Settings.Baseline ? Manifest.Id + "+baseline" : Manifest.Id;
+
+    public int Dimension => Describe(new RgbImage(Stride, Stride, new byte[Stride * Stride * 3]), includeRegions: false).Global.Length;
+
+    public RgbImage Decode(ReadOnlySpan<byte> encoded) => Settings.Baseline
+        ? decoder.Decode(encoded, new DecodeOptions(new ImageSize(Manifest.Input.Size, Manifest.Input.Size), ResizeFit.CoverCentreCrop))
+        : decoder.Decode(encoded, DecodeOptions.LongSide(Settings.DecodeLongSide, allowUpscale: false));
+
+    /// <summary>The global vector only.</summary>
+    public float[] Embed(ReadOnlySpan<byte> encoded) => Describe(Decode(encoded), includeRegions: false).Global;
+
+    /// <summary>Global vector, plus catalogue regions or query crops as asked, plus local features when configured.</summary>
+    public ImageDescription Describe(RgbImage image, bool includeRegions, bool forCatalogue = false)
+    {
+        if (Settings.Baseline)
+            return new ImageDescription { Global = BaselineVector(image), Width = image.Width, Height = image.Height };
+
+        var global = new float[0];
+        foreach (int scale in Settings.GlobalScales)
+        {
+            var vector = GlobalVector(image, scale);
+            if (global.Length == 0)
+                global = vector;
+            else
+                System.Numerics.Tensors.TensorPrimitives.Add(global, vector, global);
+        }
+        Pooling.L2Normalize(global);
+
+        var scales = forCatalogue ? Settings.CatalogueRegionScales : Settings.QueryRegionScales;
+        var regions = includeRegions && scales.Length > 0 ? RegionVectors(image, scales) : [];
+        var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(image, Settings.LocalFeatureScale) : null;
+        return new ImageDescription { Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
+    }
+
+    private float[] BaselineVector(RgbImage image)
+    {
+        var maps = Run([image]);
+        var vector = new float[maps.Channels];
+        Pooling.Average(maps.Item(0), maps.Channels, maps.Height, maps.Width, vector);
+        Pooling.L2Normalize(vector);
+        return vector;
+    }
+
+    private float[] GlobalVector(RgbImage image, int longSide)
+    {
+        var resized = ResizeToStride(image, longSide);
+        var maps = Run([resized]);
+        return PoolWindow(maps, 0, 0, maps.Height, 0, maps.Width);
+    }
+
+    private IReadOnlyList<float[]> RegionVectors(RgbImage image, float[] scales)
+    {
+        var crops = new List<RgbImage>();
+        int side = Settings.RegionInputSize;
+        foreach (var rect in RegionGrid.Squares(image.Width, image.Height, scales))
+            crops.Add(ImageOps.Resize(ImageOps.Crop(image, rect), side, side));
+        if (crops.Count == 0)
+            return [];
+        var vectors = new List<float[]>(crops.Count);
+        const int BatchSize = 8;
+        for (int start = 0; start < crops.Count; start += BatchSize)
+        {
+            var batch = crops.Skip(start).Take(BatchSize).ToList();
+            var maps = Run(batch);
+            for (int i = 0; i < batch.Count; i++)
+                vectors.Add(PoolWindow(maps, i, 0, maps.Height, 0, maps.Width));
+        }
+        return vectors;
+    }
+
+    private LocalFeatures LocalFeaturesOf(RgbImage image, int longSide)
+    {
+        var resized = ResizeToStride(image, longSide);
+        var maps = Run([resized]);
+        int cells = maps.Height * maps.Width;
+        int dim = maps.Channels;
+        var vectors = new float[cells * dim];
+        var positions = new float[cells * 2];
+        var map = maps.Item(0);
+        for (int y = 0; y < maps.Height; y++)
+        {
+            for (int x = 0; x < maps.Width; x++)
+            {
+                int cell = y * maps.Width + x;
+                var row = vectors.AsSpan(cell * dim, dim);
+                for (int c = 0; c < dim; c++)
+                    row[c] = map[c * cells + cell];
+                Pooling.L2Normalize(row);
+                positions[cell * 2] = (x + 0.5f) / maps.Width;
+                positions[cell * 2 + 1] = (y + 0.5f) / maps.Height;
+            }
+        }
+        return new LocalFeatures(cells, dim, vectors, positions);
+    }
+
+    private float[] PoolWindow(FeatureMaps maps, int item, int y0, int y1, int x0, int x1)
+    {
+        var vector = new float[maps.Channels];
+        var tap = Manifest.Embedding;
+        var map = maps.Item(item);
+        switch (tap.Pooling)
+        {
+            case "avg":
+                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, 1f, y0, y1, x0, x1, vector);
+                break;
+            case "none":
+                map.CopyTo(vector);
+                break;
+            default:
+                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, tap.GemP, y0, y1, x0, x1, vector);
+                break;
+        }
+        if (tap.Normalize == "l2")
+            Pooling.L2Normalize(vector);
+        return vector;
+    }
+
+    /// <summary>Whole picture, aspect kept, long side as asked, both sides whole multiples of the stride.</summary>
+    private static RgbImage ResizeToStride(RgbImage image, int longSide)
+    {
+        double factor = (double)longSide / Math.Max(image.Width, image.Height);
+        int width = Math.Max(Stride, (int)Math.Round(image.Width * factor / Stride) * Stride);
+        int height = Math.Max(Stride, (int)Math.Round(image.Height * factor / Stride) * Stride);
+        return ImageOps.Resize(image, width, height);
+    }
+
+    /// <summary>Runs a batch of same-sized pictures through the model.</summary>
+    private FeatureMaps Run(IReadOnlyList<RgbImage> images)
+    {
+        int width = images[0].Width, height = images[0].Height;
+        int size = 3 * width * height;
+        var input = new float[size * images.Count];
+        for (int i = 0; i < images.Count; i++)
+            TensorBuilder.Fill(images[i], Manifest.Input, input.AsSpan(i * size, size));
+        return extractor.Extract(input, images.Count, height, width);
+    }
+}

@@ -1,0 +1,38 @@
+namespace ArtMatch.Core.Embedding;
+
+/// <summary>
+/// Dense local features: one L2-normalised vector per feature-map cell, with the cell centre in
+/// normalised picture coordinates (0..1). Used to verify a candidate geometrically.
+/// </summary>
+public sealed class LocalFeatures(int count, int dimension, float[] vectors, float[] positions)
+{
+    public int Count { get; } = count;
+    public int Dimension { get; } = dimension;
+
+    /// <summary>Count x Dimension, row-major.</summary>
+    public float[] Vectors { get; } = vectors;
+
+    /// <summary>Count x 2 (x, y) in 0..1.</summary>
+    public float[] Positions { get; } = positions;
+
+    public ReadOnlySpan<float> Vector(int index) => Vectors.AsSpan(index * Dimension, Dimension);
+}
+
+/// <summary>What the pipeline knows of one picture: its global vector, regional vectors and local features.</summary>
+public sealed class ImageDescription
+{
+    public required float[] Global { get; init; }
+
+    /// <summary>Unit vectors of crops of the picture (may be empty).</summary>
+    public IReadOnlyList<float[]> Regions { get; init; } = [];
+
+    public LocalFeatures? Local { get; init; }
+
+    /// <summary>Size of the decoded picture the description was computed from.</summary>
+    public int Width { get; init; }
+
+    public int Height { get; init; }
+
+    /// <summary>Global first, then the regions: the rows a catalogue stores for the picture.</summary>
+    public IReadOnlyList<float[]> AllVectors() => [Global, .. Regions];
+}

@@ -1,0 +1,89 @@
+using ArtMatch.Core.Matching;
+
+namespace ArtMatch.Core.Evaluation;
+
+/// <summary>What the pipeline answered for one query.</summary>
+public sealed record QueryOutcome(EvalQuery Query, IReadOnlyList<string> RankedObjectIds, IReadOnlyList<float> Scores, Verdict Verdict, double Milliseconds);
+
+/// <summary>Retrieval and verdict figures over a group of queries.</summary>
+public sealed record MetricSummary
+{
+    public int Queries { get; init; }
+    public int Matchable { get; init; }
+    public int NoMatchQueries { get; init; }
+    public double Top1 { get; init; }
+    public double RecallAt5 { get; init; }
+    public double Map { get; init; }
+
+    /// <summary>Share of must-be-no-match queries answered "match".</summary>
+    public double FalseMatchRate { get; init; }
+
+    /// <summary>Share of matchable queries answered "no match".</summary>
+    public double MissRate { get; init; }
+
+    /// <summary>Share of must-be-no-match queries answered "possible" (work for an officer, not an alarm).</summary>
+    public double PossibleRateOnNoMatch { get; init; }
+
+    public double LatencyP50Ms { get; init; }
+    public double LatencyP95Ms { get; init; }
+}
+
+public static class EvalMetrics
+{
+    public static MetricSummary Summarise(IReadOnlyList<QueryOutcome> outcomes)
+    {
+        var matchable = outcomes.Where(o => o.Query.IsMatchable).ToList();
+        var noMatch = outcomes.Where(o => !o.Query.IsMatchable).ToList();
+        var latencies = outcomes.Select(o => o.Milliseconds).Order().ToArray();
+        return new MetricSummary
+        {
+            Queries = outcomes.Count,
+            Matchable = matchable.Count,
+            NoMatchQueries = noMatch.Count,
+            Top1 = Mean(matchable, o => o.RankedObjectIds.Count > 0 && o.Query.ExpectedObjectIds.Contains(o.RankedObjectIds[0]) ? 1 : 0),
+            RecallAt5 = Mean(matchable, o => o.RankedObjectIds.Take(5).Any(o.Query.ExpectedObjectIds.Contains) ? 1 : 0),
+            Map = Mean(matchable, o => AveragePrecision(o.RankedObjectIds, o.Query.ExpectedObjectIds)),
+            FalseMatchRate = Mean(noMatch, o => o.Verdict == Verdict.Match ? 1 : 0),
+            MissRate = Mean(matchable, o => o.Verdict == Verdict.NoMatch ? 1 : 0),
+            PossibleRateOnNoMatch = Mean(noMatch, o => o.Verdict == Verdict.Possible ? 1 : 0),
+            LatencyP50Ms = Percentile(latencies, 0.50),
+            LatencyP95Ms = Percentile(latencies, 0.95),
+        };
+    }
+
+    /// <summary>Summary per query kind, in kind order.</summary>
+    public static IReadOnlyDictionary<string, MetricSummary> SummarisePerKind(IReadOnlyList<QueryOutcome> outcomes) =>
+        outcomes.GroupBy(o => o.Query.Kind)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => Summarise(g.ToList()));
+
+    /// <summary>Average precision of one ranking: mean over relevant objects of precision at their rank (0 if not ranked).</summary>
+    public static double AveragePrecision(IReadOnlyList<string> ranked, IReadOnlyList<string> relevant)
+    {
+        if (relevant.Count == 0)
+            return 0;
+        int hits = 0;
+        double sum = 0;
+        for (int i = 0; i < ranked.Count; i++)
+        {
+            if (relevant.Contains(ranked[i]))
+            {
+                hits++;
+                sum += (double)hits / (i + 1);
+            }
+        }
+        return sum / relevant.Count;
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values; 0 for none.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double fraction)
+    {
+        if (sorted.Count == 0)
+            return 0;
+        int rank = (int)Math.Ceiling(fraction * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+
+    private static double Mean(List<QueryOutcome> items, Func<QueryOutcome, double> value) =>
+        items.Count == 0 ? 0 : items.Sum(value) / items.Count;
+}
