@@ -34,19 +34,25 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             return new ImageDescription { Global = BaselineVector(image), Width = image.Width, Height = image.Height };
 
         var global = new float[0];
+        LocalFeatures? local = null;
         foreach (int scale in Settings.GlobalScales)
         {
-            var vector = GlobalVector(image, scale);
+            var maps = Run([ResizeToStride(image, scale)]);
+            var vector = PoolWindow(maps, 0, 0, maps.Height, 0, maps.Width);
             if (global.Length == 0)
                 global = vector;
             else
                 System.Numerics.Tensors.TensorPrimitives.Add(global, vector, global);
+            // One forward pass serves both when the verification scale is a global scale.
+            if (scale == Settings.LocalFeatureScale)
+                local = LocalFeaturesOf(maps);
         }
         Pooling.L2Normalize(global);
 
         var scales = forCatalogue ? Settings.CatalogueRegionScales : Settings.QueryRegionScales;
         var regions = includeRegions && scales.Length > 0 ? RegionVectors(image, scales) : [];
-        var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(image, Settings.LocalFeatureScale) : null;
+        if (local is null && Settings.LocalFeatureScale > 0)
+            local = LocalFeaturesOf(Run([ResizeToStride(image, Settings.LocalFeatureScale)]));
         return new ImageDescription { Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
     }
 
@@ -57,13 +63,6 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         Pooling.Average(maps.Item(0), maps.Channels, maps.Height, maps.Width, vector);
         Pooling.L2Normalize(vector);
         return vector;
-    }
-
-    private float[] GlobalVector(RgbImage image, int longSide)
-    {
-        var resized = ResizeToStride(image, longSide);
-        var maps = Run([resized]);
-        return PoolWindow(maps, 0, 0, maps.Height, 0, maps.Width);
     }
 
     private IReadOnlyList<float[]> RegionVectors(RgbImage image, float[] scales)
@@ -86,10 +85,12 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         return vectors;
     }
 
-    private LocalFeatures LocalFeaturesOf(RgbImage image, int longSide)
+    /// <summary>Local features of a picture alone (a catalogue image being verified against).</summary>
+    public LocalFeatures? LocalFeaturesOf(RgbImage image) =>
+        Settings.LocalFeatureScale > 0 && !Settings.Baseline ? LocalFeaturesOf(Run([ResizeToStride(image, Settings.LocalFeatureScale)])) : null;
+
+    private static LocalFeatures LocalFeaturesOf(FeatureMaps maps)
     {
-        var resized = ResizeToStride(image, longSide);
-        var maps = Run([resized]);
         int cells = maps.Height * maps.Width;
         int dim = maps.Channels;
         var vectors = new float[cells * dim];
@@ -108,7 +109,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
                 positions[cell * 2 + 1] = (y + 0.5f) / maps.Height;
             }
         }
-        return new LocalFeatures(cells, dim, vectors, positions);
+        return new LocalFeatures(maps.Width, maps.Height, dim, vectors, positions);
     }
 
     private float[] PoolWindow(FeatureMaps maps, int item, int y0, int y1, int x0, int x1)

@@ -4,9 +4,11 @@ namespace ArtMatch.Core.Embedding;
 /// Dense local features: one L2-normalised vector per feature-map cell, with the cell centre in
 /// normalised picture coordinates (0..1). Used to verify a candidate geometrically.
 /// </summary>
-public sealed class LocalFeatures(int count, int dimension, float[] vectors, float[] positions)
+public sealed class LocalFeatures(int gridWidth, int gridHeight, int dimension, float[] vectors, float[] positions)
 {
-    public int Count { get; } = count;
+    public int GridWidth { get; } = gridWidth;
+    public int GridHeight { get; } = gridHeight;
+    public int Count { get; } = gridWidth * gridHeight;
     public int Dimension { get; } = dimension;
 
     /// <summary>Count x Dimension, row-major.</summary>

@@ -3,7 +3,11 @@ using ArtMatch.Core.Matching;
 namespace ArtMatch.Core.Evaluation;
 
 /// <summary>What the pipeline answered for one query.</summary>
-public sealed record QueryOutcome(EvalQuery Query, IReadOnlyList<string> RankedObjectIds, IReadOnlyList<float> Scores, Verdict Verdict, double Milliseconds);
+public sealed record QueryOutcome(EvalQuery Query, IReadOnlyList<string> RankedObjectIds, IReadOnlyList<float> Scores, Verdict Verdict, double Milliseconds)
+{
+    /// <summary>The full candidates when the pipeline produced them (for reports).</summary>
+    public IReadOnlyList<Candidate> Candidates { get; init; } = [];
+}
 
 /// <summary>Retrieval and verdict figures over a group of queries.</summary>
 public sealed record MetricSummary

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Imaging;
+
+namespace ArtMatch.Core.Import;
+
+public sealed record ImportFailure(int Line, string? ObjectId, string Message);
+
+public sealed record ImportProgress(int EntriesDone, int EntriesTotal, int ImagesEmbedded);
+
+public sealed record ImportSummary
+{
+    public int ObjectsCreated { get; init; }
+    public int ObjectsUpdated { get; init; }
+    public int ObjectsUnchanged { get; init; }
+    public int ImagesAdded { get; init; }
+    public int ImagesAlreadyPresent { get; init; }
+    public IReadOnlyList<ImportFailure> Failures { get; init; } = [];
+    public double Seconds { get; init; }
+
+    /// <summary>Newly embedded images per second of wall time.</summary>
+    public double ImagesPerSecond => Seconds > 0 ? ImagesAdded / Seconds : 0;
+}
+
+/// <summary>
+/// Imports catalogue entries: reads and embeds each object's images in parallel, then writes the
+/// object in one store call, so an object is stored whole or not at all. An entry whose file is
+/// bad or whose image cannot be read is reported and skipped. Images already stored for the object
+/// (same sha256) are not embedded again, which makes a re-import cheap and a no-op.
+/// </summary>
+public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore store, IImageDecoder decoder)
+{
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    public ImportSummary Import(IReadOnlyList<CatalogEntry> entries, IProgress<ImportProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var failures = new ConcurrentBag<ImportFailure>();
+        int created = 0, updated = 0, unchanged = 0, added = 0, present = 0, done = 0, embedded = 0;
+
+        Parallel.ForEach(entries, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, entry =>
+        {
+            try
+            {
+                if (!entry.IsValid)
+                {
+                    failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, entry.Error ?? "invalid entry"));
+                    return;
+                }
+                var outcome = ImportOne(entry, ref embedded);
+                switch (outcome.Kind)
+                {
+                    case OutcomeKind.Created: Interlocked.Increment(ref created); break;
+                    case OutcomeKind.Updated: Interlocked.Increment(ref updated); break;
+                    case OutcomeKind.Unchanged: Interlocked.Increment(ref unchanged); break;
+                }
+                Interlocked.Add(ref added, outcome.Added);
+                Interlocked.Add(ref present, outcome.Present);
+            }
+            catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+            {
+                failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, e.Message));
+            }
+            finally
+            {
+                progress?.Report(new ImportProgress(Interlocked.Increment(ref done), entries.Count, Volatile.Read(ref embedded)));
+            }
+        });
+
+        return new ImportSummary
+        {
+            ObjectsCreated = created,
+            ObjectsUpdated = updated,
+            ObjectsUnchanged = unchanged,
+            ImagesAdded = added,
+            ImagesAlreadyPresent = present,
+            Failures = failures.OrderBy(f => f.Line).ToList(),
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    private enum OutcomeKind { Created, Updated, Unchanged }
+
+    private readonly record struct Outcome(OutcomeKind Kind, int Added, int Present);
+
+    private Outcome ImportOne(CatalogEntry entry, ref int embedded)
+    {
+        var record = entry.Record!;
+        if (entry.ImagePaths.Count == 0)
+            throw new InvalidDataException($"object {record.ObjectId} has no image");
+
+        var images = new List<NewImage>();
+        int present = 0;
+        foreach (var path in entry.ImagePaths.Distinct())
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"image {path}: {e.Message}", e);
+            }
+            var imageId = Hashing.Sha256Hex(bytes);
+            if (store.ContainsImage(record.ObjectId, imageId) || images.Any(i => i.ImageId == imageId))
+            {
+                present++;
+                continue;
+            }
+            try
+            {
+                images.Add(Describe(bytes, Path.GetFileName(path)));
+            }
+            catch (ImageDecodeException e)
+            {
+                throw new ImageDecodeException(e.Kind, $"image {path}: {e.Message}", e);
+            }
+            Interlocked.Increment(ref embedded);
+        }
+
+        var existing = store.Get(record.ObjectId);
+        if (existing is not null && images.Count == 0 && SameRecord(existing, record))
+            return new Outcome(OutcomeKind.Unchanged, 0, present);
+        var result = store.Upsert(record, images);
+        return new Outcome(result.Created ? OutcomeKind.Created : OutcomeKind.Updated, result.ImagesAdded, present + result.ImagesAlreadyPresent);
+    }
+
+    /// <summary>Decodes and describes one catalogue picture with every vector the store keeps for it.</summary>
+    public NewImage Describe(byte[] encoded, string? label)
+    {
+        var info = decoder.Probe(encoded);
+        var description = describer.Describe(describer.Decode(encoded), includeRegions: true, forCatalogue: true);
+        return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors());
+    }
+
+    private static bool SameRecord(CulturalObject a, CulturalObject b) =>
+        a with { Extra = b.Extra } == b
+        && a.Extra.Count == b.Extra.Count
+        && a.Extra.All(kv => b.Extra.TryGetValue(kv.Key, out var v) && v == kv.Value);
+}

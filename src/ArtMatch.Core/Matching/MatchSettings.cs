@@ -1,0 +1,44 @@
+namespace ArtMatch.Core.Matching;
+
+/// <summary>
+/// Where scores turn into verdicts. Scores are cosine similarity plus a bonus for geometric
+/// agreement, so they are comparable across queries. The defaults come from calibration on
+/// synthetic pairs made from catalogue images (see <c>artmatch calibrate</c> and README); a
+/// deployment overrides them in its config file.
+/// </summary>
+public sealed record VerdictThresholds
+{
+    /// <summary>At or above: "match" (an alarm).</summary>
+    public float Match { get; init; } = 0.80f;
+
+    /// <summary>At or above: "possible" (an officer should look).</summary>
+    public float Possible { get; init; } = 0.62f;
+
+    public Verdict Judge(float score) => score >= Match ? Verdict.Match : score >= Possible ? Verdict.Possible : Verdict.NoMatch;
+}
+
+/// <summary>How a query is searched and re-checked.</summary>
+public sealed record MatchSettings
+{
+    /// <summary>Objects fetched from the store per query vector before fusion.</summary>
+    public int Shortlist { get; init; } = 30;
+
+    /// <summary>Best fused candidates re-checked geometrically (0 turns verification off).</summary>
+    public int VerifyTop { get; init; } = 10;
+
+    /// <summary>Score added for full geometric agreement (<see cref="InlierCap"/> inliers or more).</summary>
+    public float InlierBonus { get; init; } = 0.25f;
+
+    /// <summary>Inliers beyond which agreement adds nothing; below, the bonus grows linearly from <see cref="InlierFloor"/>.</summary>
+    public int InlierCap { get; init; } = 12;
+
+    /// <summary>Inliers that chance alone gives two unrelated pictures; they earn no bonus.</summary>
+    public int InlierFloor { get; init; } = 3;
+
+    /// <summary>Minimum cosine for two local features to count as a match.</summary>
+    public float LocalMinSimilarity { get; init; } = 0.4f;
+
+    public VerdictThresholds Thresholds { get; init; } = new();
+
+    public static MatchSettings Plain { get; } = new() { VerifyTop = 0 };
+}
