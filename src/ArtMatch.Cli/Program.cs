@@ -1,1 +1,13 @@
-return 0;
+using System.CommandLine;
+using ArtMatch.Cli.Commands;
+
+var root = new RootCommand("ArtMatch: is this photographed artefact a known stolen or red-listed cultural object?");
+root.Subcommands.Add(EmbedCommands.Embed());
+root.Subcommands.Add(EmbedCommands.Similarity());
+root.Subcommands.Add(CatalogCommands.Import());
+root.Subcommands.Add(CatalogCommands.Reembed());
+root.Subcommands.Add(MatchCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(CalibrateCommand.Create());
+// serve: added with the gRPC server.
+return root.Parse(args).Invoke();

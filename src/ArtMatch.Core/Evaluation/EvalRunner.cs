@@ -35,7 +35,7 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
     public EvalReport Run(EvalSet set, string pipelineName, object settings, IProgress<(string Stage, int Done, int Total)>? progress = null)
     {
         var entries = CatalogFile.Read(Path.Combine(set.Directory, "catalog.csv"));
-        var import = importer.Import(entries, new Progress<ImportProgress>(p => progress?.Report(("catalogue", p.EntriesDone, p.EntriesTotal))));
+        var import = importer.Import(entries, new SyncProgress<ImportProgress>(p => progress?.Report(("catalogue", p.EntriesDone, p.EntriesTotal))));
 
         var outcomes = new QueryOutcome[set.Queries.Count];
         int done = 0;

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using ArtMatch.Core;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Matching;
+using Spectre.Console;
+
+namespace ArtMatch.Cli.Commands;
+
+internal static class CalibrateCommand
+{
+    public static Command Create()
+    {
+        var store = CliSupport.StoreOption();
+        var samples = new Option<int>("--samples") { Description = "Catalogue pictures turned into synthetic photos", DefaultValueFactory = _ => 400 };
+        var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
+        var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.01 };
+        var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
+        var json = CliSupport.JsonOption();
+        var config = CliSupport.ConfigOption();
+        var command = new Command("calibrate", "Choose verdict thresholds from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
+            { store, samples, seed, targetFalse, write, json, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            var configValue = ArtMatchConfig.Load(parse.GetValue(config));
+            using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse) };
+            CalibrationResult? result = null;
+            CliSupport.ProgressConsole.Progress().Start(context =>
+            {
+                int total = Math.Min(parse.GetValue(samples), engine.RequireStore().VectorCount);
+                var task = context.AddTask("calibrating", maxValue: Math.Max(1, total));
+                result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
+            });
+            if (parse.GetValue(write) is { } path)
+                File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds } }).ToJson());
+            var summary = new
+            {
+                pairs = result!.Pairs,
+                thresholds = result.Thresholds,
+                genuine_match_rate = Math.Round(result.GenuineMatchRate, 4),
+                genuine_possible_rate = Math.Round(result.GenuinePossibleRate, 4),
+                impostor_match_rate = Math.Round(result.ImpostorMatchRate, 4),
+                genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
+                impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
+            };
+            if (parse.GetValue(json))
+                CliSupport.WriteJson(summary);
+            else
+                AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1})");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ArtMatch.Core;
+using ArtMatch.Core.Import;
+using ArtMatch.Server.Hosting;
+using Spectre.Console;
+
+namespace ArtMatch.Cli.Commands;
+
+internal static class CatalogCommands
+{
+    /// <summary>Exit code when the import finished but skipped bad entries.</summary>
+    public const int ExitSkipped = 3;
+
+    public static Command Import()
+    {
+        var store = CliSupport.StoreOption();
+        var catalog = new Option<string>("--catalog") { Description = "Catalogue file: CSV or JSON with Object ID fields; images resolve relative to it", Required = true };
+        var json = CliSupport.JsonOption();
+        var config = CliSupport.ConfigOption();
+        var command = new Command("import", "Import catalogue records and their images into a store (idempotent; exit 3 if entries were skipped)") { store, catalog, json, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            var entries = CatalogFile.Read(parse.GetValue(catalog)!);
+            using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);
+            var summary = RunImport(engine, entries);
+            if (parse.GetValue(json))
+                CliSupport.WriteJson(summary);
+            else
+                PrintSummary(summary);
+            return summary.Failures.Count > 0 ? ExitSkipped : 0;
+        }));
+        return command;
+    }
+
+    public static ImportSummary RunImport(ArtMatchEngine engine, IReadOnlyList<CatalogEntry> entries)
+    {
+        ImportSummary? summary = null;
+        CliSupport.ProgressConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("importing", maxValue: Math.Max(1, entries.Count));
+                summary = engine.Importer!.Import(entries, new SyncProgress<ImportProgress>(p => task.Value = p.EntriesDone));
+            });
+        return summary!;
+    }
+
+    public static void PrintSummary(ImportSummary summary)
+    {
+        var table = new Table().AddColumns("created", "updated", "unchanged", "images added", "images present", "skipped", "seconds", "images/s");
+        table.AddRow(summary.ObjectsCreated.ToString(), summary.ObjectsUpdated.ToString(), summary.ObjectsUnchanged.ToString(),
+            summary.ImagesAdded.ToString(), summary.ImagesAlreadyPresent.ToString(), summary.Failures.Count.ToString(),
+            summary.Seconds.ToString("F1"), summary.ImagesPerSecond.ToString("F1"));
+        AnsiConsole.Write(table);
+        foreach (var failure in summary.Failures)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]line {failure.Line}[/] {failure.ObjectId ?? "?"}: skipped: {failure.Message}");
+    }
+
+    public static Command Reembed()
+    {
+        var store = CliSupport.StoreOption();
+        var json = CliSupport.JsonOption();
+        var config = CliSupport.ConfigOption();
+        var command = new Command("reembed", "Re-embed every stored image with the current model and settings") { store, json, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);
+            var catalogStore = engine.RequireStore();
+            var images = catalogStore.EnumerateImages().ToList();
+            var clock = Stopwatch.StartNew();
+            var vectors = new (string ImageId, IReadOnlyList<float[]> Vectors)[images.Count];
+            CliSupport.ProgressConsole.Progress().Start(context =>
+            {
+                var task = context.AddTask("re-embedding", maxValue: Math.Max(1, images.Count));
+                Parallel.For(0, images.Count, i =>
+                {
+                    vectors[i] = (images[i].ImageId, engine.Importer!.Describe(images[i].Encoded, null).Vectors);
+                    lock (task)
+                        task.Increment(1);
+                });
+            });
+            catalogStore.ReplaceEmbeddings(engine.Describer.VectorSpaceId, engine.Describer.Dimension, vectors);
+            var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, seconds = clock.Elapsed.TotalSeconds };
+            if (parse.GetValue(json))
+                CliSupport.WriteJson(result);
+            else
+                AnsiConsole.MarkupLineInterpolated($"re-embedded {images.Count} images with {result.model} in {result.seconds:F1} s");
+            return 0;
+        }));
+        return command;
+    }
+}

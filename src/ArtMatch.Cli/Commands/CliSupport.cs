@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Text.Json;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Imaging;
+using ArtMatch.Server.Hosting;
+using Spectre.Console;
+
+namespace ArtMatch.Cli.Commands;
+
+/// <summary>Options every command shares, and how commands report results and failures.</summary>
+internal static class CliSupport
+{
+    public static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file (model, describer, match thresholds); defaults apply when absent" };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON on stdout instead of tables" };
+
+    public static Option<string> StoreOption(bool required = true) => new("--store")
+    {
+        Description = "Catalogue store folder (SQLite); created when missing",
+        Required = required,
+    };
+
+    public static void WriteJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, ArtMatchConfig.JsonOptions));
+
+    /// <summary>Runs a command body, turning expected failures into a one-line message and exit code 1 (never a stack trace).</summary>
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+                                      or ImageDecodeException or IOException or UnauthorizedAccessException
+                                      or ArgumentException or InvalidOperationException or DllNotFoundException)
+        {
+            AnsiConsole.Console.Profile.Out.Writer.Flush();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    public static ArtMatchEngine Engine(ParseResult parse, Option<string?> config, bool baseline = false) =>
+        ArtMatchEngine.Create(ArtMatchConfig.Load(parse.GetValue(config)), baseline);
+
+    public static byte[] ReadImage(string path) =>
+        File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"Image not found: {path}", path);
+
+    /// <summary>Progress goes to stderr so that --json output on stdout stays clean.</summary>
+    public static IAnsiConsole ProgressConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+}

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Text.Json;
+using ArtMatch.Cli.Reports;
+using ArtMatch.Core;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Evaluation;
+using ArtMatch.Server.Hosting;
+using Spectre.Console;
+
+namespace ArtMatch.Cli.Commands;
+
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var set = new Option<string>("--set") { Description = "Evaluation set folder (catalog.csv, queries.csv)", Required = true };
+        var baseline = new Option<bool>("--baseline") { Description = "Evaluate the plain recipe instead (224 px centre crop, average pooling, cosine, no re-ranking)" };
+        var withBaseline = new Option<bool>("--with-baseline") { Description = "Also evaluate the plain recipe and report it beside the pipeline (under \"baseline\")" };
+        var report = new Option<string?>("--report") { Description = "Write an HTML report of every wrong answer to this file" };
+        var details = new Option<string?>("--details") { Description = "Write every query's candidates as JSON lines to this file" };
+        var parallel = new Option<int>("--parallel") { Description = "Queries run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = CliSupport.JsonOption();
+        var config = CliSupport.ConfigOption();
+        var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates")
+            { set, baseline, withBaseline, report, details, parallel, json, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            var evalSet = EvalSet.Load(parse.GetValue(set)!);
+            var configValue = ArtMatchConfig.Load(parse.GetValue(config));
+            var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(report), parse.GetValue(details));
+            EvalReport? plain = parse.GetValue(withBaseline) && !parse.GetValue(baseline)
+                ? Evaluate(evalSet, configValue, baseline: true, parse.GetValue(parallel), null, null)
+                : null;
+
+            if (parse.GetValue(json))
+            {
+                var output = ReportJson(main);
+                if (plain is not null)
+                    output["baseline"] = ReportJson(plain);
+                CliSupport.WriteJson(output);
+            }
+            else
+            {
+                PrintTable(main, plain);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static EvalReport Evaluate(EvalSet set, ArtMatchConfig config, bool baseline, int parallel, string? reportPath, string? detailsPath)
+    {
+        var storeDir = Path.Combine(Path.GetTempPath(), "artmatch-eval-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var engine = ArtMatchEngine.Create(config, baseline).OpenStore(storeDir);
+            var runner = new EvalRunner(engine.Importer!, engine.RequireMatcher()) { Parallelism = parallel };
+            EvalReport? report = null;
+            string name = baseline ? "baseline" : "artmatch";
+            CliSupport.ProgressConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    report = runner.Run(set, name, baseline ? new { describer = engine.Describer.Settings } : config,
+                        new SyncProgress<(string Stage, int Done, int Total)>(p =>
+                        {
+                            if (p.Stage is not ("catalogue" or "queries"))
+                            {
+                                CliSupport.ProgressConsole.MarkupLineInterpolated($"[yellow]{p.Stage}[/]");
+                                return;
+                            }
+                            if (!tasks.TryGetValue(p.Stage, out var task))
+                                tasks[p.Stage] = task = context.AddTask($"{name}: {p.Stage}", maxValue: p.Total);
+                            task.Value = p.Done;
+                        }));
+                });
+            if (reportPath is not null)
+                EvalHtmlReport.Write(reportPath, report!, set, engine.Decoder);
+            if (detailsPath is not null)
+                WriteDetails(detailsPath, report!);
+            return report!;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(storeDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp folder left behind is harmless.
+            }
+        }
+    }
+
+    public static Dictionary<string, object> MetricJson(MetricSummary m) => new()
+    {
+        ["queries"] = m.Queries,
+        ["matchable"] = m.Matchable,
+        ["no_match_queries"] = m.NoMatchQueries,
+        ["top1"] = Math.Round(m.Top1, 4),
+        ["recall_at_5"] = Math.Round(m.RecallAt5, 4),
+        ["map"] = Math.Round(m.Map, 4),
+        ["false_match_rate"] = Math.Round(m.FalseMatchRate, 4),
+        ["miss_rate"] = Math.Round(m.MissRate, 4),
+        ["possible_rate_on_no_match"] = Math.Round(m.PossibleRateOnNoMatch, 4),
+        ["latency_p50_ms"] = Math.Round(m.LatencyP50Ms, 1),
+        ["latency_p95_ms"] = Math.Round(m.LatencyP95Ms, 1),
+    };
+
+    public static Dictionary<string, object> ReportJson(EvalReport report)
+    {
+        var output = new Dictionary<string, object>
+        {
+            ["set"] = report.SetDirectory,
+            ["pipeline"] = report.Pipeline,
+            ["model"] = report.ModelId,
+        };
+        foreach (var (key, value) in MetricJson(report.Overall))
+            output[key] = value;
+        output["latency"] = new { p50_ms = Math.Round(report.Overall.LatencyP50Ms, 1), p95_ms = Math.Round(report.Overall.LatencyP95Ms, 1) };
+        output["per_kind"] = report.PerKind.ToDictionary(kv => kv.Key, kv => MetricJson(kv.Value));
+        output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count };
+        output["settings"] = report.Settings;
+        return output;
+    }
+
+    private static void WriteDetails(string path, EvalReport report)
+    {
+        using var writer = new StreamWriter(path);
+        foreach (var o in report.Outcomes)
+        {
+            writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                query = Path.GetFileName(o.Query.ImagePath),
+                expected = o.Query.ExpectedObjectIds,
+                kind = o.Query.Kind,
+                verdict = o.Verdict,
+                ms = Math.Round(o.Milliseconds, 1),
+                candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers }),
+            }, ArtMatchConfig.JsonOptions with { WriteIndented = false }));
+        }
+    }
+
+    private static void PrintTable(EvalReport main, EvalReport? plain)
+    {
+        var table = new Table().AddColumns("pipeline", "kind", "queries", "top1", "recall@5", "mAP", "false match", "miss", "p50 ms", "p95 ms");
+        foreach (var report in plain is null ? [main] : new[] { plain, main })
+        {
+            AddRow(table, report.Pipeline, "ALL", report.Overall);
+            foreach (var (kind, m) in report.PerKind)
+                AddRow(table, report.Pipeline, kind, m);
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static void AddRow(Table table, string pipeline, string kind, MetricSummary m) =>
+        table.AddRow(pipeline, Markup.Escape(kind), m.Queries.ToString(), m.Top1.ToString("F3"), m.RecallAt5.ToString("F3"), m.Map.ToString("F3"),
+            m.FalseMatchRate.ToString("F3"), m.MissRate.ToString("F3"), m.LatencyP50Ms.ToString("F0"), m.LatencyP95Ms.ToString("F0"));
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Matching;
+
+namespace ArtMatch.Core.Configuration;
+
+/// <summary>
+/// A deployment's settings, read from a JSON file (<c>--config</c>); every field is optional and
+/// falls back to the product defaults. Thresholds live here so a registry can make the tool
+/// stricter or more sensitive without a rebuild.
+/// </summary>
+public sealed record ArtMatchConfig
+{
+    /// <summary>Model manifest path (relative paths resolve against the repository root).</summary>
+    public string? Model { get; init; }
+
+    public DescriberSettings Describer { get; init; } = new();
+
+    public MatchSettings Match { get; init; } = new();
+
+    /// <summary>API keys file for the server (see README); none means no authentication.</summary>
+    public string? ApiKeys { get; init; }
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static ArtMatchConfig Load(string? path)
+    {
+        if (path is null)
+            return new ArtMatchConfig();
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Config file not found: {path}", path);
+        try
+        {
+            return JsonSerializer.Deserialize<ArtMatchConfig>(File.ReadAllText(path), JsonOptions) ?? new ArtMatchConfig();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Config file {path}: {e.Message}", e);
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+}

@@ -1,0 +1,80 @@
+using ArtMatch.Core.Catalog;
+
+namespace ArtMatch.Core.Matching;
+
+public sealed record CalibrationResult(VerdictThresholds Thresholds, int Pairs, float[] GenuineScores, float[] ImpostorScores)
+{
+    /// <summary>Share of genuine views that the thresholds would call "match" / at least "possible".</summary>
+    public double GenuineMatchRate => GenuineScores.Count(s => s >= Thresholds.Match) / (double)Math.Max(1, GenuineScores.Length);
+
+    public double GenuinePossibleRate => GenuineScores.Count(s => s >= Thresholds.Possible) / (double)Math.Max(1, GenuineScores.Length);
+
+    public double ImpostorMatchRate => ImpostorScores.Count(s => s >= Thresholds.Match) / (double)Math.Max(1, ImpostorScores.Length);
+}
+
+/// <summary>
+/// Chooses verdict thresholds from the catalogue itself, never from query answers. Each sampled
+/// catalogue picture yields a synthetic photo (<see cref="SyntheticViews"/>); matched against the
+/// whole catalogue its own object's score is a genuine score, and matched with its own object left
+/// out the best score is an impostor score (the photo of something not in the catalogue, with the
+/// closest look-alike present). "match" is set so that at most <see cref="TargetFalseMatchRate"/> of
+/// impostors reach it; "possible" so that most genuine views reach at least it.
+/// </summary>
+public sealed class Calibrator(Matcher matcher, ICatalogStore store)
+{
+    public double TargetFalseMatchRate { get; init; } = 0.01;
+
+    /// <summary>Genuine views allowed below "possible" (they would be answered "no match").</summary>
+    public double TargetMissRate { get; init; } = 0.02;
+
+    public CalibrationResult Calibrate(int samples, int seed, IProgress<int>? progress = null)
+    {
+        var images = store.EnumerateImages().Select(i => i.ImageId).ToList();
+        var owners = new Dictionary<string, string>();
+        foreach (var objectId in AllObjectIds())
+        {
+            foreach (var image in store.GetImages(objectId))
+                owners.TryAdd(image.ImageId, objectId);
+        }
+        var random = new Random(seed);
+        var chosen = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).Take(samples).ToList();
+        var genuine = new float[chosen.Count];
+        var impostor = new float[chosen.Count];
+        int done = 0;
+        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var local = new Random(seed * 7919 + i);
+            var picture = matcher.Describer.Decode(store.GetImageBytes(chosen[i])!);
+            var backgroundId = chosen[(i + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
+            var background = owners[backgroundId] == owners[chosen[i]] ? null : matcher.Describer.Decode(store.GetImageBytes(backgroundId)!);
+            var view = SyntheticViews.Make(picture, background, local);
+            string objectId = owners[chosen[i]];
+
+            var all = matcher.Match(view, new MatchRequest { TopK = 10 });
+            genuine[i] = all.Candidates.FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
+            // The background's object is in the view too; leave it out of the impostor trial as well.
+            var exclude = new HashSet<string> { objectId };
+            if (background is not null)
+                exclude.Add(owners[backgroundId]);
+            var without = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = exclude });
+            impostor[i] = without.BestScore;
+            progress?.Report(Interlocked.Increment(ref done));
+        });
+
+        float match = Quantile(impostor, 1 - TargetFalseMatchRate);
+        float possible = Math.Min(match, Quantile(genuine, TargetMissRate));
+        var thresholds = new VerdictThresholds { Match = (float)Math.Round(match + 0.005, 3), Possible = (float)Math.Round(possible, 3) };
+        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor);
+    }
+
+    private IEnumerable<string> AllObjectIds() => store.SearchText(null, SearchFilter.None, int.MaxValue).Select(o => o.ObjectId);
+
+    internal static float Quantile(float[] values, double fraction)
+    {
+        if (values.Length == 0)
+            return 0;
+        var sorted = values.Order().ToArray();
+        int index = Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1);
+        return sorted[index];
+    }
+}
