@@ -69,7 +69,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 
     private IEnumerable<string> AllObjectIds() => store.SearchText(null, SearchFilter.None, int.MaxValue).Select(o => o.ObjectId);
 
-    internal static float Quantile(float[] values, double fraction)
+    public static float Quantile(float[] values, double fraction)
     {
         if (values.Length == 0)
             return 0;

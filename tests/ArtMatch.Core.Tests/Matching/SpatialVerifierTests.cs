@@ -1,0 +1,78 @@
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Matching;
+
+namespace ArtMatch.Core.Tests.Matching;
+
+public class SpatialVerifierTests
+{
+    /// <summary>A grid of random unit features; <paramref name="at"/> maps a cell to the feature it carries.</summary>
+    private static LocalFeatures Grid(int w, int h, Func<int, int, int> at, float[][] bank)
+    {
+        int dim = bank[0].Length;
+        var vectors = new float[w * h * dim];
+        var positions = new float[w * h * 2];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                int cell = y * w + x;
+                bank[at(x, y)].CopyTo(vectors, cell * dim);
+                positions[2 * cell] = (x + 0.5f) / w;
+                positions[2 * cell + 1] = (y + 0.5f) / h;
+            }
+        }
+        return new LocalFeatures(w, h, dim, vectors, positions);
+    }
+
+    private static float[][] Bank(int count, int dim, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            var v = Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+            Pooling.L2Normalize(v);
+            return v;
+        }).ToArray();
+    }
+
+    [Fact]
+    public void Verify_ShiftedCropOfSameLayout_FindsManyInliers()
+    {
+        var bank = Bank(100, 32, 1);
+        var catalogue = Grid(10, 10, (x, y) => y * 10 + x, bank);
+        // The query shows the catalogue's cells 2..7 x 3..8: a crop, so features keep their layout.
+        var query = Grid(6, 6, (x, y) => (y + 3) * 10 + x + 2, bank);
+
+        var result = SpatialVerifier.Verify(query, 600, 600, catalogue, 1000, 1000);
+
+        Assert.Equal(36, result.MutualMatches);
+        Assert.Equal(36, result.Inliers);
+        Assert.InRange(result.Scale, 0.99f, 1.01f);
+    }
+
+    [Fact]
+    public void Verify_SameFeaturesShuffled_FindsFewInliers()
+    {
+        var bank = Bank(100, 32, 2);
+        var catalogue = Grid(10, 10, (x, y) => y * 10 + x, bank);
+        var shuffle = new Random(5);
+        var order = Enumerable.Range(0, 100).OrderBy(_ => shuffle.Next()).ToArray();
+        var query = Grid(10, 10, (x, y) => order[y * 10 + x], bank);
+
+        var result = SpatialVerifier.Verify(query, 1000, 1000, catalogue, 1000, 1000);
+
+        Assert.Equal(100, result.MutualMatches);
+        Assert.True(result.Inliers < 12, $"shuffled layout gave {result.Inliers} inliers");
+    }
+
+    [Fact]
+    public void Verify_UnrelatedFeatures_FindsNoMatches()
+    {
+        var catalogue = Grid(5, 5, (x, y) => y * 5 + x, Bank(25, 64, 3));
+        var query = Grid(5, 5, (x, y) => y * 5 + x, Bank(25, 64, 4));
+
+        var result = SpatialVerifier.Verify(query, 500, 500, catalogue, 500, 500, minSimilarity: 0.5f);
+
+        Assert.Equal(0, result.Inliers);
+    }
+}
