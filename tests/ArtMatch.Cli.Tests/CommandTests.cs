@@ -1,0 +1,65 @@
+using ArtMatch.TestSupport;
+
+namespace ArtMatch.Cli.Tests;
+
+public class CommandTests
+{
+    private static string DevImage(int index = 0) => CatalogueFixture.DevObjects(index + 1)[index].Image;
+
+    [Fact]
+    public void Embed_DevImageJson_GivesUnitVectorOfModelDimension()
+    {
+        var result = CliRunner.Run("embed", DevImage(), "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var json = result.Json;
+        Assert.Equal(1280, json.GetProperty("dimension").GetInt32());
+        Assert.Equal(1280, json.GetProperty("vector").GetArrayLength());
+        Assert.InRange(json.GetProperty("norm").GetDouble(), 0.999, 1.001);
+        Assert.StartsWith("mobilenetv2", json.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public void Similarity_ImageWithItself_IsOneAndUnrelatedIsLower()
+    {
+        var same = CliRunner.Run("similarity", DevImage(0), DevImage(0), "--json");
+        var other = CliRunner.Run("similarity", DevImage(0), DevImage(3), "--json");
+
+        Assert.InRange(same.Json.GetProperty("cosine").GetDouble(), 0.9999, 1.0001);
+        Assert.True(other.Json.GetProperty("cosine").GetDouble() < 0.9);
+    }
+
+    [Fact]
+    public void Embed_TextFile_FailsWithClearMessageAndExitCode1()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("notes.jpg");
+        File.WriteAllText(path, "this is not a picture");
+
+        var result = CliRunner.Run("embed", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error:", result.Stderr.Trim());
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public void Embed_MissingFile_SaysWhichFile()
+    {
+        var result = CliRunner.Run("embed", "/nonexistent/photo.jpg");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("/nonexistent/photo.jpg", result.Stderr);
+    }
+
+    [Fact]
+    public void Help_EveryCommand_PrintsUsage()
+    {
+        foreach (var command in new[] { "embed", "similarity", "import", "reembed", "match", "eval", "calibrate", "serve", "screen" })
+        {
+            var result = CliRunner.Run(command, "--help");
+            Assert.True(result.ExitCode == 0, $"{command} --help exited {result.ExitCode}: {result.Stderr}");
+            Assert.Contains("Usage:", result.Stdout);
+        }
+    }
+}
