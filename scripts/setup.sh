@@ -15,7 +15,8 @@ ort_sha256="ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_apt_packages() {
-  local wanted=(libvips42 libheif1 libde265-0 python3 python3-grpcio python3-protobuf python3-numpy python3-faiss)
+  # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
+  local wanted=(libvips42 libheif1 libde265-0 poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-faiss)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -9,5 +9,6 @@ root.Subcommands.Add(CatalogCommands.Reembed());
 root.Subcommands.Add(MatchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
+root.Subcommands.Add(ScreenCommand.Create());
 // serve: added with the gRPC server.
 return root.Parse(args).Invoke();

@@ -23,6 +23,20 @@ internal sealed class HtmlThumbnails(VipsImageDecoder decoder, int longSide = 16
         }
     });
 
+    /// <summary>A thumbnail of encoded bytes, cached under <paramref name="key"/>.</summary>
+    public string ImgTag(string key, byte[] encoded, string alt) => _cache.GetOrAdd("bytes:" + key, _ =>
+    {
+        try
+        {
+            var jpeg = decoder.ThumbnailJpeg(encoded, longSide);
+            return $"<img src=\"data:image/jpeg;base64,{Convert.ToBase64String(jpeg)}\" alt=\"{Encode(alt)}\">";
+        }
+        catch (ImageDecodeException e)
+        {
+            return $"<span class=\"broken\">{Encode(e.Message)}</span>";
+        }
+    });
+
     public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     public const string Style = """
