@@ -1,0 +1,42 @@
+// The peer pipeline: decode + resize (sharp, libvips), normalise, run MobileNetV2 (onnxruntime-node),
+// over every JPEG in a folder, with a fixed number of images in flight. Prints JSON:
+// { images, seconds, images_per_second }. Usage: node embed-folder.mjs MODEL FOLDER [concurrency] [repeat]
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
+
+const [model, folder, concurrencyArg = '2', repeatArg = '1'] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const repeat = Number(repeatArg);
+const size = 224;
+const mean = [0.485, 0.456, 0.406];
+const std = [0.229, 0.224, 0.225];
+
+// Each in-flight image uses one ORT thread, as ArtMatch runs one intra-op thread per worker.
+const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+sharp.concurrency(1);
+const files = readdirSync(folder).filter(f => /\.jpe?g$/i.test(f)).sort().map(f => join(folder, f));
+const encoded = files.map(f => readFileSync(f));
+
+async function embed(bytes) {
+  const { data } = await sharp(bytes).rotate().resize(size, size, { fit: 'cover' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const input = new Float32Array(3 * size * size);
+  const plane = size * size;
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) input[c * plane + i] = (data[i * 3 + c] / 255 - mean[c]) / std[c];
+  }
+  const output = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, size, size]) });
+  return output[session.outputNames[0]].data;
+}
+
+const work = [];
+for (let r = 0; r < repeat; r++) work.push(...encoded);
+const start = process.hrtime.bigint();
+let next = 0;
+async function worker() {
+  while (next < work.length) await embed(work[next++]);
+}
+await Promise.all(Array.from({ length: concurrency }, worker));
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+console.log(JSON.stringify({ images: work.length, seconds, images_per_second: work.length / seconds }));
