@@ -1,0 +1,93 @@
+using ArtMatch.Core;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Inference.Internal;
+
+namespace ArtMatch.Inference;
+
+/// <summary>
+/// An ONNX image encoder run by ONNX Runtime, described by a manifest: the model file is patched in
+/// memory to expose the embedding tap and accept any input size. Thread-safe.
+/// </summary>
+public sealed class OnnxFeatureExtractor : IFeatureExtractor
+{
+    private readonly OrtSession _session;
+
+    private OnnxFeatureExtractor(ModelManifest manifest, OrtSession session)
+    {
+        Manifest = manifest;
+        _session = session;
+    }
+
+    public ModelManifest Manifest { get; }
+
+    public static string RuntimeVersion => OrtSession.RuntimeVersion;
+
+    /// <summary>Loads <paramref name="modelPath"/>, checks it is the file the manifest names (sha256), patches it and opens a session.</summary>
+    public static OnnxFeatureExtractor Create(ModelManifest manifest, string modelPath, InferenceOptions? options = null)
+    {
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model file not found: {modelPath}. Run ./scripts/setup.sh to install it.", modelPath);
+        var bytes = File.ReadAllBytes(modelPath);
+        var sha = Hashing.Sha256Hex(bytes);
+        if (!string.Equals(sha, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"Model file {modelPath} has sha256 {sha}, but manifest {manifest.Id} expects {manifest.Sha256}. Run ./scripts/setup.sh to reinstall it.");
+        return FromBytes(manifest, bytes, options);
+    }
+
+    /// <summary>Opens a session over model bytes already in memory (no checksum).</summary>
+    public static OnnxFeatureExtractor FromBytes(ModelManifest manifest, byte[] model, InferenceOptions? options = null)
+    {
+        var patched = ModelPatcher.Patch(model, manifest);
+        var session = new OrtSession(patched, (options ?? new InferenceOptions()).IntraOpThreads);
+        if (!session.OutputNames.Contains(manifest.Embedding.Tensor))
+            throw new InvalidDataException($"Model {manifest.Id}: tensor '{manifest.Embedding.Tensor}' is not an output after patching.");
+        if (manifest.Classifier is { } classifier && !session.OutputNames.Contains(classifier.Output))
+            throw new InvalidDataException($"Model {manifest.Id}: classifier output '{classifier.Output}' not found (outputs: {string.Join(", ", session.OutputNames)}).");
+        return new OnnxFeatureExtractor(manifest, session);
+    }
+
+    public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width)
+    {
+        var tensor = RunOne(input, batch, height, width, Manifest.Embedding.Tensor);
+        var shape = tensor.Shape;
+        if (Manifest.Embedding.Layout == "NC" || shape.Length == 2)
+            return new FeatureMaps(batch, (int)shape[1], 1, 1, tensor.Data);
+        if (shape.Length != 4)
+            throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has rank {shape.Length}; expected 2 (NC) or 4.");
+        if (Manifest.Embedding.Layout == "NHWC")
+            return new FeatureMaps(batch, (int)shape[3], (int)shape[1], (int)shape[2], ToNchw(tensor.Data, batch, (int)shape[1], (int)shape[2], (int)shape[3]));
+        return new FeatureMaps(batch, (int)shape[1], (int)shape[2], (int)shape[3], tensor.Data);
+    }
+
+    public float[] Classify(ReadOnlySpan<float> input, int batch, int height, int width)
+    {
+        var classifier = Manifest.Classifier ?? throw new InvalidOperationException($"Model {Manifest.Id} names no classifier output.");
+        return RunOne(input, batch, height, width, classifier.Output).Data;
+    }
+
+    private OrtTensor RunOne(ReadOnlySpan<float> input, int batch, int height, int width, string output)
+    {
+        if (batch < 1 || height < 1 || width < 1)
+            throw new ArgumentException($"Batch, height and width must be positive (got {batch}x{height}x{width}).");
+        long expected = (long)batch * 3 * height * width;
+        if (input.Length != expected)
+            throw new ArgumentException($"Input has {input.Length} floats; {batch}x3x{height}x{width} needs {expected}.");
+        if (!Manifest.Input.SymbolicSize && (height != Manifest.Input.Size || width != Manifest.Input.Size))
+            throw new ArgumentException($"Model {Manifest.Id} takes {Manifest.Input.Size}x{Manifest.Input.Size} input only.");
+        long[] shape = Manifest.Input.Layout == "NHWC" ? [batch, height, width, 3] : [batch, 3, height, width];
+        return _session.Run(Manifest.Input.Name, input, shape, [output])[0];
+    }
+
+    private static float[] ToNchw(float[] nhwc, int n, int h, int w, int c)
+    {
+        var nchw = new float[nhwc.Length];
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int k = 0; k < c; k++)
+                        nchw[((b * c + k) * h + y) * w + x] = nhwc[((b * h + y) * w + x) * c + k];
+        return nchw;
+    }
+
+    public void Dispose() => _session.Dispose();
+}
