@@ -1,0 +1,43 @@
+using ArtMatch.Imaging.Internal;
+
+namespace ArtMatch.Imaging.Internal;
+
+/// <summary>Re-encodes a picture in another format (tests and benchmarks make HEIC/WebP/PNG fixtures with it).</summary>
+internal static unsafe class VipsEncoder
+{
+    public enum Format { Webp, Heif, Png }
+
+    public static byte[] Reencode(ReadOnlySpan<byte> encoded, Format format)
+    {
+        fixed (byte* data = encoded)
+        {
+            var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);
+            if (image == 0)
+                throw new InvalidOperationException("libvips could not read the source image.");
+            using var handle = new VipsImageHandle(image);
+            void* buffer;
+            nuint length;
+            int status = format switch
+            {
+                Format.Webp => Vips.WebpSaveBuffer(image, &buffer, &length, 0),
+                Format.Heif => Vips.HeifSaveBuffer(image, &buffer, &length, 0),
+                _ => Vips.PngSaveBuffer(image, &buffer, &length, 0),
+            };
+            if (status != 0)
+            {
+                var error = Vips.ErrorBufferCopy();
+                var message = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)error);
+                Vips.Free(error);
+                throw new InvalidOperationException($"libvips could not save {format}: {message}");
+            }
+            try
+            {
+                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
+            }
+            finally
+            {
+                Vips.Free(buffer);
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Runtime.InteropServices;
+using ArtMatch.Core.Imaging;
+using ArtMatch.Imaging.Internal;
+
+namespace ArtMatch.Imaging;
+
+/// <summary>
+/// Decodes photos with libvips: format sniffed from the bytes (JPEG, PNG, WebP, TIFF, GIF, HEIC/AVIF
+/// only; libvips' untrusted loaders are blocked), size checked from the header before decoding,
+/// shrink-on-load to the size asked, EXIF auto-rotation, alpha flattened onto white, sRGB, 8-bit.
+/// Truncated files fail rather than decode with grey padding. Thread-safe.
+/// </summary>
+public sealed unsafe class VipsImageDecoder(VipsDecoderOptions options) : IImageDecoder
+{
+    private static readonly Dictionary<string, string> AllowedLoaders = new(StringComparer.Ordinal)
+    {
+        ["VipsForeignLoadJpegBuffer"] = "jpeg",
+        ["VipsForeignLoadPngBuffer"] = "png",
+        ["VipsForeignLoadSpngBuffer"] = "png",
+        ["VipsForeignLoadWebpBuffer"] = "webp",
+        ["VipsForeignLoadTiffBuffer"] = "tiff",
+        ["VipsForeignLoadGifBuffer"] = "gif",
+        ["VipsForeignLoadNsgifBuffer"] = "gif",
+        ["VipsForeignLoadHeifBuffer"] = "heif",
+    };
+
+    /// <summary>Passed to the loader inside thumbnail: a truncated file is an error, not grey padding.</summary>
+    private const string LoaderOptions = "fail_on=truncated";
+
+    private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or HEIC";
+
+    static VipsImageDecoder()
+    {
+        if (Vips.Init("artmatch") != 0)
+            throw new DllNotFoundException("libvips failed to start: " + TakeError());
+        // Untrusted loaders (ImageMagick, matrix, FITS...) never see network input.
+        Vips.BlockUntrustedSet(1);
+        // The operation cache keys buffer loads by address; reused buffers could hit stale entries.
+        Vips.CacheSetMax(0);
+        // ArtMatch decodes many photos in parallel; one libvips worker per decode avoids oversubscription.
+        Vips.ConcurrencySet(1);
+    }
+
+    public VipsImageDecoder()
+        : this(new VipsDecoderOptions())
+    {
+    }
+
+    public static string LibvipsVersion => $"{Vips.Version(0)}.{Vips.Version(1)}.{Vips.Version(2)}";
+
+    public ImageInfo Probe(ReadOnlySpan<byte> encoded)
+    {
+        fixed (byte* data = encoded)
+        {
+            using var header = OpenHeader(data, encoded.Length, out string format);
+            int orientation = 1;
+            if (Vips.ImageGetTypeof(header.Pointer, "orientation") != 0)
+                Vips.ImageGetInt(header.Pointer, "orientation", &orientation);
+            return new ImageInfo(Vips.ImageGetWidth(header.Pointer), Vips.ImageGetHeight(header.Pointer), format, orientation);
+        }
+    }
+
+    public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options)
+    {
+        if (options.Size.Width < 1 || options.Size.Height < 1)
+            throw new ArgumentException("Decode size must be positive.", nameof(options));
+        fixed (byte* data = encoded)
+        {
+            using var header = OpenHeader(data, encoded.Length, out _);
+            using var image = Thumbnail(data, encoded.Length, options);
+            return ToRgb(image);
+        }
+    }
+
+    /// <summary>A JPEG thumbnail (long side at most <paramref name="longSide"/>) for reports.</summary>
+    public byte[] ThumbnailJpeg(ReadOnlySpan<byte> encoded, int longSide, int quality = 80)
+    {
+        fixed (byte* data = encoded)
+        {
+            using var header = OpenHeader(data, encoded.Length, out _);
+            using var thumbnail = Thumbnail(data, encoded.Length, DecodeOptions.LongSide(longSide, allowUpscale: false));
+            using var rgb = Normalise(thumbnail);
+            void* buffer;
+            nuint length;
+            if (Vips.JpegSaveBuffer(rgb.Pointer, &buffer, &length, "Q", quality, "strip", 1, 0) != 0)
+                throw Failure("could not encode a thumbnail");
+            try
+            {
+                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
+            }
+            finally
+            {
+                Vips.Free(buffer);
+            }
+        }
+    }
+
+    /// <summary>Sniffs the format and reads the header only; refuses what must not be decoded.</summary>
+    private VipsImageHandle OpenHeader(byte* data, int length, out string format)
+    {
+        if (length == 0)
+            throw new ImageDecodeException(ImageErrorKind.Empty, "The image is empty (0 bytes).");
+        if (length > options.MaxEncodedBytes)
+            throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {length / 1048576.0:F1} MB; the limit is {options.MaxEncodedBytes / 1048576} MB.");
+        Vips.ErrorClear();
+        var loader = Vips.FindLoadBuffer(data, (nuint)length);
+        if (loader == null)
+        {
+            TakeError();
+            throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image: expected {Supported}.");
+        }
+        string loaderName = Marshal.PtrToStringUTF8((nint)loader) ?? "";
+        if (!AllowedLoaders.TryGetValue(loaderName, out format!))
+            throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image ({loaderName.Replace("VipsForeignLoad", "").Replace("Buffer", "").ToLowerInvariant()}): expected {Supported}.");
+
+        var image = Vips.ImageNewFromBuffer(data, (nuint)length, "", 0);
+        if (image == 0)
+            throw Failure("could not read the image header");
+        var handle = new VipsImageHandle(image);
+        long pixels = (long)Vips.ImageGetWidth(image) * Vips.ImageGetHeight(image);
+        if (pixels > options.MaxPixels)
+        {
+            handle.Dispose();
+            throw new ImageDecodeException(ImageErrorKind.TooLarge,
+                $"The image declares {Vips.ImageGetWidth(image)}x{Vips.ImageGetHeight(image)} pixels ({pixels / 1e6:F0} MP); the limit is {options.MaxPixels / 1e6:F0} MP.");
+        }
+        return handle;
+    }
+
+    private static VipsImageHandle Thumbnail(byte* data, int length, DecodeOptions options)
+    {
+        bool cover = options.Fit == ResizeFit.CoverCentreCrop;
+        int sizeMode = cover || options.AllowUpscale ? Vips.SizeBoth : Vips.SizeDown;
+        nint output;
+        if (Vips.ThumbnailBuffer(data, (nuint)length, &output, options.Size.Width, "height", options.Size.Height,
+                "size", sizeMode, "crop", cover ? Vips.InterestingCentre : Vips.InterestingNone, "option_string", LoaderOptions, 0) != 0)
+            throw Failure("could not decode the image");
+        return new VipsImageHandle(output);
+    }
+
+    /// <summary>sRGB, alpha flattened onto white, 8-bit, exactly three bands.</summary>
+    private static VipsImageHandle Normalise(VipsImageHandle image)
+    {
+        nint srgb;
+        if (Vips.Colourspace(image.Pointer, &srgb, Vips.InterpretationSrgb, 0) != 0)
+            throw Failure("could not convert the image to sRGB");
+        var current = new VipsImageHandle(srgb);
+        try
+        {
+            if (Vips.ImageHasAlpha(current.Pointer) != 0)
+            {
+                double* white = stackalloc double[] { 255, 255, 255 };
+                var background = Vips.ArrayDoubleNew(white, 3);
+                nint flat;
+                int status = Vips.Flatten(current.Pointer, &flat, "background", background, 0);
+                Vips.AreaUnref(background);
+                if (status != 0)
+                    throw Failure("could not flatten the image's transparency");
+                current.Dispose();
+                current = new VipsImageHandle(flat);
+            }
+            nint uchar;
+            if (Vips.CastUchar(current.Pointer, &uchar, 0) != 0)
+                throw Failure("could not convert the image to 8 bits");
+            current.Dispose();
+            current = new VipsImageHandle(uchar);
+            if (Vips.ImageGetBands(current.Pointer) > 3)
+            {
+                nint three;
+                if (Vips.ExtractBand(current.Pointer, &three, 0, "n", 3, 0) != 0)
+                    throw Failure("could not extract the colour bands");
+                current.Dispose();
+                current = new VipsImageHandle(three);
+            }
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+    }
+
+    private static RgbImage ToRgb(VipsImageHandle thumbnail)
+    {
+        using var image = Normalise(thumbnail);
+        int width = Vips.ImageGetWidth(image.Pointer), height = Vips.ImageGetHeight(image.Pointer), bands = Vips.ImageGetBands(image.Pointer);
+        nuint size;
+        // Pixels are computed here: a corrupt or truncated body fails at this point.
+        var memory = Vips.ImageWriteToMemory(image.Pointer, &size);
+        if (memory == null)
+            throw Failure("could not decode the image");
+        try
+        {
+            var source = new ReadOnlySpan<byte>(memory, checked((int)size));
+            var pixels = new byte[width * height * 3];
+            if (bands == 3)
+                source[..pixels.Length].CopyTo(pixels);
+            else
+            {
+                // Grey that colourspace left single-band: replicate to RGB.
+                for (int i = 0; i < width * height; i++)
+                    pixels[3 * i] = pixels[3 * i + 1] = pixels[3 * i + 2] = source[i * bands];
+            }
+            return new RgbImage(width, height, pixels);
+        }
+        finally
+        {
+            Vips.Free(memory);
+        }
+    }
+
+    private static ImageDecodeException Failure(string what)
+    {
+        string detail = TakeError();
+        return new ImageDecodeException(ImageErrorKind.Corrupt,
+            detail.Length > 0 ? $"The image is damaged or unreadable: {what}: {detail}" : $"The image is damaged or unreadable: {what}.");
+    }
+
+    /// <summary>libvips' error text, then cleared so the next call starts clean.</summary>
+    private static string TakeError()
+    {
+        var copy = Vips.ErrorBufferCopy();
+        if (copy == null)
+            return "";
+        try
+        {
+            return (Marshal.PtrToStringUTF8((nint)copy) ?? "").Trim().Replace('\n', ' ');
+        }
+        finally
+        {
+            Vips.Free(copy);
+        }
+    }
+}
