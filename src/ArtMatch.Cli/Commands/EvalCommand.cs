@@ -139,7 +139,7 @@ internal static class EvalCommand
                 verdict = o.Verdict,
                 ms = Math.Round(o.Milliseconds, 1),
                 candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers }),
-            }, ArtMatchConfig.JsonOptions with { WriteIndented = false }));
+            }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }
     }
 
