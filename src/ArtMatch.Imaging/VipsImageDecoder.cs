@@ -31,6 +31,7 @@ public sealed unsafe class VipsImageDecoder(VipsDecoderOptions options) : IImage
 
     static VipsImageDecoder()
     {
+        VipsModules.Restrict(Vips.Version(0), Vips.Version(1));
         if (Vips.Init("artmatch") != 0)
             throw new DllNotFoundException("libvips failed to start: " + TakeError());
         // Untrusted loaders (ImageMagick, matrix, FITS...) never see network input.
