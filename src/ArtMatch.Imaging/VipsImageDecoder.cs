@@ -10,8 +10,16 @@ namespace ArtMatch.Imaging;
 /// shrink-on-load to the size asked, EXIF auto-rotation, alpha flattened onto white, sRGB, 8-bit.
 /// Truncated files fail rather than decode with grey padding. Thread-safe.
 /// </summary>
-public sealed unsafe class VipsImageDecoder(VipsDecoderOptions options) : IImageDecoder
+public sealed unsafe class VipsImageDecoder : IImageDecoder
 {
+    private readonly VipsDecoderOptions options;
+
+    public VipsImageDecoder(VipsDecoderOptions options)
+    {
+        VipsRuntime.EnsureStarted();
+        this.options = options;
+    }
+
     private static readonly Dictionary<string, string> AllowedLoaders = new(StringComparer.Ordinal)
     {
         ["VipsForeignLoadJpegBuffer"] = "jpeg",
@@ -28,19 +36,6 @@ public sealed unsafe class VipsImageDecoder(VipsDecoderOptions options) : IImage
     private const string LoaderOptions = "fail_on=truncated";
 
     private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or HEIC";
-
-    static VipsImageDecoder()
-    {
-        VipsModules.Restrict(Vips.Version(0), Vips.Version(1));
-        if (Vips.Init("artmatch") != 0)
-            throw new DllNotFoundException("libvips failed to start: " + TakeError());
-        // Untrusted loaders (ImageMagick, matrix, FITS...) never see network input.
-        Vips.BlockUntrustedSet(1);
-        // The operation cache keys buffer loads by address; reused buffers could hit stale entries.
-        Vips.CacheSetMax(0);
-        // ArtMatch decodes many photos in parallel; one libvips worker per decode avoids oversubscription.
-        Vips.ConcurrencySet(1);
-    }
 
     public VipsImageDecoder()
         : this(new VipsDecoderOptions())
@@ -219,7 +214,7 @@ public sealed unsafe class VipsImageDecoder(VipsDecoderOptions options) : IImage
     }
 
     /// <summary>libvips' error text, then cleared so the next call starts clean.</summary>
-    private static string TakeError()
+    internal static string TakeError()
     {
         var copy = Vips.ErrorBufferCopy();
         if (copy == null)

@@ -9,6 +9,7 @@ internal static unsafe class VipsEncoder
 
     public static byte[] Reencode(ReadOnlySpan<byte> encoded, Format format)
     {
+        VipsRuntime.EnsureStarted();
         fixed (byte* data = encoded)
         {
             var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);

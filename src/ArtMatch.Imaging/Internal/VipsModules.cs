@@ -19,16 +19,20 @@ internal static partial class VipsModules
             return;
         var system = $"/usr/lib/x86_64-linux-gnu/vips-modules-{major}.{minor}";
         var home = Path.Combine(Path.GetTempPath(), $"artmatch-vipshome-{Environment.UserName}-{major}.{minor}");
-        var modules = Path.Combine(home, "lib", $"vips-modules-{major}.{minor}");
         try
         {
-            Directory.CreateDirectory(modules);
-            foreach (var name in Wanted)
+            // libvips derives its libdir from the prefix differently per build (Debian: <prefix>/x86_64-linux-gnu).
+            foreach (var libdir in new[] { "lib", "x86_64-linux-gnu", "lib/x86_64-linux-gnu" })
             {
-                var link = Path.Combine(modules, name);
-                var target = Path.Combine(system, name);
-                if (File.Exists(target) && !File.Exists(link))
-                    File.CreateSymbolicLink(link, target);
+                var modules = Path.Combine(home, libdir, $"vips-modules-{major}.{minor}");
+                Directory.CreateDirectory(modules);
+                foreach (var name in Wanted)
+                {
+                    var link = Path.Combine(modules, name);
+                    var target = Path.Combine(system, name);
+                    if (File.Exists(target) && !File.Exists(link))
+                        File.CreateSymbolicLink(link, target);
+                }
             }
         }
         catch (IOException)
