@@ -13,7 +13,7 @@ internal static class CalibrateCommand
         var store = CliSupport.StoreOption();
         var samples = new Option<int>("--samples") { Description = "Catalogue pictures turned into synthetic photos", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
-        var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.01 };
+        var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();

@@ -16,8 +16,12 @@ public sealed record SearchFilter
     public IReadOnlyCollection<string>? ObjectTypes { get; init; }
     public IReadOnlyCollection<string>? Countries { get; init; }
 
+    /// <summary>Search only each image's whole-picture vector (region 0), not its regional vectors.</summary>
+    public bool WholeImagesOnly { get; init; }
+
     public static readonly SearchFilter None = new();
 
+    /// <summary>No metadata restriction (<see cref="WholeImagesOnly"/> is about rows, not records).</summary>
     public bool IsEmpty => Registries is null && Statuses is null && ObjectTypes is null && Countries is null;
 }
 

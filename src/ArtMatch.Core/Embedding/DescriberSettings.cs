@@ -12,20 +12,30 @@ public sealed record DescriberSettings
     /// <summary>Long sides of the whole picture fed to the model; the pooled vectors are averaged (multi-scale).</summary>
     public int[] GlobalScales { get; init; } = [320];
 
-    /// <summary>Side of the square model input for each regional crop.</summary>
-    public int RegionInputSize { get; init; } = 224;
+    /// <summary>
+    /// Regional vectors of catalogue images, as a fraction of the short side per grid level: each
+    /// level tiles the feature map with overlapping square windows of that size, each GeM-pooled
+    /// into its own vector (R-MAC-style regions). Lets a detail or a partial view match.
+    /// </summary>
+    public float[] CatalogueRegionScales { get; init; } = [0.2f, 0.4f, 0.7f];
+
+    /// <summary>Long side of the picture whose feature map catalogue regions are pooled from.</summary>
+    public int CatalogueRegionInput { get; init; } = 768;
+
+    /// <summary>Regional vectors of a query photo, so that an object small in a scene is still found.</summary>
+    public float[] QueryRegionScales { get; init; } = [0.5f, 0.75f];
 
     /// <summary>
-    /// Regional crops for catalogue images, as a fraction of the short side per grid level: each level
-    /// tiles the picture with overlapping squares of that size. Lets a detail or a partial view match.
+    /// Extra whole-photo vectors of a query at these long sides, each searched on its own. A small
+    /// close-up then also meets the catalogue's regions at a matching scale instead of only blown up.
     /// </summary>
-    public float[] CatalogueRegionScales { get; init; } = [];
+    public int[] QueryExtraScales { get; init; } = [];
 
-    /// <summary>Regional crops of a query photo, so that an object small in a scene is still found.</summary>
-    public float[] QueryRegionScales { get; init; } = [];
+    /// <summary>Long side of the picture whose feature map query regions are pooled from.</summary>
+    public int QueryRegionInput { get; init; } = 512;
 
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
-    public int LocalFeatureScale { get; init; }
+    public int LocalFeatureScale { get; init; } = 320;
 
     public static DescriberSettings Plain { get; } = new() { Baseline = true };
 }

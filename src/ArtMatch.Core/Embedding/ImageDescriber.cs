@@ -33,27 +33,46 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         if (Settings.Baseline)
             return new ImageDescription { Global = BaselineVector(image), Width = image.Width, Height = image.Height };
 
+        // One forward pass per input size, shared by the global vector, regions and local features.
+        var maps = new Dictionary<int, FeatureMaps>();
+        FeatureMaps MapsAt(int longSide)
+        {
+            if (!maps.TryGetValue(longSide, out var found))
+                maps[longSide] = found = Run([ResizeToStride(image, longSide)]);
+            return found;
+        }
+
         var global = new float[0];
-        LocalFeatures? local = null;
         foreach (int scale in Settings.GlobalScales)
         {
-            var maps = Run([ResizeToStride(image, scale)]);
-            var vector = PoolWindow(maps, 0, 0, maps.Height, 0, maps.Width);
+            var map = MapsAt(scale);
+            var vector = PoolWindow(map, 0, 0, map.Height, 0, map.Width);
             if (global.Length == 0)
                 global = vector;
             else
                 System.Numerics.Tensors.TensorPrimitives.Add(global, vector, global);
-            // One forward pass serves both when the verification scale is a global scale.
-            if (scale == Settings.LocalFeatureScale)
-                local = LocalFeaturesOf(maps);
         }
         Pooling.L2Normalize(global);
 
         var scales = forCatalogue ? Settings.CatalogueRegionScales : Settings.QueryRegionScales;
-        var regions = includeRegions && scales.Length > 0 ? RegionVectors(image, scales) : [];
-        if (local is null && Settings.LocalFeatureScale > 0)
-            local = LocalFeaturesOf(Run([ResizeToStride(image, Settings.LocalFeatureScale)]));
-        return new ImageDescription { Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
+        var regions = new List<float[]>();
+        if (includeRegions && scales.Length > 0)
+        {
+            var map = MapsAt(forCatalogue ? Settings.CatalogueRegionInput : Settings.QueryRegionInput);
+            foreach (var window in RegionGrid.Squares(map.Width, map.Height, scales, minSide: 2))
+                regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
+        }
+        var extra = new List<float[]>();
+        if (includeRegions && !forCatalogue)
+        {
+            foreach (int scale in Settings.QueryExtraScales)
+            {
+                var map = MapsAt(scale);
+                extra.Add(PoolWindow(map, 0, 0, map.Height, 0, map.Width));
+            }
+        }
+        var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
+        return new ImageDescription { Global = global, Scales = extra, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
     }
 
     private float[] BaselineVector(RgbImage image)
@@ -63,26 +82,6 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         Pooling.Average(maps.Item(0), maps.Channels, maps.Height, maps.Width, vector);
         Pooling.L2Normalize(vector);
         return vector;
-    }
-
-    private IReadOnlyList<float[]> RegionVectors(RgbImage image, float[] scales)
-    {
-        var crops = new List<RgbImage>();
-        int side = Settings.RegionInputSize;
-        foreach (var rect in RegionGrid.Squares(image.Width, image.Height, scales))
-            crops.Add(ImageOps.Resize(ImageOps.Crop(image, rect), side, side));
-        if (crops.Count == 0)
-            return [];
-        var vectors = new List<float[]>(crops.Count);
-        const int BatchSize = 8;
-        for (int start = 0; start < crops.Count; start += BatchSize)
-        {
-            var batch = crops.Skip(start).Take(BatchSize).ToList();
-            var maps = Run(batch);
-            for (int i = 0; i < batch.Count; i++)
-                vectors.Add(PoolWindow(maps, i, 0, maps.Height, 0, maps.Width));
-        }
-        return vectors;
     }
 
     /// <summary>Local features of a picture alone (a catalogue image being verified against).</summary>

@@ -9,12 +9,12 @@ public static class RegionGrid
     /// For each scale s (a fraction of the short side), squares of side s * shortSide placed on a
     /// grid with about 40 % overlap covering the whole picture.
     /// </summary>
-    public static IEnumerable<PixelRect> Squares(int width, int height, IEnumerable<float> scales)
+    public static IEnumerable<PixelRect> Squares(int width, int height, IEnumerable<float> scales, int minSide = 16)
     {
         int shortSide = Math.Min(width, height);
         foreach (float scale in scales)
         {
-            int side = Math.Max(16, (int)Math.Round(shortSide * scale));
+            int side = Math.Max(minSide, (int)Math.Round(shortSide * scale));
             if (side > shortSide)
                 continue;
             foreach (int y in Positions(height, side))

@@ -22,10 +22,16 @@ public sealed record CalibrationResult(VerdictThresholds Thresholds, int Pairs, 
 /// </summary>
 public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 {
-    public double TargetFalseMatchRate { get; init; } = 0.01;
+    public double TargetFalseMatchRate { get; init; } = 0.02;
+
+    /// <summary>Share of impostor photos allowed to reach "possible" (work for an officer, not an alarm).</summary>
+    public double MaxPossibleRate { get; init; } = 0.50;
+
+    /// <summary>Genuine views above "match" allowed to fall to "possible" for too small a lead.</summary>
+    public double MarginLossRate { get; init; } = 0.05;
 
     /// <summary>Genuine views allowed below "possible" (they would be answered "no match").</summary>
-    public double TargetMissRate { get; init; } = 0.02;
+    public double TargetMissRate { get; init; } = 0.05;
 
     public CalibrationResult Calibrate(int samples, int seed, IProgress<int>? progress = null)
     {
@@ -40,6 +46,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         var chosen = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).Take(samples).ToList();
         var genuine = new float[chosen.Count];
         var impostor = new float[chosen.Count];
+        var genuineMargin = new float[chosen.Count];
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
@@ -52,6 +59,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 
             var all = matcher.Match(view, new MatchRequest { TopK = 10 });
             genuine[i] = all.Candidates.FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
+            genuineMargin[i] = all.Best?.ObjectId == objectId ? all.Margin : float.NaN;
             // The background's object is in the view too; leave it out of the impostor trial as well.
             var exclude = new HashSet<string> { objectId };
             if (background is not null)
@@ -62,8 +70,19 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         });
 
         float match = Quantile(impostor, 1 - TargetFalseMatchRate);
-        float possible = Math.Min(match, Quantile(genuine, TargetMissRate));
-        var thresholds = new VerdictThresholds { Match = (float)Math.Round(match + 0.005, 3), Possible = (float)Math.Round(possible, 3) };
+        // "possible" should catch nearly every genuine view the search finds, but never flag more than
+        // half of the innocent photos: misses are the costlier error, alarms fatigue is the other.
+        var found = genuine.Where(g => g > 0).ToArray();
+        float possible = Math.Min(match, Math.Max(Quantile(found, TargetMissRate), Quantile(impostor, 1 - MaxPossibleRate)));
+        // The lead a genuine photo usually has over the runner-up; most look-alikes have less.
+        var margins = genuineMargin.Where((m, i) => !float.IsNaN(m) && genuine[i] >= match).ToArray();
+        float minMargin = margins.Length > 0 ? Quantile(margins, MarginLossRate) : new VerdictThresholds().MinMargin;
+        var thresholds = new VerdictThresholds
+        {
+            Match = (float)Math.Round(match + 0.005, 3),
+            Possible = (float)Math.Round(possible, 3),
+            MinMargin = (float)Math.Round(minMargin, 3),
+        };
         return new CalibrationResult(thresholds, chosen.Count, genuine, impostor);
     }
 

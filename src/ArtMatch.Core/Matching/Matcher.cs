@@ -14,6 +14,9 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
 {
+    /// <summary>How far the best candidate leads the runner-up.</summary>
+    public float Margin { get; init; }
+
     public Candidate? Best => Candidates.Count > 0 ? Candidates[0] : null;
 }
 
@@ -62,9 +65,16 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
 
         var fused = new Dictionary<string, VectorHit>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
-        foreach (var vector in query.AllVectors())
+        // The whole photo is compared with every catalogue vector (whole pictures and their regions:
+        // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
+        // small in a scene). Region-to-region pairs would mostly add chance look-alikes.
+        var searches = new List<(float[] Vector, SearchFilter Filter)> { (query.Global, request.Filter) };
+        searches.AddRange(query.Scales.Select(v => (v, request.Filter)));
+        var wholeOnly = request.Filter with { WholeImagesOnly = true };
+        searches.AddRange(query.Regions.Select(r => (r, wholeOnly)));
+        foreach (var (vector, filter) in searches)
         {
-            foreach (var hit in store.Search(vector, fetch, request.Filter))
+            foreach (var hit in store.Search(vector, fetch, filter))
             {
                 if (request.ExcludeObjectIds?.Contains(hit.ObjectId) == true)
                     continue;
@@ -88,12 +98,13 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, hit.Score, inliers, Settings.Thresholds.Judge(score)));
         }
 
-        var top = candidates.OrderByDescending(c => c.Score).ThenBy(c => c.ObjectId, StringComparer.Ordinal)
-            .Take(request.TopK)
-            .Select(c => c with { Record = store.Get(c.ObjectId) })
-            .ToList();
+        var sorted = candidates.OrderByDescending(c => c.Score).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
+        float margin = sorted.Count switch { 0 => 0, 1 => sorted[0].Score, _ => sorted[0].Score - sorted[1].Score };
+        if (sorted.Count > 0)
+            sorted[0] = sorted[0] with { Verdict = Settings.Thresholds.Judge(sorted[0].Score, margin) };
+        var top = sorted.Take(request.TopK).Select(c => c with { Record = store.Get(c.ObjectId) }).ToList();
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
-        return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds);
+        return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds) { Margin = margin };
     }
 
     private float Bonus(int inliers)

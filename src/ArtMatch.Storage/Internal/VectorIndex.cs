@@ -141,7 +141,7 @@ internal sealed class VectorIndex(int dimension)
         if (parts == 1)
         {
             (best[0], bestRow[0]) = Rent(objects);
-            Scan(queryCopy, 0, _rows, allowed, best[0], bestRow[0]);
+            Scan(queryCopy, 0, _rows, allowed, filter.WholeImagesOnly, best[0], bestRow[0]);
         }
         else
         {
@@ -149,7 +149,7 @@ internal sealed class VectorIndex(int dimension)
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
             {
                 (best[part], bestRow[part]) = Rent(objects);
-                Scan(queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, best[part], bestRow[part]);
+                Scan(queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best[part], bestRow[part]);
             });
         }
         try
@@ -185,14 +185,14 @@ internal sealed class VectorIndex(int dimension)
         return (best, ArrayPool<int>.Shared.Rent(Math.Max(1, objects)));
     }
 
-    private void Scan(float[] query, int start, int end, bool[]? allowed, float[] best, int[] bestRow)
+    private void Scan(float[] query, int start, int end, bool[]? allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
     {
         var matrix = _matrix;
         int dim = Dimension;
         for (int row = start; row < end; row++)
         {
             int ordinal = _rowObject[row];
-            if (!_objects[ordinal].Alive || (allowed is not null && !allowed[ordinal]))
+            if (!_objects[ordinal].Alive || (allowed is not null && !allowed[ordinal]) || (wholeImagesOnly && _rowRegion[row] != 0))
                 continue;
             float score = TensorPrimitives.Dot(query, matrix.AsSpan(row * dim, dim));
             if (score > best[ordinal])
