@@ -1,0 +1,103 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Reflection.V1Alpha;
+
+namespace ArtMatch.Grpc;
+
+/// <summary>
+/// grpc.reflection.v1alpha.ServerReflection: lists the registry's services and serves the proto
+/// files (with their dependencies) that define a file name or a symbol, so tools such as grpcurl
+/// can call ArtMatch without its .proto files.
+/// </summary>
+public sealed class ReflectionService(GrpcServiceRegistry registry)
+{
+    public const string ServiceName = "grpc.reflection.v1alpha.ServerReflection";
+
+    public GrpcServiceRegistry Register() => registry
+        .AddFile(ReflectionReflection.Descriptor)
+        .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync);
+
+    private async Task InfoAsync(IAsyncStreamReader<ServerReflectionRequest> requests, IServerStreamWriter<ServerReflectionResponse> responses, ServerCallContext context)
+    {
+        while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            await responses.WriteAsync(Answer(requests.Current), context.CancellationToken).ConfigureAwait(false);
+    }
+
+    internal ServerReflectionResponse Answer(ServerReflectionRequest request)
+    {
+        var response = new ServerReflectionResponse { ValidHost = request.Host, OriginalRequest = request };
+        switch (request.MessageRequestCase)
+        {
+            case ServerReflectionRequest.MessageRequestOneofCase.ListServices:
+                var list = new ListServiceResponse();
+                list.Service.AddRange(registry.ServiceNames.Order(StringComparer.Ordinal).Select(n => new ServiceResponse { Name = n }));
+                response.ListServicesResponse = list;
+                break;
+            case ServerReflectionRequest.MessageRequestOneofCase.FileByFilename:
+                Respond(response, AllFiles().FirstOrDefault(f => f.Name == request.FileByFilename), $"File not found: {request.FileByFilename}");
+                break;
+            case ServerReflectionRequest.MessageRequestOneofCase.FileContainingSymbol:
+                Respond(response, FileDeclaring(request.FileContainingSymbol), $"Symbol not found: {request.FileContainingSymbol}");
+                break;
+            default:
+                response.ErrorResponse = new ErrorResponse { ErrorCode = (int)StatusCode.Unimplemented, ErrorMessage = $"{request.MessageRequestCase} is not supported." };
+                break;
+        }
+        return response;
+    }
+
+    private static void Respond(ServerReflectionResponse response, FileDescriptor? file, string notFound)
+    {
+        if (file is null)
+        {
+            response.ErrorResponse = new ErrorResponse { ErrorCode = (int)StatusCode.NotFound, ErrorMessage = notFound };
+            return;
+        }
+        // The file first, then every file it depends on, so the client can build the descriptors.
+        var answer = new FileDescriptorResponse();
+        var seen = new HashSet<string>();
+        void Add(FileDescriptor f)
+        {
+            if (!seen.Add(f.Name))
+                return;
+            answer.FileDescriptorProto.Add(f.SerializedData);
+            foreach (var dependency in f.Dependencies)
+                Add(dependency);
+        }
+        Add(file);
+        response.FileDescriptorResponse = answer;
+    }
+
+    private IEnumerable<FileDescriptor> AllFiles()
+    {
+        var seen = new HashSet<string>();
+        var stack = new Stack<FileDescriptor>(registry.Files);
+        while (stack.Count > 0)
+        {
+            var file = stack.Pop();
+            if (!seen.Add(file.Name))
+                continue;
+            yield return file;
+            foreach (var dependency in file.Dependencies)
+                stack.Push(dependency);
+        }
+    }
+
+    private FileDescriptor? FileDeclaring(string symbol)
+    {
+        foreach (var file in AllFiles())
+        {
+            foreach (var service in file.Services)
+            {
+                if (service.FullName == symbol || service.Methods.Any(m => $"{service.FullName}.{m.Name}" == symbol))
+                    return file;
+            }
+            if (Messages(file.MessageTypes).Any(m => m.FullName == symbol) || file.EnumTypes.Any(e => e.FullName == symbol))
+                return file;
+        }
+        return null;
+    }
+
+    private static IEnumerable<MessageDescriptor> Messages(IEnumerable<MessageDescriptor> messages) =>
+        messages.SelectMany(m => Messages(m.NestedTypes).Prepend(m));
+}

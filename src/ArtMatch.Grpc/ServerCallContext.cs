@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http;
+
+namespace ArtMatch.Grpc;
+
+/// <summary>What a handler knows about its call: who, which method, until when, and request metadata.</summary>
+public sealed class ServerCallContext
+{
+    internal ServerCallContext(HttpContext http, MethodDescriptor method, DateTime deadline, CancellationToken cancellation)
+    {
+        HttpContext = http;
+        Method = method;
+        Deadline = deadline;
+        CancellationToken = cancellation;
+    }
+
+    public HttpContext HttpContext { get; }
+
+    public MethodDescriptor Method { get; }
+
+    /// <summary>UTC deadline from grpc-timeout, or DateTime.MaxValue.</summary>
+    public DateTime Deadline { get; }
+
+    /// <summary>Cancelled when the client goes away or the deadline passes.</summary>
+    public CancellationToken CancellationToken { get; }
+
+    public string Peer => $"{HttpContext.Connection.RemoteIpAddress}:{HttpContext.Connection.RemotePort}";
+
+    /// <summary>A request metadata value (header), or null.</summary>
+    public string? GetMetadata(string key) => HttpContext.Request.Headers.TryGetValue(key, out var value) ? value.ToString() : null;
+
+    /// <summary>Set by an interceptor (e.g. the API key's owner); handlers record it in audit logs.</summary>
+    public string? Caller { get; set; }
+
+    /// <summary>Free-form values an interceptor hands to handlers (e.g. the caller's role).</summary>
+    public IDictionary<string, object> Items { get; } = new Dictionary<string, object>();
+}
