@@ -10,5 +10,5 @@ root.Subcommands.Add(MatchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(ScreenCommand.Create());
-// serve: added with the gRPC server.
+root.Subcommands.Add(ServeCommand.Create());
 return root.Parse(args).Invoke();

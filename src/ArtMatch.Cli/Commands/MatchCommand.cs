@@ -14,13 +14,18 @@ internal static class MatchCommand
         var top = new Option<int>("--top") { Description = "Candidates to return", DefaultValueFactory = _ => 5 };
         var registry = new Option<string[]>("--registry") { Description = "Only objects from these registries", AllowMultipleArgumentsPerToken = true };
         var status = new Option<string[]>("--status") { Description = "Only objects with these statuses (stolen, missing, recovered, red_list_exemplar)", AllowMultipleArgumentsPerToken = true };
+        var server = new Option<string?>("--server") { Description = "Ask a running server (HOST:PORT) over gRPC instead of opening a store" };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key for --server (or ARTMATCH_API_KEY)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("match", "Check a photo against a catalogue store: ranked candidates and a verdict") { image, store, top, registry, status, json, config };
+        var command = new Command("match", "Check a photo against a catalogue store or server: ranked candidates and a verdict") { image, store, server, apiKey, top, registry, status, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
+            if (parse.GetValue(server) is { } address)
+                return RemoteMatch.Run(address, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ARTMATCH_API_KEY"),
+                    CliSupport.ReadImage(parse.GetValue(image)!), parse.GetValue(top), parse.GetValue(registry), parse.GetValue(json));
             if (parse.GetValue(store) is not { } storeDir)
-                throw new ArgumentException("Give --store DIR (an embedded catalogue store).");
+                throw new ArgumentException("Give --store DIR (an embedded catalogue store) or --server HOST:PORT.");
             var filter = new SearchFilter
             {
                 Registries = parse.GetValue(registry) is { Length: > 0 } r ? r : null,

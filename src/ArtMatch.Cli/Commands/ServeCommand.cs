@@ -1,0 +1,42 @@
+using System.CommandLine;
+using ArtMatch.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Spectre.Console;
+
+namespace ArtMatch.Cli.Commands;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var store = CliSupport.StoreOption(required: false);
+        store.Description = "Catalogue store folder; without it, a small demo catalogue in .demo-store/";
+        var port = new Option<int>("--port") { Description = "Port to listen on (all interfaces)", DefaultValueFactory = _ => 50051 };
+        var cert = new Option<string?>("--tls-cert") { Description = "PEM certificate: serve TLS (needs --tls-key)" };
+        var key = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert" };
+        var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, see README); without it every caller may do everything" };
+        var config = CliSupport.ConfigOption();
+        var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store") { store, port, cert, key, keys, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            if ((parse.GetValue(cert) is null) != (parse.GetValue(key) is null))
+                throw new ArgumentException("Give both --tls-cert and --tls-key, or neither.");
+            using var engine = CliSupport.Engine(parse, config);
+            string storeDir = parse.GetValue(store) ?? DemoCatalog.StoreDirectory;
+            engine.OpenStore(storeDir);
+            if (parse.GetValue(store) is null)
+                AnsiConsole.MarkupLineInterpolated($"[grey]{DemoCatalog.Ensure(engine)}[/]");
+            var settings = new ServerSettings
+            {
+                Port = parse.GetValue(port), TlsCertificate = parse.GetValue(cert), TlsKey = parse.GetValue(key),
+                ApiKeysFile = parse.GetValue(keys) ?? engine.Config.ApiKeys,
+            };
+            var app = ArtMatchServer.Build(engine, settings);
+            string scheme = settings.TlsCertificate is null ? "http (h2c)" : "https";
+            AnsiConsole.MarkupLineInterpolated($"ArtMatch serving {engine.RequireStore().ObjectCount} objects ({engine.Describer.VectorSpaceId}) on {scheme} port {settings.Port}; {(settings.ApiKeysFile is null ? "no API keys" : "API keys required")}. Ctrl+C stops.");
+            app.Run();
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Matching;
+using ArtMatch.Grpc;
+using Wire = ArtMatch.Grpc.Api.V1;
+
+namespace ArtMatch.Server.Api;
+
+/// <summary>Converts between the wire messages and the domain, validating what callers send.</summary>
+internal static class ApiMapping
+{
+    public static CulturalObject ToDomain(Wire.CulturalObject o)
+    {
+        if (string.IsNullOrWhiteSpace(o.ObjectId))
+            throw new RpcException(StatusCode.InvalidArgument, "object.object_id is required.");
+        DateOnly? reported = null;
+        if (o.DateReported.Length > 0)
+        {
+            if (!DateOnly.TryParseExact(o.DateReported, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                throw new RpcException(StatusCode.InvalidArgument, $"object.date_reported '{o.DateReported}' is not a date like 2024-05-31.");
+            reported = date;
+        }
+        return new CulturalObject
+        {
+            ObjectId = o.ObjectId.Trim(),
+            ObjectType = Empty(o.ObjectType), ObjectSubtype = Empty(o.ObjectSubtype), MaterialsAndTechniques = Empty(o.MaterialsAndTechniques),
+            Measurements = Empty(o.Measurements), InscriptionsAndMarkings = Empty(o.InscriptionsAndMarkings),
+            DistinguishingFeatures = Empty(o.DistinguishingFeatures), Title = Empty(o.Title), Subject = Empty(o.Subject),
+            DateOrPeriod = Empty(o.DateOrPeriod), Maker = Empty(o.Maker), Description = Empty(o.Description),
+            InventoryNumber = Empty(o.InventoryNumber), PlaceOfOrigin = Empty(o.PlaceOfOrigin), Registry = Empty(o.Registry),
+            Status = ToDomain(o.Status), Country = Empty(o.Country), DateReported = reported,
+            Extra = o.Extra.ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+    }
+
+    public static Wire.CulturalObject ToApi(CulturalObject o)
+    {
+        var message = new Wire.CulturalObject
+        {
+            ObjectId = o.ObjectId, ObjectType = o.ObjectType ?? "", ObjectSubtype = o.ObjectSubtype ?? "",
+            MaterialsAndTechniques = o.MaterialsAndTechniques ?? "", Measurements = o.Measurements ?? "",
+            InscriptionsAndMarkings = o.InscriptionsAndMarkings ?? "", DistinguishingFeatures = o.DistinguishingFeatures ?? "",
+            Title = o.Title ?? "", Subject = o.Subject ?? "", DateOrPeriod = o.DateOrPeriod ?? "", Maker = o.Maker ?? "",
+            Description = o.Description ?? "", InventoryNumber = o.InventoryNumber ?? "", PlaceOfOrigin = o.PlaceOfOrigin ?? "",
+            Registry = o.Registry ?? "", Status = ToApi(o.Status), Country = o.Country ?? "",
+            DateReported = o.DateReported?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+        };
+        foreach (var (key, value) in o.Extra)
+            message.Extra[key] = value;
+        return message;
+    }
+
+    public static SearchFilter ToDomain(Wire.Filter? filter) => filter is null ? SearchFilter.None : new SearchFilter
+    {
+        Registries = filter.Registries.Count > 0 ? filter.Registries.ToList() : null,
+        Statuses = filter.Statuses.Count > 0 ? filter.Statuses.Select(ToDomain).ToList() : null,
+        ObjectTypes = filter.ObjectTypes.Count > 0 ? filter.ObjectTypes.ToList() : null,
+        Countries = filter.Countries.Count > 0 ? filter.Countries.ToList() : null,
+    };
+
+    public static Wire.MatchResponse ToApi(MatchResult result)
+    {
+        var response = new Wire.MatchResponse
+        {
+            Verdict = ToApi(result.Verdict), BestScore = result.BestScore, ModelId = result.ModelId, ElapsedMs = result.Milliseconds,
+        };
+        response.Candidates.AddRange(result.Candidates.Select(c => new Wire.Candidate
+        {
+            Object = c.Record is { } record ? ToApi(record) : new Wire.CulturalObject { ObjectId = c.ObjectId },
+            MatchedImageId = c.ImageId, Score = c.Score, Verdict = ToApi(c.Verdict), Inliers = c.Inliers,
+        }));
+        return response;
+    }
+
+    public static Wire.Verdict ToApi(Verdict verdict) => verdict switch
+    {
+        Verdict.Match => Wire.Verdict.Match,
+        Verdict.Possible => Wire.Verdict.Possible,
+        _ => Wire.Verdict.NoMatch,
+    };
+
+    private static ObjectStatus ToDomain(Wire.ObjectStatus status) => status switch
+    {
+        Wire.ObjectStatus.Stolen => ObjectStatus.Stolen,
+        Wire.ObjectStatus.Missing => ObjectStatus.Missing,
+        Wire.ObjectStatus.Recovered => ObjectStatus.Recovered,
+        Wire.ObjectStatus.RedListExemplar => ObjectStatus.RedListExemplar,
+        _ => ObjectStatus.Unknown,
+    };
+
+    private static Wire.ObjectStatus ToApi(ObjectStatus status) => status switch
+    {
+        ObjectStatus.Stolen => Wire.ObjectStatus.Stolen,
+        ObjectStatus.Missing => Wire.ObjectStatus.Missing,
+        ObjectStatus.Recovered => Wire.ObjectStatus.Recovered,
+        ObjectStatus.RedListExemplar => Wire.ObjectStatus.RedListExemplar,
+        _ => Wire.ObjectStatus.Unspecified,
+    };
+
+    private static string? Empty(string value) => value.Length == 0 ? null : value;
+}
