@@ -100,7 +100,28 @@ install_models() {
   done
 }
 
+# npm packages for the test peers: the @grpc/grpc-js interop client, and the Node benchmark peer
+# (sharp + onnxruntime-node; --ignore-scripts skips onnxruntime-node's CUDA download, the CPU
+# binary ships in the package).
+install_node_packages() {
+  if ! command -v npm >/dev/null; then
+    log "npm not found: install Node.js (Debian: apt-get install nodejs npm) for the interop tests"
+    exit 1
+  fi
+  local dir
+  for dir in "$root/tests/ArtMatch.Server.Tests/Interop" "$root/benchmarks/peer"; do
+    if [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package.json" ]; then
+      continue
+    fi
+    log "npm install in ${dir#$root/}"
+    (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$dir/node_modules"
+  done
+  log "node packages present"
+}
+
 install_apt_packages
 install_onnxruntime
 install_models
+install_node_packages
 log "done"

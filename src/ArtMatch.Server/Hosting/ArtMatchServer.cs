@@ -17,6 +17,8 @@ public static class ArtMatchServer
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Start-up failures (port in use) surface as exceptions the CLI reports in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Message sizes are enforced per gRPC message; a stream of photos may be long.

@@ -12,7 +12,7 @@ const args = rest.filter(a => !a.startsWith('key='));
 const metadata = new grpc.Metadata();
 if (key) metadata.set('authorization', 'Bearer ' + key.slice(4));
 
-const definition = protoLoader.loadSync(path.join(protos, 'artmatch/v1/artmatch.proto'), { includeDirs: [protos], enums: String, longs: Number, defaults: true });
+const definition = protoLoader.loadSync(path.join(protos, 'artmatch/v1/artmatch.proto'), { includeDirs: [protos], keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true });
 const api = grpc.loadPackageDefinition(definition).artmatch.v1;
 const client = new api.ArtMatch(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20, 'grpc.max_receive_message_length': 64 << 20 });
 const deadline = seconds => ({ deadline: new Date(Date.now() + seconds * 1000) });
