@@ -1,3 +1,19 @@
+using ArtMatch.Benchmarks;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Script modes print JSON for benchmarks/run.sh; anything else goes to BenchmarkDotNet.
+return args.FirstOrDefault() switch
+{
+    "throughput" => Scripts.Throughput(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount, args.Length > 3 ? int.Parse(args[3]) : 1),
+    "grpc-load" => Scripts.GrpcLoad(args[1], args[2], int.Parse(args[3]), double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)),
+    "export-vectors" => Scripts.ExportVectors(args[1], int.Parse(args[2]), int.Parse(args[3])),
+    "search-timing" => Scripts.SearchTiming(args[1]),
+    "make-photos" => Scripts.MakePhotos(args[1], int.Parse(args[2])),
+    _ => RunBenchmarkDotNet(args),
+};
+
+static int RunBenchmarkDotNet(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(Fixtures).Assembly).Run(args);
+    return 0;
+}

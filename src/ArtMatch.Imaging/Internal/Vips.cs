@@ -115,4 +115,7 @@ internal static unsafe partial class Vips
 
     [LibraryImport(Library, EntryPoint = "vips_pngsave_buffer")]
     public static partial int PngSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
+    [LibraryImport(Library, EntryPoint = "vips_image_new_from_memory_copy")]
+    public static partial nint ImageNewFromMemoryCopy(void* data, nuint size, int width, int height, int bands, int format);
 }

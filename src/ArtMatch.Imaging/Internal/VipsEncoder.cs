@@ -41,4 +41,29 @@ internal static unsafe class VipsEncoder
             }
         }
     }
+
+    /// <summary>Encodes pixels as JPEG (benchmark fixtures: large photos made from small ones).</summary>
+    public static byte[] EncodeJpeg(ArtMatch.Core.Imaging.RgbImage image, int quality)
+    {
+        VipsRuntime.EnsureStarted();
+        fixed (byte* pixels = image.Pixels)
+        {
+            var handle = Vips.ImageNewFromMemoryCopy(pixels, (nuint)image.Pixels.Length, image.Width, image.Height, 3, 0);
+            if (handle == 0)
+                throw new InvalidOperationException("libvips could not wrap the pixels.");
+            using var vipsImage = new VipsImageHandle(handle);
+            void* buffer;
+            nuint length;
+            if (Vips.JpegSaveBuffer(handle, &buffer, &length, "Q", quality, "strip", 1, 0) != 0)
+                throw new InvalidOperationException("libvips could not encode JPEG: " + VipsImageDecoder.TakeError());
+            try
+            {
+                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
+            }
+            finally
+            {
+                Vips.Free(buffer);
+            }
+        }
+    }
 }

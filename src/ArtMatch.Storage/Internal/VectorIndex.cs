@@ -15,6 +15,9 @@ internal sealed class VectorIndex(int dimension)
     /// <summary>Below this many rows one thread scans; splitting costs more than it saves.</summary>
     private const int ParallelThreshold = 16_384;
 
+    /// <summary>Threads one search may use (benchmarks compare one and two).</summary>
+    internal static int MaxParallelism { get; set; } = Environment.ProcessorCount;
+
     private float[] _matrix = new float[dimension * 1024];
     private int[] _rowObject = new int[1024];
     private int[] _rowImage = new int[1024];
@@ -134,7 +137,7 @@ internal sealed class VectorIndex(int dimension)
         int objects = _objects.Count;
         bool[]? allowed = filter.IsEmpty ? null : AllowedObjects(filter);
 
-        int parts = _rows >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 8) : 1;
+        int parts = _rows >= ParallelThreshold ? Math.Clamp(MaxParallelism, 1, 8) : 1;
         var best = new float[parts][];
         var bestRow = new int[parts][];
         var queryCopy = query.ToArray();

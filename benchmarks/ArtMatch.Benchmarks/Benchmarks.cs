@@ -1,0 +1,151 @@
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Import;
+using ArtMatch.Core.Matching;
+using ArtMatch.Server.Hosting;
+using ArtMatch.Storage.Internal;
+using BenchmarkDotNet.Attributes;
+
+namespace ArtMatch.Benchmarks;
+
+/// <summary>Decode + shrink-on-load to the pipeline's 640 px, and to the plain 224 px centre crop.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class DecodeBenchmarks
+{
+    private readonly ArtMatch.Imaging.VipsImageDecoder _decoder = new();
+    private byte[] _photo = [];
+
+    [Params("jpeg-12mp", "jpeg-1mp", "heic-1mp")]
+    public string Input { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup() => _photo = Input switch { "jpeg-12mp" => Fixtures.Jpeg12Mp, "jpeg-1mp" => Fixtures.Jpeg1Mp, _ => Fixtures.Heic };
+
+    [Benchmark]
+    public RgbImage DecodeTo640() => _decoder.Decode(_photo, DecodeOptions.LongSide(640, allowUpscale: false));
+
+    [Benchmark]
+    public RgbImage DecodeTo224Crop() => _decoder.Decode(_photo, new DecodeOptions(new ImageSize(224, 224), ResizeFit.CoverCentreCrop));
+}
+
+/// <summary>Resizing and tensor filling in managed code (Core).</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class PreprocessBenchmarks
+{
+    private RgbImage _image = null!;
+    private readonly float[] _tensor = new float[3 * 320 * 224];
+    private readonly ModelInput _input = ModelManifest.Load(RepoLocator.ResolveManifest(null)).Input;
+
+    [GlobalSetup]
+    public void Setup() => _image = new ArtMatch.Imaging.VipsImageDecoder().Decode(Fixtures.Jpeg1Mp, DecodeOptions.LongSide(640));
+
+    [Benchmark]
+    public RgbImage Resize640To320() => ImageOps.Resize(_image, 320, 224);
+
+    [Benchmark]
+    public float[] FillTensor320()
+    {
+        TensorBuilder.Fill(ImageOps.Resize(_image, 320, 224), _input, _tensor);
+        return _tensor;
+    }
+}
+
+/// <summary>The model alone at 224 px, batch 1 and 8 (one ORT thread), and the query description of the pipeline.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class EmbedBenchmarks
+{
+    private ArtMatchEngine _engine = null!;
+    private float[] _input = [];
+    private RgbImage _photo = null!;
+
+    [Params(1, 8)]
+    public int Batch { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _engine = Fixtures.Engine();
+        _input = Fixtures.RandomUnitVectors(Batch * 3, 224 * 224, 1);
+        _photo = _engine.Describer.Decode(Fixtures.Jpeg1Mp);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _engine.Dispose();
+
+    [Benchmark]
+    public FeatureMaps Model224() => _engine.Extractor.Extract(_input, Batch, 224, 224);
+
+    [Benchmark]
+    public ImageDescription DescribeQuery() => _engine.Describer.Describe(_photo, includeRegions: true);
+}
+
+/// <summary>Exact search over random unit vectors of the model's dimension, one and two threads.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 10)]
+public class SearchBenchmarks
+{
+    private VectorIndex _index = null!;
+    private float[] _query = [];
+
+    [Params(10_000, 100_000, 1_000_000)]
+    public int Rows { get; set; }
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        const int Dim = 1280;
+        _index = new VectorIndex(Dim);
+        var vectors = Fixtures.RandomUnitVectors(Rows, Dim, 7);
+        for (int row = 0; row < Rows; row++)
+        {
+            string id = "o" + (row / 4);
+            if (row % 4 == 0)
+                _index.SetObject(new CulturalObject { ObjectId = id });
+            _index.Add(id, "i" + row, 0, vectors.AsSpan(row * Dim, Dim));
+        }
+        _query = Fixtures.RandomUnitVectors(1, Dim, 8);
+        VectorIndex.MaxParallelism = Threads;
+    }
+
+    [Benchmark]
+    public IReadOnlyList<VectorHit> Top10() => _index.Search(_query, 10, SearchFilter.None);
+}
+
+/// <summary>The in-process Match end to end (decode, describe, search, verify, judge) of a 12 MP and a 1 MP photo against the dev catalogue.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 10)]
+public class MatchBenchmarks
+{
+    private ArtMatchEngine _engine = null!;
+    private string _store = "";
+    private byte[] _photo = [];
+
+    [Params("jpeg-12mp", "jpeg-1mp")]
+    public string Input { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _store = Directory.CreateTempSubdirectory("artmatch-bench-").FullName;
+        _engine = Fixtures.Engine().OpenStore(_store);
+        _engine.Importer!.Import(CatalogFile.Read(Path.Combine(Fixtures.DevSet, "catalog.csv")));
+        _photo = Input == "jpeg-12mp" ? Fixtures.Jpeg12Mp : Fixtures.Jpeg1Mp;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _engine.Dispose();
+        Directory.Delete(_store, recursive: true);
+    }
+
+    [Benchmark]
+    public MatchResult Match() => _engine.RequireMatcher().Match(_photo, new MatchRequest());
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Imaging;
+using ArtMatch.Grpc;
+using ArtMatch.Storage.Internal;
+using Google.Protobuf;
+using Wire = ArtMatch.Grpc.Api.V1;
+
+namespace ArtMatch.Benchmarks;
+
+/// <summary>Throughput and load measurements that BenchmarkDotNet's per-call model does not fit; each prints one JSON line.</summary>
+public static class Scripts
+{
+    /// <summary>
+    /// Decode (224 centre crop, shrink-on-load) + normalise + MobileNetV2 + pooling for every JPEG in a
+    /// folder, <paramref name="workers"/> at a time: the same work as the Node peer's embed-folder.mjs.
+    /// </summary>
+    public static int Throughput(string folder, int workers, int repeat)
+    {
+        using var engine = Fixtures.Engine();
+        var files = Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order().Select(File.ReadAllBytes).ToList();
+        var work = Enumerable.Repeat(files, repeat).SelectMany(f => f).ToList();
+        var manifest = engine.Describer.Manifest;
+        void EmbedOne(byte[] photo)
+        {
+            var image = engine.Decoder.Decode(photo, new DecodeOptions(new ImageSize(224, 224), ResizeFit.CoverCentreCrop));
+            var input = new float[3 * 224 * 224];
+            TensorBuilder.Fill(image, manifest.Input, input);
+            var maps = engine.Extractor.Extract(input, 1, 224, 224);
+            var vector = new float[maps.Channels];
+            Pooling.Gem(maps.Item(0), maps.Channels, maps.Height, maps.Width, 3f, 0, maps.Height, 0, maps.Width, vector);
+            Pooling.L2Normalize(vector);
+        }
+        EmbedOne(work[0]);
+        var clock = Stopwatch.StartNew();
+        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = workers }, EmbedOne);
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(JsonSerializer.Serialize(new { images = work.Count, seconds, images_per_second = work.Count / seconds, workers }));
+        return 0;
+    }
+
+    /// <summary><paramref name="clients"/> concurrent callers sending Match with one photo for a while; requests/s and latency percentiles.</summary>
+    public static int GrpcLoad(string address, string photoPath, int clients, double seconds)
+    {
+        using var client = GrpcClient.ForAddress(address);
+        var request = new Wire.MatchRequest { Photo = ByteString.CopyFrom(File.ReadAllBytes(photoPath)), TopK = 5 };
+        client.UnaryAsync("/artmatch.v1.ArtMatch/Match", request, Wire.MatchResponse.Parser).GetAwaiter().GetResult();
+        var latencies = new List<double>();
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        int errors = 0;
+        var clock = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (DateTime.UtcNow < until)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await client.UnaryAsync("/artmatch.v1.ArtMatch/Match", request, Wire.MatchResponse.Parser);
+                    lock (latencies)
+                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                catch (RpcException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        }).ToArray();
+        Task.WaitAll(tasks);
+        double elapsed = clock.Elapsed.TotalSeconds;
+        latencies.Sort();
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            clients, requests = latencies.Count, errors, seconds = elapsed, requests_per_second = latencies.Count / elapsed,
+            p50_ms = Percentile(latencies, 0.50), p99_ms = Percentile(latencies, 0.99),
+        }));
+        return 0;
+    }
+
+    /// <summary>Random unit vectors and queries as raw float32 files, for ArtMatch and FAISS to search alike.</summary>
+    public static int ExportVectors(string folder, int rows, int queries)
+    {
+        const int Dim = 1280;
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "vectors.f32"), MemoryMarshal.AsBytes(Fixtures.RandomUnitVectors(rows, Dim, 11).AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "queries.f32"), MemoryMarshal.AsBytes(Fixtures.RandomUnitVectors(queries, Dim, 12).AsSpan()).ToArray());
+        return 0;
+    }
+
+    /// <summary>ArtMatch's exact search on the exported vectors, one query at a time, at 1 and 2 threads.</summary>
+    public static int SearchTiming(string folder)
+    {
+        const int Dim = 1280;
+        var vectors = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "vectors.f32"))).ToArray();
+        var queries = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "queries.f32"))).ToArray();
+        int rows = vectors.Length / Dim;
+        var index = new VectorIndex(Dim);
+        for (int row = 0; row < rows; row++)
+        {
+            // One object per vector, as FAISS sees them: collapse has nothing to merge.
+            index.SetObject(new CulturalObject { ObjectId = "o" + row });
+            index.Add("o" + row, "i" + row, 0, vectors.AsSpan(row * Dim, Dim));
+        }
+        var result = new Dictionary<string, object> { ["vectors"] = rows, ["dim"] = Dim, ["queries"] = queries.Length / Dim };
+        foreach (int threads in new[] { 1, 2 })
+        {
+            VectorIndex.MaxParallelism = threads;
+            var times = new List<double>();
+            for (int q = 0; q < queries.Length / Dim; q++)
+            {
+                var query = queries.AsSpan(q * Dim, Dim);
+                var started = Stopwatch.GetTimestamp();
+                index.Search(query, 10, SearchFilter.None);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            times.Sort();
+            result[$"threads_{threads}"] = new { p50_ms = Percentile(times, 0.5), p99_ms = Percentile(times, 0.99) };
+        }
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    /// <summary>A folder of 1.2 MP JPEG photos (dev catalogue pictures scaled up), like auction-catalogue scans.</summary>
+    public static int MakePhotos(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var decoder = new ArtMatch.Imaging.VipsImageDecoder();
+        var sources = Directory.EnumerateDirectories(Path.Combine(Fixtures.DevSet, "catalog")).Order().Take(count).ToList();
+        Parallel.ForEach(sources, source =>
+        {
+            var image = decoder.Decode(File.ReadAllBytes(Path.Combine(source, "1.jpg")), DecodeOptions.LongSide(100_000, allowUpscale: false));
+            double scale = Math.Sqrt(1_200_000.0 / (image.Width * image.Height));
+            var big = ImageOps.Resize(image, (int)(image.Width * scale), (int)(image.Height * scale));
+            File.WriteAllBytes(Path.Combine(folder, Path.GetFileName(source) + ".jpg"), ArtMatch.Imaging.Internal.VipsEncoder.EncodeJpeg(big, 88));
+        });
+        return 0;
+    }
+
+    private static double Percentile(List<double> sorted, double fraction) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
