@@ -13,6 +13,9 @@ public sealed class HealthService
     private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Channel<ServingStatus>, string> _watchers = new();
 
+    /// <summary>Starts with the whole server ("") SERVING; set NOT_SERVING while draining or loading.</summary>
+    public HealthService() => _statuses[""] = ServingStatus.Serving;
+
     public void SetStatus(string service, ServingStatus status)
     {
         _statuses[service] = status;

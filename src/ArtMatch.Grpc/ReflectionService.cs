@@ -92,7 +92,10 @@ public sealed class ReflectionService(GrpcServiceRegistry registry)
                 if (service.FullName == symbol || service.Methods.Any(m => $"{service.FullName}.{m.Name}" == symbol))
                     return file;
             }
-            if (Messages(file.MessageTypes).Any(m => m.FullName == symbol) || file.EnumTypes.Any(e => e.FullName == symbol))
+            var messages = Messages(file.MessageTypes).ToList();
+            if (messages.Any(m => m.FullName == symbol)
+                || file.EnumTypes.Any(e => e.FullName == symbol)
+                || messages.SelectMany(m => m.EnumTypes).Any(e => e.FullName == symbol))
                 return file;
         }
         return null;

@@ -5,6 +5,8 @@ namespace ArtMatch.Grpc;
 /// <summary>What a handler knows about its call: who, which method, until when, and request metadata.</summary>
 public sealed class ServerCallContext
 {
+    private readonly Dictionary<string, string> _responseTrailers = new(StringComparer.OrdinalIgnoreCase);
+
     internal ServerCallContext(HttpContext http, MethodDescriptor method, DateTime deadline, CancellationToken cancellation)
     {
         HttpContext = http;
@@ -23,10 +25,22 @@ public sealed class ServerCallContext
     /// <summary>Cancelled when the client goes away or the deadline passes.</summary>
     public CancellationToken CancellationToken { get; }
 
+    /// <summary>The client's address as "ip:port".</summary>
     public string Peer => $"{HttpContext.Connection.RemoteIpAddress}:{HttpContext.Connection.RemotePort}";
+
+    /// <summary>Request metadata: the HTTP/2 headers (keys lower case; "-bin" values are base64).</summary>
+    public IHeaderDictionary RequestHeaders => HttpContext.Request.Headers;
 
     /// <summary>A request metadata value (header), or null.</summary>
     public string? GetMetadata(string key) => HttpContext.Request.Headers.TryGetValue(key, out var value) ? value.ToString() : null;
+
+    /// <summary>
+    /// Metadata sent with the status when the call ends (in the trailers, or in the headers of a
+    /// trailers-only response). Keys are ASCII, lower case; grpc-status and grpc-message are reserved.
+    /// </summary>
+    public IDictionary<string, string> ResponseTrailers => _responseTrailers;
+
+    internal IReadOnlyDictionary<string, string> ResponseTrailersSnapshot => _responseTrailers;
 
     /// <summary>Set by an interceptor (e.g. the API key's owner); handlers record it in audit logs.</summary>
     public string? Caller { get; set; }

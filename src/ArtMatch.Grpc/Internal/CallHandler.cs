@@ -47,32 +47,82 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
             http.Response.Headers[GrpcProtocol.EncodingHeader] = "gzip";
 
         var clock = Options.TimeProvider;
-        var deadline = timeout is { } t ? clock.GetUtcNow().UtcDateTime + t : DateTime.MaxValue;
+        var start = clock.GetUtcNow();
+        var deadlineAt = timeout is { } t ? (t >= DateTimeOffset.MaxValue - start ? DateTimeOffset.MaxValue : start + t) : DateTimeOffset.MaxValue;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var context = new ServerCallContext(http, Method, deadline, cancellation.Token);
+        var context = new ServerCallContext(http, Method, deadlineAt == DateTimeOffset.MaxValue ? DateTime.MaxValue : deadlineAt.UtcDateTime, cancellation.Token);
         var deadlineReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timer = timeout is { } span ? clock.CreateTimer(_ => deadlineReached.TrySetResult(), null, span, Timeout.InfiniteTimeSpan) : null;
+        using var timer = timeout is { } span ? StartDeadlineTimer(clock, span, deadlineAt, deadlineReached) : null;
 
         Task call = RunAsync(http, context, encoding, compress, state);
         var first = await Task.WhenAny(call, deadlineReached.Task).ConfigureAwait(false);
         if (first != call)
         {
-            // Deadline first: the status goes out now; the handler is cancelled and its later writes refused.
-            await EndAsync(http, state, new Status(StatusCode.DeadlineExceeded, $"Deadline exceeded after {timeout!.Value.TotalSeconds:0.###} s.")).ConfigureAwait(false);
+            // Deadline first: the status goes out now and the response is closed, then the handler is
+            // cancelled and its later writes refused. The call still waits for the handler so that
+            // nothing touches the HttpContext after the request is over.
+            await EndAsync(http, state, context, new Status(StatusCode.DeadlineExceeded, $"Deadline exceeded after {timeout!.Value.TotalSeconds:0.###} s.")).ConfigureAwait(false);
+            await CompleteResponseAsync(http).ConfigureAwait(false);
             await cancellation.CancelAsync().ConfigureAwait(false);
-            _ = call.ContinueWith(c => _ = c.Exception, TaskScheduler.Default);
+            try
+            {
+                await call.ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is OperationCanceledException or RpcException or IOException)
+            {
+                // The expected reaction to the cancellation; the caller already has its status.
+            }
+            catch (Exception error)
+            {
+                logger.LogError(error, "Handler of {Method} failed after its deadline", Method.FullName);
+            }
             return;
         }
         try
         {
             await call.ConfigureAwait(false);
-            await EndAsync(http, state, Status.Ok).ConfigureAwait(false);
+            await EndAsync(http, state, context, Status.Ok).ConfigureAwait(false);
         }
         catch (Exception error)
         {
             var status = ToStatus(error, http, deadlineReached.Task.IsCompleted);
             if (status is { } s)
-                await EndAsync(http, state, s).ConfigureAwait(false);
+                await EndAsync(http, state, context, s).ConfigureAwait(false);
+        }
+    }
+
+    // System timers take at most ~49.7 days; longer deadlines re-arm until the clock says they passed.
+    private static readonly TimeSpan MaxTimerDueTime = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static ITimer StartDeadlineTimer(TimeProvider clock, TimeSpan timeout, DateTimeOffset deadlineAt, TaskCompletionSource reached)
+    {
+        ITimer? timer = null;
+        var gate = new object();
+        void Tick()
+        {
+            var remaining = deadlineAt - clock.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                reached.TrySetResult();
+                return;
+            }
+            lock (gate)
+                timer?.Change(remaining < MaxTimerDueTime ? remaining : MaxTimerDueTime, Timeout.InfiniteTimeSpan);
+        }
+        lock (gate)
+            timer = clock.CreateTimer(_ => Tick(), null, timeout < MaxTimerDueTime ? timeout : MaxTimerDueTime, Timeout.InfiniteTimeSpan);
+        return timer;
+    }
+
+    private async Task CompleteResponseAsync(HttpContext http)
+    {
+        try
+        {
+            await http.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            logger.LogDebug(error, "Could not complete the response of {Method}; the client is likely gone", Method.FullName);
         }
     }
 
@@ -119,10 +169,10 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
     private static void Finish(HttpContext http, CallState state, Status status)
     {
         state.Completed = true;
-        GrpcProtocol.SetStatus(http.Response, status);
+        GrpcProtocol.SetStatus(http.Response, status, trailers: null);
     }
 
-    private static async Task EndAsync(HttpContext http, CallState state, Status status)
+    private async Task EndAsync(HttpContext http, CallState state, ServerCallContext? context, Status status)
     {
         await state.WriteLock.WaitAsync().ConfigureAwait(false);
         try
@@ -130,9 +180,14 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
             if (state.Completed)
                 return;
             state.Completed = true;
-            GrpcProtocol.SetStatus(http.Response, status);
+            GrpcProtocol.SetStatus(http.Response, status, context?.ResponseTrailersSnapshot);
             if (http.Response.HasStarted)
                 await http.Response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away while the status was being written; nobody is left to tell.
+            logger.LogDebug(error, "Could not send the status of {Method}", Method.FullName);
         }
         finally
         {
