@@ -1,5 +1,7 @@
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 
 namespace ArtMatch.Grpc.Internal;
@@ -19,6 +21,7 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
     {
         if (!await CheckRequestAsync(http).ConfigureAwait(false))
             return;
+        LiftBodyLimits(http);
         string? encoding = http.Request.Headers[GrpcProtocol.EncodingHeader].ToString() is { Length: > 0 } e ? e : null;
         bool compress = Options.EnableResponseCompression
             && http.Request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString().Split(',').Any(v => v.Trim() == "gzip");
@@ -89,6 +92,17 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
             if (status is { } s)
                 await EndAsync(http, state, context, s).ConfigureAwait(false);
         }
+    }
+
+    // Kestrel's whole-body cap (30 MB) and minimum upload rate suit one HTTP request, not a gRPC
+    // stream: a screening batch sends many photos, with pauses between them. Messages are capped
+    // one by one (MaxReceiveMessageSize) instead.
+    private static void LiftBodyLimits(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+            maxBody.MaxRequestBodySize = null;
+        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+            minRate.MinDataRate = null;
     }
 
     // System timers take at most ~49.7 days; longer deadlines re-arm until the clock says they passed.

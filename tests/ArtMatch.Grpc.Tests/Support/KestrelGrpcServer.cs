@@ -25,12 +25,17 @@ internal sealed class KestrelGrpcServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions? options = null)
+    public string Address => $"http://127.0.0.1:{Port}";
+
+    public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions? options = null, long? maxRequestBodySize = 30_000_000)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        {
+            kestrel.Limits.MaxRequestBodySize = maxRequestBodySize;
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+        });
         var app = builder.Build();
         var echo = new EchoService();
         var registry = new GrpcServiceRegistry();
