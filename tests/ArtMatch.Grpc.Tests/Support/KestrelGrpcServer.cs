@@ -29,6 +29,35 @@ internal sealed class KestrelGrpcServer : IAsyncDisposable
 
     public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions? options = null, long? maxRequestBodySize = 30_000_000)
     {
+        var echo = new EchoService();
+        var registry = new GrpcServiceRegistry();
+        echo.Register(registry);
+        new HealthService().Register(registry);
+        new ReflectionService(registry).Register();
+        var (app, port) = await KestrelRegistryServer.StartAppAsync(registry, options, maxRequestBodySize);
+        return new KestrelGrpcServer(app, echo, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>A real Kestrel serving whatever a test registered.</summary>
+internal sealed class KestrelRegistryServer(WebApplication app, int port) : IAsyncDisposable
+{
+    public string Address => $"http://127.0.0.1:{port}";
+
+    public static async Task<KestrelRegistryServer> StartAsync(GrpcServiceRegistry registry, GrpcServerOptions? options = null)
+    {
+        var (app, port) = await StartAppAsync(registry, options, 30_000_000);
+        return new KestrelRegistryServer(app, port);
+    }
+
+    internal static async Task<(WebApplication App, int Port)> StartAppAsync(GrpcServiceRegistry registry, GrpcServerOptions? options, long? maxRequestBodySize)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,20 +66,15 @@ internal sealed class KestrelGrpcServer : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });
         var app = builder.Build();
-        var echo = new EchoService();
-        var registry = new GrpcServiceRegistry();
-        echo.Register(registry);
-        new HealthService().Register(registry);
-        new ReflectionService(registry).Register();
         app.MapGrpcServices(registry, options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new KestrelGrpcServer(app, echo, new Uri(address).Port);
+        return (app, new Uri(address).Port);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 }
