@@ -76,4 +76,34 @@ public sealed class HealthServiceTests
         Assert.Equal(ServingStatus.ServiceUnknown, HealthCheckResponse.Parser.ParseFrom(first!.Value.Payload).Status);
         Assert.Equal(ServingStatus.Serving, HealthCheckResponse.Parser.ParseFrom(second!.Value.Payload).Status);
     }
+
+    [Fact]
+    public async Task Watch_SameStatusSetAgain_NoDuplicateThenChangeSent()
+    {
+        await using var host = await TestGrpcHost.StartAsync();
+        host.Health.SetStatus("svc", ServingStatus.Serving);
+        using var response = await host.Client.SendAsync(TestGrpcHost.Request("/grpc.health.v1.Health/Watch", Ask("svc")), HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+
+        var first = await TestGrpcHost.ReadFrameAsync(stream).WaitAsync(Hang);
+        host.Health.SetStatus("svc", ServingStatus.Serving);
+        host.Health.SetStatus("svc", ServingStatus.NotServing);
+        var second = await TestGrpcHost.ReadFrameAsync(stream).WaitAsync(Hang);
+
+        Assert.Equal(ServingStatus.Serving, HealthCheckResponse.Parser.ParseFrom(first!.Value.Payload).Status);
+        Assert.Equal(ServingStatus.NotServing, HealthCheckResponse.Parser.ParseFrom(second!.Value.Payload).Status);
+    }
+
+    [Fact]
+    public async Task Reflection_DefaultOptionsWithInterceptor_NeedsKeyWhileHealthDoesNot()
+    {
+        var options = new GrpcServerOptions { Interceptor = _ => throw new RpcException(StatusCode.Unauthenticated, "key needed") };
+        await using var host = await TestGrpcHost.StartAsync(options);
+
+        var health = await host.CallAsync("/grpc.health.v1.Health/Check", Ask(""));
+        var reflection = await host.CallAsync("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", TestGrpcHost.Frame([0x3A, 0x00])); // list_services = ""
+
+        Assert.Equal(StatusCode.OK, health.Status);
+        Assert.Equal(StatusCode.Unauthenticated, reflection.Status);
+    }
 }

@@ -9,7 +9,6 @@ public sealed class InterceptorTests
     // What the server's API-key check will look like: a bearer key in metadata, a role per key.
     private static readonly GrpcServerOptions KeyedOptions = new()
     {
-        PublicServices = new HashSet<string> { HealthService.ServiceName },
         Interceptor = context =>
         {
             string? authorization = context.GetMetadata("authorization");

@@ -83,6 +83,20 @@ public sealed class UnaryCallTests
     }
 
     [Fact]
+    public async Task Call_Http2Get_Refused405()
+    {
+        await using var host = await TestGrpcHost.StartAsync();
+        var request = TestGrpcHost.Request("/test.echo.v1.Echo/Say", []);
+        request.Method = HttpMethod.Get;
+        request.Content = null;
+
+        var response = await host.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.HttpStatus);
+        Assert.Contains("got HTTP/2 GET", System.Text.Encoding.UTF8.GetString(response.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_JsonContentType_Refused415WithGrpcStatus()
     {
         await using var host = await TestGrpcHost.StartAsync();

@@ -162,10 +162,10 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
 
     private async Task<bool> CheckRequestAsync(HttpContext http)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.Protocol.StartsWith("HTTP/2", StringComparison.Ordinal))
+        bool http2OrLater = http.Request.Protocol is "HTTP/2" or "HTTP/2.0" or "HTTP/3" or "HTTP/3.0";
+        if (!HttpMethods.IsPost(http.Request.Method) || !http2OrLater)
         {
-            http.Response.StatusCode = http.Request.Protocol.StartsWith("HTTP/2", StringComparison.Ordinal)
-                ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status426UpgradeRequired;
+            http.Response.StatusCode = http2OrLater ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status426UpgradeRequired;
             http.Response.ContentType = "text/plain";
             await http.Response.WriteAsync($"gRPC requires HTTP/2 POST (got {http.Request.Protocol} {http.Request.Method}). Use a gRPC client.\n").ConfigureAwait(false);
             return false;
