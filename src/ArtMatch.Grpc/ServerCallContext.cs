@@ -35,6 +35,27 @@ public sealed class ServerCallContext
     public string? GetMetadata(string key) => HttpContext.Request.Headers.TryGetValue(key, out var value) ? value.ToString() : null;
 
     /// <summary>
+    /// A binary metadata value (key ending in "-bin", base64 on the wire with or without padding), or
+    /// null when absent. Malformed base64 is the caller's mistake: INVALID_ARGUMENT.
+    /// </summary>
+    public byte[]? GetBinaryMetadata(string key)
+    {
+        if (!key.EndsWith("-bin", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"Binary metadata keys end in \"-bin\"; '{key}' does not.", nameof(key));
+        if (GetMetadata(key) is not { } text)
+            return null;
+        string padded = text.Trim().PadRight((text.Trim().Length + 3) / 4 * 4, '=');
+        try
+        {
+            return Convert.FromBase64String(padded);
+        }
+        catch (FormatException)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"Metadata '{key}' is not valid base64.");
+        }
+    }
+
+    /// <summary>
     /// Metadata sent with the status when the call ends (in the trailers, or in the headers of a
     /// trailers-only response). Keys are ASCII, lower case; grpc-status and grpc-message are reserved.
     /// </summary>

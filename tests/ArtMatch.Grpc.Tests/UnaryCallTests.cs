@@ -270,4 +270,27 @@ public sealed class UnaryCallTests
         Assert.Equal(StatusCode.OK, response.Status);
         Assert.Equal("abc", response.Trailers["echo-trailer"]);
     }
+
+    [Theory]
+    [InlineData("AAEC/w==", "000102FF")] // padded
+    [InlineData("AAEC/w", "000102FF")]   // unpadded, as many clients send it
+    public async Task Say_BinaryMetadata_DecodedFromBase64(string wire, string hex)
+    {
+        await using var host = await TestGrpcHost.StartAsync();
+
+        var response = await host.CallAsync("/test.echo.v1.Echo/Say", TestGrpcHost.Frame(EchoService.Bytes(new EchoRequest { Text = "bin:" })), ("x-blob-bin", wire));
+
+        Assert.Equal(hex, EchoReply.Parser.ParseFrom(Assert.Single(response.Messages())).Text);
+    }
+
+    [Fact]
+    public async Task Say_BinaryMetadataNotBase64_InvalidArgument()
+    {
+        await using var host = await TestGrpcHost.StartAsync();
+
+        var response = await host.CallAsync("/test.echo.v1.Echo/Say", TestGrpcHost.Frame(EchoService.Bytes(new EchoRequest { Text = "bin:" })), ("x-blob-bin", "**"));
+
+        Assert.Equal(StatusCode.InvalidArgument, response.Status);
+        Assert.Equal("Metadata 'x-blob-bin' is not valid base64.", response.Message);
+    }
 }

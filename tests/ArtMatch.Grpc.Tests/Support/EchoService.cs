@@ -28,6 +28,9 @@ internal sealed class EchoService
         // "trailer:" asks for a response trailer, to show handlers can add metadata to the status.
         if (request.Text.StartsWith("trailer:", StringComparison.Ordinal))
             context.ResponseTrailers["echo-trailer"] = request.Text["trailer:".Length..];
+        // "bin:" echoes the x-blob-bin metadata back as hex, to show binary metadata decoding.
+        if (request.Text == "bin:")
+            return Task.FromResult(new EchoReply { Text = Convert.ToHexString(context.GetBinaryMetadata("x-blob-bin") ?? []) });
         string? caller = context.Caller;
         return Task.FromResult(new EchoReply { Text = caller is null ? request.Text : $"{caller}:{request.Text}", Payload = request.Payload });
     }
