@@ -59,20 +59,27 @@ internal static class InteropPeers
         return output;
     }
 
+    // scripts/setup.sh may already have run npm install in the source folder; else install once here.
     private static async Task<string> InstallNodeClientAsync()
     {
+        string source = Path.Combine(RepoPaths.Root, "tests", "ArtMatch.Grpc.Tests", "Interop");
+        if (HasNodeClient(source))
+            return source;
         string dir = Path.Combine(AppContext.BaseDirectory, "interop-node");
         Directory.CreateDirectory(dir);
         File.Copy(Path.Combine(InteropDir, "package.json"), Path.Combine(dir, "package.json"), overwrite: true);
         File.Copy(Path.Combine(InteropDir, "js_client.mjs"), Path.Combine(dir, "js_client.mjs"), overwrite: true);
-        if (!File.Exists(Path.Combine(dir, "node_modules", "@grpc", "grpc-js", "package.json"))
-            || !File.Exists(Path.Combine(dir, "node_modules", "@grpc", "proto-loader", "package.json")))
+        if (!HasNodeClient(dir))
         {
             await RunAsync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"], dir,
                 hint: "installs @grpc/grpc-js and @grpc/proto-loader from the npm registry");
         }
         return dir;
     }
+
+    private static bool HasNodeClient(string dir) =>
+        File.Exists(Path.Combine(dir, "node_modules", "@grpc", "grpc-js", "package.json"))
+        && File.Exists(Path.Combine(dir, "node_modules", "@grpc", "proto-loader", "package.json"));
 
     private static async Task<string> RunAsync(string program, string[] arguments, string workingDirectory, string? hint = null)
     {
