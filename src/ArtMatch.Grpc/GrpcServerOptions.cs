@@ -19,7 +19,7 @@ public sealed record GrpcServerOptions
 
     /// <summary>
     /// Services callable without passing the interceptor. By default only health checks, which load
-    /// balancers make without a key; add <see cref="ReflectionService.ServiceName"/> to open reflection.
+    /// balancers make without a key; add <see cref="ReflectionService.ServiceName"/> and <see cref="ReflectionService.V1ServiceName"/> to open reflection.
     /// </summary>
     public IReadOnlySet<string> PublicServices { get; init; } = new HashSet<string>(StringComparer.Ordinal) { HealthService.ServiceName };
 

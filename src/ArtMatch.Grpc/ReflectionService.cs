@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Reflection.V1Alpha;
+using V1 = Grpc.Reflection.V1;
 
 namespace ArtMatch.Grpc;
 
@@ -13,14 +14,31 @@ public sealed class ReflectionService(GrpcServiceRegistry registry)
 {
     public const string ServiceName = "grpc.reflection.v1alpha.ServerReflection";
 
+    /// <summary>The same protocol under its stable name, which current tools try before v1alpha.</summary>
+    public const string V1ServiceName = "grpc.reflection.v1.ServerReflection";
+
     public GrpcServiceRegistry Register() => registry
         .AddFile(ReflectionReflection.Descriptor)
-        .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync);
+        .AddFile(V1.ReflectionReflection.Descriptor)
+        .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync)
+        .AddDuplexStreaming<V1.ServerReflectionRequest, V1.ServerReflectionResponse>(V1ServiceName, "ServerReflectionInfo",
+            V1.ServerReflectionRequest.Parser, V1InfoAsync);
 
     private async Task InfoAsync(IAsyncStreamReader<ServerReflectionRequest> requests, IServerStreamWriter<ServerReflectionResponse> responses, ServerCallContext context)
     {
         while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
             await responses.WriteAsync(Answer(requests.Current), context.CancellationToken).ConfigureAwait(false);
+    }
+
+    // v1 and v1alpha messages are the same on the wire, so v1 is answered by re-reading the bytes.
+    private async Task V1InfoAsync(IAsyncStreamReader<V1.ServerReflectionRequest> requests,
+        IServerStreamWriter<V1.ServerReflectionResponse> responses, ServerCallContext context)
+    {
+        while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            var answer = Answer(ServerReflectionRequest.Parser.ParseFrom(requests.Current.ToByteString()));
+            await responses.WriteAsync(V1.ServerReflectionResponse.Parser.ParseFrom(answer.ToByteString()), context.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     internal ServerReflectionResponse Answer(ServerReflectionRequest request)

@@ -85,12 +85,12 @@ public abstract class InteropTests
     }
 
     [Fact]
-    public async Task Reflection_ListServices_AllThree()
+    public async Task Reflection_ListServices_AllFour()
     {
         var result = await RunAsync("reflection");
 
         var services = result.GetProperty("services").EnumerateArray().Select(s => s.GetString()).ToList();
-        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "test.echo.v1.Echo"], services);
+        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "test.echo.v1.Echo"], services);
     }
 }
 

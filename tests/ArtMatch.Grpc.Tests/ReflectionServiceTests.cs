@@ -18,12 +18,12 @@ public sealed class ReflectionServiceTests
     }
 
     [Fact]
-    public async Task ListServices_ThreeRegistered_AllNamedInOrder()
+    public async Task ListServices_FourRegistered_AllNamedInOrder()
     {
         var answers = await AskAsync(new ServerReflectionRequest { ListServices = "" });
 
         var names = Assert.Single(answers).ListServicesResponse.Service.Select(s => s.Name);
-        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "test.echo.v1.Echo"], names);
+        Assert.Equal(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection", "test.echo.v1.Echo"], names);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class ReflectionServiceTests
         Assert.Equal((int)StatusCode.NotFound, answers[0].ErrorResponse.ErrorCode);
         Assert.Equal("Symbol not found: no.Such", answers[0].ErrorResponse.ErrorMessage);
         Assert.Equal("File not found: nope.proto", answers[1].ErrorResponse.ErrorMessage);
-        Assert.Equal(3, answers[2].ListServicesResponse.Service.Count);
+        Assert.Equal(4, answers[2].ListServicesResponse.Service.Count);
         Assert.Equal("no.Such", answers[0].OriginalRequest.FileContainingSymbol);
     }
 
@@ -100,5 +100,20 @@ public sealed class ReflectionServiceTests
         var file = FileDescriptorProto.Parser.ParseFrom(Assert.Single(answer.FileDescriptorResponse.FileDescriptorProto));
         Assert.Equal("artmatch/v1/artmatch.proto", file.Name);
         Assert.Contains("ScreenBatch", file.Service.Single().Method.Select(m => m.Name));
+    }
+
+    [Fact]
+    public async Task V1ListServices_SameAnswerAsV1Alpha()
+    {
+        await using var host = await TestGrpcHost.StartAsync();
+        byte[] request = [0x00, 0x00, 0x00, 0x00, 0x02, 0x3A, 0x00]; // ServerReflectionRequest { list_services (field 7) = "" }
+
+        var v1 = await host.CallAsync("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", request);
+        var v1Alpha = await host.CallAsync("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", request);
+
+        Assert.Equal(StatusCode.OK, v1.Status);
+        Assert.Equal(v1Alpha.Body, v1.Body);
+        var answer = global::Grpc.Reflection.V1.ServerReflectionResponse.Parser.ParseFrom(Assert.Single(v1.Messages()));
+        Assert.Equal(4, answer.ListServicesResponse.Service.Count);
     }
 }
