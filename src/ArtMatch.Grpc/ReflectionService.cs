@@ -17,12 +17,23 @@ public sealed class ReflectionService(GrpcServiceRegistry registry)
     /// <summary>The same protocol under its stable name, which current tools try before v1alpha.</summary>
     public const string V1ServiceName = "grpc.reflection.v1.ServerReflection";
 
-    public GrpcServiceRegistry Register() => registry
-        .AddFile(ReflectionReflection.Descriptor)
-        .AddFile(V1.ReflectionReflection.Descriptor)
-        .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync)
-        .AddDuplexStreaming<V1.ServerReflectionRequest, V1.ServerReflectionResponse>(V1ServiceName, "ServerReflectionInfo",
-            V1.ServerReflectionRequest.Parser, V1InfoAsync);
+    /// <summary>
+    /// Registers v1alpha (what grpcio's and grpc-js's reflection clients speak) and, when asked, v1
+    /// as well (grpcurl, grpcui and Postman try v1 first and fall back to v1alpha).
+    /// </summary>
+    public GrpcServiceRegistry Register(bool includeV1 = false)
+    {
+        registry
+            .AddFile(ReflectionReflection.Descriptor)
+            .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync);
+        if (includeV1)
+        {
+            registry
+                .AddFile(V1.ReflectionReflection.Descriptor)
+                .AddDuplexStreaming<V1.ServerReflectionRequest, V1.ServerReflectionResponse>(V1ServiceName, "ServerReflectionInfo", V1.ServerReflectionRequest.Parser, V1InfoAsync);
+        }
+        return registry;
+    }
 
     private async Task InfoAsync(IAsyncStreamReader<ServerReflectionRequest> requests, IServerStreamWriter<ServerReflectionResponse> responses, ServerCallContext context)
     {

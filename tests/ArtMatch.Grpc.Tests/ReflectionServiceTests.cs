@@ -116,4 +116,14 @@ public sealed class ReflectionServiceTests
         var answer = global::Grpc.Reflection.V1.ServerReflectionResponse.Parser.ParseFrom(Assert.Single(v1.Messages()));
         Assert.Equal(4, answer.ListServicesResponse.Service.Count);
     }
+
+    [Fact]
+    public void Register_Default_V1AlphaOnly()
+    {
+        var registry = new GrpcServiceRegistry();
+
+        new ReflectionService(registry).Register();
+
+        Assert.Equal([ReflectionService.ServiceName], registry.ServiceNames);
+    }
 }

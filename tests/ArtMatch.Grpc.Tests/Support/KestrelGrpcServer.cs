@@ -33,7 +33,7 @@ internal sealed class KestrelGrpcServer : IAsyncDisposable
         var registry = new GrpcServiceRegistry();
         echo.Register(registry);
         new HealthService().Register(registry);
-        new ReflectionService(registry).Register();
+        new ReflectionService(registry).Register(includeV1: true);
         var (app, port) = await KestrelRegistryServer.StartAppAsync(registry, options, maxRequestBodySize);
         return new KestrelGrpcServer(app, echo, port);
     }

@@ -39,7 +39,7 @@ internal sealed class TestGrpcHost : IAsyncDisposable
         var registry = new GrpcServiceRegistry();
         echo.Register(registry);
         health.Register(registry);
-        new ReflectionService(registry).Register();
+        new ReflectionService(registry).Register(includeV1: true);
         var host = new HostBuilder()
             .ConfigureWebHost(web => web
                 .UseTestServer()
