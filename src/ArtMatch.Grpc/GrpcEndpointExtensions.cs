@@ -28,7 +28,7 @@ public static class GrpcEndpointExtensions
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         }
-        GrpcProtocol.SetStatus(http.Response, new Status(StatusCode.Unimplemented, $"Method not found: {http.Request.Path}"));
+        GrpcProtocol.SetStatus(http.Response, new Status(StatusCode.Unimplemented, $"Method not found: {http.Request.Path}"), trailers: null);
         return Task.CompletedTask;
     }
 }

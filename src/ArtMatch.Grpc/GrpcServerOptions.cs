@@ -17,8 +17,11 @@ public sealed record GrpcServerOptions
     /// </summary>
     public Func<ServerCallContext, Task>? Interceptor { get; init; }
 
-    /// <summary>Services callable without passing the interceptor (health checks, reflection).</summary>
-    public IReadOnlySet<string> PublicServices { get; init; } = new HashSet<string>();
+    /// <summary>
+    /// Services callable without passing the interceptor. By default only health checks, which load
+    /// balancers make without a key; add <see cref="ReflectionService.ServiceName"/> and <see cref="ReflectionService.V1ServiceName"/> to open reflection.
+    /// </summary>
+    public IReadOnlySet<string> PublicServices { get; init; } = new HashSet<string>(StringComparer.Ordinal) { HealthService.ServiceName };
 
     /// <summary>Clock for deadlines (tests substitute a fake).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

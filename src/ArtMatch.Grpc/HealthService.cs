@@ -12,14 +12,24 @@ public sealed class HealthService
 
     private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Channel<ServingStatus>, string> _watchers = new();
+    private readonly Lock _gate = new();
 
+    /// <summary>Starts with the whole server ("") SERVING; set NOT_SERVING while draining or loading.</summary>
+    public HealthService() => _statuses[""] = ServingStatus.Serving;
+
+    /// <summary>Sets a service's status ("" for the whole server) and tells its watchers if it changed.</summary>
     public void SetStatus(string service, ServingStatus status)
     {
-        _statuses[service] = status;
-        foreach (var (channel, watched) in _watchers)
+        lock (_gate)
         {
-            if (watched == service)
-                channel.Writer.TryWrite(status);
+            if (_statuses.TryGetValue(service, out var previous) && previous == status)
+                return;
+            _statuses[service] = status;
+            foreach (var (channel, watched) in _watchers)
+            {
+                if (watched == service)
+                    channel.Writer.TryWrite(status);
+            }
         }
     }
 
@@ -36,10 +46,14 @@ public sealed class HealthService
     private async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> writer, ServerCallContext context)
     {
         var channel = Channel.CreateUnbounded<ServingStatus>();
-        _watchers[channel] = request.Service;
         try
         {
-            channel.Writer.TryWrite(_statuses.TryGetValue(request.Service, out var current) ? current : ServingStatus.ServiceUnknown);
+            // Under the lock so that no change slips in between the current status and the next one.
+            lock (_gate)
+            {
+                _watchers[channel] = request.Service;
+                channel.Writer.TryWrite(_statuses.TryGetValue(request.Service, out var current) ? current : ServingStatus.ServiceUnknown);
+            }
             await foreach (var status in channel.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
                 await writer.WriteAsync(new HealthCheckResponse { Status = status }, context.CancellationToken).ConfigureAwait(false);
         }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Reflection.V1Alpha;
+using V1 = Grpc.Reflection.V1;
 
 namespace ArtMatch.Grpc;
 
@@ -13,14 +14,42 @@ public sealed class ReflectionService(GrpcServiceRegistry registry)
 {
     public const string ServiceName = "grpc.reflection.v1alpha.ServerReflection";
 
-    public GrpcServiceRegistry Register() => registry
-        .AddFile(ReflectionReflection.Descriptor)
-        .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync);
+    /// <summary>The same protocol under its stable name, which current tools try before v1alpha.</summary>
+    public const string V1ServiceName = "grpc.reflection.v1.ServerReflection";
+
+    /// <summary>
+    /// Registers v1alpha (what grpcio's and grpc-js's reflection clients speak) and, when asked, v1
+    /// as well (grpcurl, grpcui and Postman try v1 first and fall back to v1alpha).
+    /// </summary>
+    public GrpcServiceRegistry Register(bool includeV1 = false)
+    {
+        registry
+            .AddFile(ReflectionReflection.Descriptor)
+            .AddDuplexStreaming<ServerReflectionRequest, ServerReflectionResponse>(ServiceName, "ServerReflectionInfo", ServerReflectionRequest.Parser, InfoAsync);
+        if (includeV1)
+        {
+            registry
+                .AddFile(V1.ReflectionReflection.Descriptor)
+                .AddDuplexStreaming<V1.ServerReflectionRequest, V1.ServerReflectionResponse>(V1ServiceName, "ServerReflectionInfo", V1.ServerReflectionRequest.Parser, V1InfoAsync);
+        }
+        return registry;
+    }
 
     private async Task InfoAsync(IAsyncStreamReader<ServerReflectionRequest> requests, IServerStreamWriter<ServerReflectionResponse> responses, ServerCallContext context)
     {
         while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
             await responses.WriteAsync(Answer(requests.Current), context.CancellationToken).ConfigureAwait(false);
+    }
+
+    // v1 and v1alpha messages are the same on the wire, so v1 is answered by re-reading the bytes.
+    private async Task V1InfoAsync(IAsyncStreamReader<V1.ServerReflectionRequest> requests,
+        IServerStreamWriter<V1.ServerReflectionResponse> responses, ServerCallContext context)
+    {
+        while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            var answer = Answer(ServerReflectionRequest.Parser.ParseFrom(requests.Current.ToByteString()));
+            await responses.WriteAsync(V1.ServerReflectionResponse.Parser.ParseFrom(answer.ToByteString()), context.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     internal ServerReflectionResponse Answer(ServerReflectionRequest request)
@@ -92,7 +121,10 @@ public sealed class ReflectionService(GrpcServiceRegistry registry)
                 if (service.FullName == symbol || service.Methods.Any(m => $"{service.FullName}.{m.Name}" == symbol))
                     return file;
             }
-            if (Messages(file.MessageTypes).Any(m => m.FullName == symbol) || file.EnumTypes.Any(e => e.FullName == symbol))
+            var messages = Messages(file.MessageTypes).ToList();
+            if (messages.Any(m => m.FullName == symbol)
+                || file.EnumTypes.Any(e => e.FullName == symbol)
+                || messages.SelectMany(m => m.EnumTypes).Any(e => e.FullName == symbol))
                 return file;
         }
         return null;

@@ -1,5 +1,7 @@
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 
 namespace ArtMatch.Grpc.Internal;
@@ -19,6 +21,7 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
     {
         if (!await CheckRequestAsync(http).ConfigureAwait(false))
             return;
+        LiftBodyLimits(http);
         string? encoding = http.Request.Headers[GrpcProtocol.EncodingHeader].ToString() is { Length: > 0 } e ? e : null;
         bool compress = Options.EnableResponseCompression
             && http.Request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString().Split(',').Any(v => v.Trim() == "gzip");
@@ -47,32 +50,93 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
             http.Response.Headers[GrpcProtocol.EncodingHeader] = "gzip";
 
         var clock = Options.TimeProvider;
-        var deadline = timeout is { } t ? clock.GetUtcNow().UtcDateTime + t : DateTime.MaxValue;
+        var start = clock.GetUtcNow();
+        var deadlineAt = timeout is { } t ? (t >= DateTimeOffset.MaxValue - start ? DateTimeOffset.MaxValue : start + t) : DateTimeOffset.MaxValue;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var context = new ServerCallContext(http, Method, deadline, cancellation.Token);
+        var context = new ServerCallContext(http, Method, deadlineAt == DateTimeOffset.MaxValue ? DateTime.MaxValue : deadlineAt.UtcDateTime, cancellation.Token);
         var deadlineReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timer = timeout is { } span ? clock.CreateTimer(_ => deadlineReached.TrySetResult(), null, span, Timeout.InfiniteTimeSpan) : null;
+        using var timer = timeout is { } span ? StartDeadlineTimer(clock, span, deadlineAt, deadlineReached) : null;
 
         Task call = RunAsync(http, context, encoding, compress, state);
         var first = await Task.WhenAny(call, deadlineReached.Task).ConfigureAwait(false);
         if (first != call)
         {
-            // Deadline first: the status goes out now; the handler is cancelled and its later writes refused.
-            await EndAsync(http, state, new Status(StatusCode.DeadlineExceeded, $"Deadline exceeded after {timeout!.Value.TotalSeconds:0.###} s.")).ConfigureAwait(false);
+            // Deadline first: the status goes out now and the response is closed, then the handler is
+            // cancelled and its later writes refused. The call still waits for the handler so that
+            // nothing touches the HttpContext after the request is over.
+            await EndAsync(http, state, context, new Status(StatusCode.DeadlineExceeded, $"Deadline exceeded after {timeout!.Value.TotalSeconds:0.###} s.")).ConfigureAwait(false);
+            await CompleteResponseAsync(http).ConfigureAwait(false);
             await cancellation.CancelAsync().ConfigureAwait(false);
-            _ = call.ContinueWith(c => _ = c.Exception, TaskScheduler.Default);
+            try
+            {
+                await call.ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is OperationCanceledException or RpcException or IOException)
+            {
+                // The expected reaction to the cancellation; the caller already has its status.
+            }
+            catch (Exception error)
+            {
+                logger.LogError(error, "Handler of {Method} failed after its deadline", Method.FullName);
+            }
             return;
         }
         try
         {
             await call.ConfigureAwait(false);
-            await EndAsync(http, state, Status.Ok).ConfigureAwait(false);
+            await EndAsync(http, state, context, Status.Ok).ConfigureAwait(false);
         }
         catch (Exception error)
         {
             var status = ToStatus(error, http, deadlineReached.Task.IsCompleted);
             if (status is { } s)
-                await EndAsync(http, state, s).ConfigureAwait(false);
+                await EndAsync(http, state, context, s).ConfigureAwait(false);
+        }
+    }
+
+    // Kestrel's whole-body cap (30 MB) and minimum upload rate suit one HTTP request, not a gRPC
+    // stream: a screening batch sends many photos, with pauses between them. Messages are capped
+    // one by one (MaxReceiveMessageSize) instead.
+    private static void LiftBodyLimits(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+            maxBody.MaxRequestBodySize = null;
+        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+            minRate.MinDataRate = null;
+    }
+
+    // System timers take at most ~49.7 days; longer deadlines re-arm until the clock says they passed.
+    private static readonly TimeSpan MaxTimerDueTime = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static ITimer StartDeadlineTimer(TimeProvider clock, TimeSpan timeout, DateTimeOffset deadlineAt, TaskCompletionSource reached)
+    {
+        ITimer? timer = null;
+        var gate = new object();
+        void Tick()
+        {
+            var remaining = deadlineAt - clock.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                reached.TrySetResult();
+                return;
+            }
+            lock (gate)
+                timer?.Change(remaining < MaxTimerDueTime ? remaining : MaxTimerDueTime, Timeout.InfiniteTimeSpan);
+        }
+        lock (gate)
+            timer = clock.CreateTimer(_ => Tick(), null, timeout < MaxTimerDueTime ? timeout : MaxTimerDueTime, Timeout.InfiniteTimeSpan);
+        return timer;
+    }
+
+    private async Task CompleteResponseAsync(HttpContext http)
+    {
+        try
+        {
+            await http.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            logger.LogDebug(error, "Could not complete the response of {Method}; the client is likely gone", Method.FullName);
         }
     }
 
@@ -98,10 +162,10 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
 
     private async Task<bool> CheckRequestAsync(HttpContext http)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.Protocol.StartsWith("HTTP/2", StringComparison.Ordinal))
+        bool http2OrLater = http.Request.Protocol is "HTTP/2" or "HTTP/2.0" or "HTTP/3" or "HTTP/3.0";
+        if (!HttpMethods.IsPost(http.Request.Method) || !http2OrLater)
         {
-            http.Response.StatusCode = http.Request.Protocol.StartsWith("HTTP/2", StringComparison.Ordinal)
-                ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status426UpgradeRequired;
+            http.Response.StatusCode = http2OrLater ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status426UpgradeRequired;
             http.Response.ContentType = "text/plain";
             await http.Response.WriteAsync($"gRPC requires HTTP/2 POST (got {http.Request.Protocol} {http.Request.Method}). Use a gRPC client.\n").ConfigureAwait(false);
             return false;
@@ -119,10 +183,10 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
     private static void Finish(HttpContext http, CallState state, Status status)
     {
         state.Completed = true;
-        GrpcProtocol.SetStatus(http.Response, status);
+        GrpcProtocol.SetStatus(http.Response, status, trailers: null);
     }
 
-    private static async Task EndAsync(HttpContext http, CallState state, Status status)
+    private async Task EndAsync(HttpContext http, CallState state, ServerCallContext? context, Status status)
     {
         await state.WriteLock.WaitAsync().ConfigureAwait(false);
         try
@@ -130,9 +194,14 @@ internal abstract class CallHandler(MethodDescriptor method, GrpcServerOptions o
             if (state.Completed)
                 return;
             state.Completed = true;
-            GrpcProtocol.SetStatus(http.Response, status);
+            GrpcProtocol.SetStatus(http.Response, status, context?.ResponseTrailersSnapshot);
             if (http.Response.HasStarted)
                 await http.Response.BodyWriter.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away while the status was being written; nobody is left to tell.
+            logger.LogDebug(error, "Could not send the status of {Method}", Method.FullName);
         }
         finally
         {

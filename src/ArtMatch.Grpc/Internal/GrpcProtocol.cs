@@ -75,20 +75,36 @@ internal static class GrpcProtocol
     /// Ends the call with <paramref name="status"/>: in trailers after messages, or as a trailers-only
     /// response (status in the headers, no body) when nothing was sent yet.
     /// </summary>
-    public static void SetStatus(HttpResponse response, Status status)
+    public static void SetStatus(HttpResponse response, Status status, IReadOnlyDictionary<string, string>? trailers)
     {
         string code = ((int)status.Code).ToString(CultureInfo.InvariantCulture);
         if (!response.HasStarted)
         {
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = ContentType;
+            foreach (var (key, value) in trailers ?? EmptyTrailers)
+            {
+                if (!IsReserved(key))
+                    response.Headers[key] = value;
+            }
             response.Headers[StatusTrailer] = code;
             if (status.Detail.Length > 0)
                 response.Headers[MessageTrailer] = EncodeMessage(status.Detail);
             return;
         }
+        foreach (var (key, value) in trailers ?? EmptyTrailers)
+        {
+            if (!IsReserved(key))
+                response.AppendTrailer(key, value);
+        }
         response.AppendTrailer(StatusTrailer, code);
         if (status.Detail.Length > 0)
             response.AppendTrailer(MessageTrailer, EncodeMessage(status.Detail));
     }
+
+    private static readonly Dictionary<string, string> EmptyTrailers = [];
+
+    // The status is the layer's to write; a handler's trailer cannot override it.
+    private static bool IsReserved(string key) =>
+        key.Equals(StatusTrailer, StringComparison.OrdinalIgnoreCase) || key.Equals(MessageTrailer, StringComparison.OrdinalIgnoreCase);
 }
