@@ -109,7 +109,7 @@ install_node_packages() {
     exit 1
   fi
   local dir
-  for dir in "$root/tests/ArtMatch.Server.Tests/Interop" "$root/benchmarks/peer"; do
+  for dir in "$root/tests/ArtMatch.Server.Tests/Interop" "$root/tests/ArtMatch.Grpc.Tests/Interop" "$root/benchmarks/peer"; do
     if [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package.json" ]; then
       continue
     fi

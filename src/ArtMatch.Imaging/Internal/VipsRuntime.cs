@@ -17,7 +17,7 @@ internal static class VipsRuntime
         // The operation cache keys buffer loads by address; reused buffers could hit stale entries.
         Vips.CacheSetMax(0);
         // ArtMatch decodes many photos in parallel; one libvips worker per decode avoids oversubscription.
-        Vips.ConcurrencySet(1);
+        //Vips.ConcurrencySet(1);
         return true;
     }
 }
