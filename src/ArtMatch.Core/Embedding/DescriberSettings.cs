@@ -17,10 +17,10 @@ public sealed record DescriberSettings
     /// level tiles the feature map with overlapping square windows of that size, each GeM-pooled
     /// into its own vector (R-MAC-style regions). Lets a detail or a partial view match.
     /// </summary>
-    public float[] CatalogueRegionScales { get; init; } = [0.2f, 0.4f, 0.7f];
+    public float[] CatalogueRegionScales { get; init; } = [0.4f, 0.7f];
 
     /// <summary>Long side of the picture whose feature map catalogue regions are pooled from.</summary>
-    public int CatalogueRegionInput { get; init; } = 768;
+    public int CatalogueRegionInput { get; init; } = 512;
 
     /// <summary>Regional vectors of a query photo, so that an object small in a scene is still found.</summary>
     public float[] QueryRegionScales { get; init; } = [0.5f, 0.75f];
