@@ -127,6 +127,14 @@ internal sealed unsafe class OrtApi
         ReleaseSessionOptions = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseSessionOptions);
     }
 
+    /// <summary>An ORT-owned status carrying <paramref name="message"/>, as ORT itself would report a failure.</summary>
+    public nint NewStatus(int code, string message)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(message + "\0");
+        fixed (byte* pointer = text)
+            return CreateStatus(code, pointer);
+    }
+
     /// <summary>Throws ORT's message for a failed call; a null status is success. Always releases the status.</summary>
     public void Check(nint status)
     {

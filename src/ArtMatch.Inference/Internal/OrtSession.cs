@@ -37,17 +37,25 @@ internal sealed unsafe class OrtSession : IDisposable
         _api.Check(_api.SetInterOpNumThreads(raw, 1));
         _api.Check(_api.SetSessionGraphOptimizationLevel(raw, GraphOptimizationAll));
 
-        fixed (byte* data = model)
+        try
         {
-            nint session;
-            _api.Check(_api.CreateSessionFromArray(Env.Value.DangerousGetHandle(), data, (nuint)model.Length, raw, &session));
-            _session.Attach(session);
+            fixed (byte* data = model)
+            {
+                nint session;
+                _api.Check(_api.CreateSessionFromArray(Env.Value.DangerousGetHandle(), data, (nuint)model.Length, raw, &session));
+                _session.Attach(session);
+            }
+            nint cpu;
+            _api.Check(_api.CreateCpuMemoryInfo(ArenaAllocator, MemTypeDefault, &cpu));
+            _cpu.Attach(cpu);
+            InputNames = Names(input: true);
+            OutputNames = Names(input: false);
         }
-        nint cpu;
-        _api.Check(_api.CreateCpuMemoryInfo(ArenaAllocator, MemTypeDefault, &cpu));
-        _cpu.Attach(cpu);
-        InputNames = Names(input: true);
-        OutputNames = Names(input: false);
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public static string RuntimeVersion => OrtApi.Instance.Version;
