@@ -62,6 +62,8 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     {
         var tensor = RunOne(input, batch, height, width, Manifest.Embedding.Tensor);
         var shape = tensor.Shape;
+        if (shape.Length == 0 || shape[0] != batch)
+            throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has shape [{string.Join(",", shape)}]; expected batch {batch} first.");
         if (Manifest.Embedding.Layout == "NC" || shape.Length == 2)
             return new FeatureMaps(batch, (int)shape[1], 1, 1, tensor.Data);
         if (shape.Length != 4)

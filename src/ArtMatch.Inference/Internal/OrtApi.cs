@@ -4,7 +4,8 @@ namespace ArtMatch.Inference.Internal;
 
 /// <summary>
 /// The slice of the OrtApi function table ArtMatch calls. Indices are the members' positions in
-/// <c>struct OrtApi</c> of onnxruntime_c_api.h (ORT only appends to it, so they hold for API 30).
+/// <c>struct OrtApi</c> of onnxruntime_c_api.h, counted from CreateStatus = 0 (ORT only appends to
+/// the struct, so they hold for API 30). OrtBindingTests call several slots to catch a miscount.
 /// Slots are read by index from the table GetApi returns; every call returns an OrtStatus* that
 /// <see cref="Check"/> turns into an exception.
 /// </summary>

@@ -101,10 +101,12 @@ internal sealed unsafe class OrtSession : IDisposable
         var names = new List<nint>(outputNames.Count + 1);
         var inputValue = new OrtValueHandle();
         var outputs = new nint[outputNames.Count];
-        bool added = false;
-        _session.DangerousAddRef(ref added);
+        bool added = false, cpuAdded = false;
         try
         {
+            // Keeps both handles alive if another thread disposes the session mid-run.
+            _session.DangerousAddRef(ref added);
+            _cpu.DangerousAddRef(ref cpuAdded);
             nint inputNamePtr = Utf8(inputName);
             names.Add(inputNamePtr);
             var outputNamePtrs = new nint[outputNames.Count];
@@ -138,6 +140,8 @@ internal sealed unsafe class OrtSession : IDisposable
             inputValue.Dispose();
             foreach (var name in names)
                 Marshal.FreeHGlobal(name);
+            if (cpuAdded)
+                _cpu.DangerousRelease();
             if (added)
                 _session.DangerousRelease();
         }
