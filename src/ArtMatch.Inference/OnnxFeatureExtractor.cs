@@ -1,4 +1,3 @@
-using ArtMatch.Core;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Inference.Internal;
 
@@ -22,34 +21,49 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
 
     public static string RuntimeVersion => OrtSession.RuntimeVersion;
 
+    /// <summary>Loads the manifest at <paramref name="manifestPath"/> and its model file (see <see cref="ModelFiles.Resolve"/>).</summary>
+    public static OnnxFeatureExtractor Open(string manifestPath, InferenceOptions? options = null)
+    {
+        var model = ModelFiles.Resolve(manifestPath);
+        return Create(model.Manifest, model.Path, options);
+    }
+
     /// <summary>Loads <paramref name="modelPath"/>, checks it is the file the manifest names (sha256), patches it and opens a session.</summary>
     public static OnnxFeatureExtractor Create(ModelManifest manifest, string modelPath, InferenceOptions? options = null)
     {
-        if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"Model file not found: {modelPath}. Run ./scripts/setup.sh to install it.", modelPath);
-        var bytes = File.ReadAllBytes(modelPath);
-        var sha = Hashing.Sha256Hex(bytes);
-        if (!string.Equals(sha, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"Model file {modelPath} has sha256 {sha}, but manifest {manifest.Id} expects {manifest.Sha256}. Run ./scripts/setup.sh to reinstall it.");
-        return FromBytes(manifest, bytes, options);
+        ModelFiles.Verify(manifest, modelPath);
+        return FromBytes(manifest, File.ReadAllBytes(modelPath), options);
     }
 
     /// <summary>Opens a session over model bytes already in memory (no checksum).</summary>
     public static OnnxFeatureExtractor FromBytes(ModelManifest manifest, byte[] model, InferenceOptions? options = null)
     {
         var patched = ModelPatcher.Patch(model, manifest);
-        var session = new OrtSession(patched, (options ?? new InferenceOptions()).IntraOpThreads);
-        if (!session.OutputNames.Contains(manifest.Embedding.Tensor))
-            throw new InvalidDataException($"Model {manifest.Id}: tensor '{manifest.Embedding.Tensor}' is not an output after patching.");
-        if (manifest.Classifier is { } classifier && !session.OutputNames.Contains(classifier.Output))
-            throw new InvalidDataException($"Model {manifest.Id}: classifier output '{classifier.Output}' not found (outputs: {string.Join(", ", session.OutputNames)}).");
-        return new OnnxFeatureExtractor(manifest, session);
+        options ??= new InferenceOptions();
+        if (options.IntraOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), $"IntraOpThreads is {options.IntraOpThreads}; use 0 for ORT's default or a positive count.");
+        var session = new OrtSession(patched, options.IntraOpThreads);
+        try
+        {
+            if (!session.OutputNames.Contains(manifest.Embedding.Tensor))
+                throw new InvalidDataException($"Model {manifest.Id}: tensor '{manifest.Embedding.Tensor}' is not an output after patching.");
+            if (manifest.Classifier is { } classifier && !session.OutputNames.Contains(classifier.Output))
+                throw new InvalidDataException($"Model {manifest.Id}: classifier output '{classifier.Output}' not found (outputs: {string.Join(", ", session.OutputNames)}).");
+            return new OnnxFeatureExtractor(manifest, session);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width)
     {
         var tensor = RunOne(input, batch, height, width, Manifest.Embedding.Tensor);
         var shape = tensor.Shape;
+        if (shape.Length == 0 || shape[0] != batch)
+            throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has shape [{string.Join(",", shape)}]; expected batch {batch} first.");
         if (Manifest.Embedding.Layout == "NC" || shape.Length == 2)
             return new FeatureMaps(batch, (int)shape[1], 1, 1, tensor.Data);
         if (shape.Length != 4)
@@ -78,7 +92,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         return _session.Run(Manifest.Input.Name, input, shape, [output])[0];
     }
 
-    private static float[] ToNchw(float[] nhwc, int n, int h, int w, int c)
+    internal static float[] ToNchw(float[] nhwc, int n, int h, int w, int c)
     {
         var nchw = new float[nhwc.Length];
         for (int b = 0; b < n; b++)

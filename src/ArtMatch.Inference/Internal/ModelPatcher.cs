@@ -49,11 +49,13 @@ internal static class ModelPatcher
         var shape = input.Type?.TensorType?.Shape;
         if (shape is null || shape.Dim.Count != 4)
             throw new InvalidDataException($"Input '{input.Name}' is not a 4-d image tensor; cannot make its size symbolic.");
-        string[] names = layout == "NHWC" ? ["batch", "height", "width", "channels"] : ["batch", "channels", "height", "width"];
+        string?[] names = layout == "NHWC" ? ["batch", "height", "width", null] : ["batch", null, "height", "width"];
         for (int i = 0; i < 4; i++)
         {
-            if (names[i] != "channels")
-                shape.Dim[i].DimParam = names[i];
+            // A dimension already symbolic keeps its name: outputs may share it (e.g. "batch_size").
+            var dim = shape.Dim[i];
+            if (names[i] is { } name && dim.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam)
+                dim.DimParam = name;
         }
     }
 }

@@ -4,7 +4,8 @@ namespace ArtMatch.Inference.Internal;
 
 /// <summary>
 /// The slice of the OrtApi function table ArtMatch calls. Indices are the members' positions in
-/// <c>struct OrtApi</c> of onnxruntime_c_api.h (ORT only appends to it, so they hold for API 30).
+/// <c>struct OrtApi</c> of onnxruntime_c_api.h, counted from CreateStatus = 0 (ORT only appends to
+/// the struct, so they hold for API 30). OrtBindingTests call several slots to catch a miscount.
 /// Slots are read by index from the table GetApi returns; every call returns an OrtStatus* that
 /// <see cref="Check"/> turns into an exception.
 /// </summary>
@@ -46,36 +47,36 @@ internal sealed unsafe class OrtApi
         ReleaseSessionOptions = 100,
     }
 
-    public readonly delegate* unmanaged<int, byte*, nint> CreateStatus;
-    public readonly delegate* unmanaged<nint, int> GetErrorCode;
-    public readonly delegate* unmanaged<nint, byte*> GetErrorMessage;
-    public readonly delegate* unmanaged<int, byte*, nint*, nint> CreateEnv;
-    public readonly delegate* unmanaged<nint, void*, nuint, nint, nint*, nint> CreateSessionFromArray;
-    public readonly delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint> Run;
-    public readonly delegate* unmanaged<nint*, nint> CreateSessionOptions;
-    public readonly delegate* unmanaged<nint, int, nint> SetSessionGraphOptimizationLevel;
-    public readonly delegate* unmanaged<nint, int, nint> SetIntraOpNumThreads;
-    public readonly delegate* unmanaged<nint, int, nint> SetInterOpNumThreads;
-    public readonly delegate* unmanaged<nint, nuint*, nint> SessionGetInputCount;
-    public readonly delegate* unmanaged<nint, nuint*, nint> SessionGetOutputCount;
-    public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetInputName;
-    public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetOutputName;
-    public readonly delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint> CreateTensorWithDataAsOrtValue;
-    public readonly delegate* unmanaged<nint, void**, nint> GetTensorMutableData;
-    public readonly delegate* unmanaged<nint, nuint*, nint> GetDimensionsCount;
-    public readonly delegate* unmanaged<nint, long*, nuint, nint> GetDimensions;
-    public readonly delegate* unmanaged<nint, nuint*, nint> GetTensorShapeElementCount;
-    public readonly delegate* unmanaged<nint, nint*, nint> GetTensorTypeAndShape;
-    public readonly delegate* unmanaged<int, int, nint*, nint> CreateCpuMemoryInfo;
-    public readonly delegate* unmanaged<nint, void*, nint> AllocatorFree;
-    public readonly delegate* unmanaged<nint*, nint> GetAllocatorWithDefaultOptions;
-    public readonly delegate* unmanaged<nint, void> ReleaseEnv;
-    public readonly delegate* unmanaged<nint, void> ReleaseStatus;
-    public readonly delegate* unmanaged<nint, void> ReleaseMemoryInfo;
-    public readonly delegate* unmanaged<nint, void> ReleaseSession;
-    public readonly delegate* unmanaged<nint, void> ReleaseValue;
-    public readonly delegate* unmanaged<nint, void> ReleaseTensorTypeAndShapeInfo;
-    public readonly delegate* unmanaged<nint, void> ReleaseSessionOptions;
+    public readonly delegate* unmanaged[Cdecl]<int, byte*, nint> CreateStatus;
+    public readonly delegate* unmanaged[Cdecl]<nint, int> GetErrorCode;
+    public readonly delegate* unmanaged[Cdecl]<nint, byte*> GetErrorMessage;
+    public readonly delegate* unmanaged[Cdecl]<int, byte*, nint*, nint> CreateEnv;
+    public readonly delegate* unmanaged[Cdecl]<nint, void*, nuint, nint, nint*, nint> CreateSessionFromArray;
+    public readonly delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint> Run;
+    public readonly delegate* unmanaged[Cdecl]<nint*, nint> CreateSessionOptions;
+    public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetSessionGraphOptimizationLevel;
+    public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetIntraOpNumThreads;
+    public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetInterOpNumThreads;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint*, nint> SessionGetInputCount;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint*, nint> SessionGetOutputCount;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint, nint, byte**, nint> SessionGetInputName;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint, nint, byte**, nint> SessionGetOutputName;
+    public readonly delegate* unmanaged[Cdecl]<nint, void*, nuint, long*, nuint, int, nint*, nint> CreateTensorWithDataAsOrtValue;
+    public readonly delegate* unmanaged[Cdecl]<nint, void**, nint> GetTensorMutableData;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint*, nint> GetDimensionsCount;
+    public readonly delegate* unmanaged[Cdecl]<nint, long*, nuint, nint> GetDimensions;
+    public readonly delegate* unmanaged[Cdecl]<nint, nuint*, nint> GetTensorShapeElementCount;
+    public readonly delegate* unmanaged[Cdecl]<nint, nint*, nint> GetTensorTypeAndShape;
+    public readonly delegate* unmanaged[Cdecl]<int, int, nint*, nint> CreateCpuMemoryInfo;
+    public readonly delegate* unmanaged[Cdecl]<nint, void*, nint> AllocatorFree;
+    public readonly delegate* unmanaged[Cdecl]<nint*, nint> GetAllocatorWithDefaultOptions;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseEnv;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseStatus;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseMemoryInfo;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseSession;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseValue;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseTensorTypeAndShapeInfo;
+    public readonly delegate* unmanaged[Cdecl]<nint, void> ReleaseSessionOptions;
 
     public string Version { get; }
 
@@ -85,47 +86,54 @@ internal sealed unsafe class OrtApi
 
     private OrtApi()
     {
-        var getApiBase = (delegate* unmanaged<nint*>)NativeLibrary.GetExport(OrtLibrary.Get(), "OrtGetApiBase");
         // OrtApiBase is { GetApi(uint32_t), GetVersionString() }.
-        var apiBase = getApiBase();
-        var getApi = (delegate* unmanaged<uint, nint*>)apiBase[0];
-        var getVersion = (delegate* unmanaged<byte*>)apiBase[1];
+        var apiBase = OrtLibrary.OrtGetApiBase();
+        var getApi = (delegate* unmanaged[Cdecl]<uint, nint*>)apiBase[0];
+        var getVersion = (delegate* unmanaged[Cdecl]<byte*>)apiBase[1];
         Version = Marshal.PtrToStringUTF8((nint)getVersion()) ?? "?";
         var table = getApi(ApiVersion);
         if (table == null)
             throw new DllNotFoundException($"ONNX Runtime {Version} does not offer C API version {ApiVersion}: install 1.30 or later with ./scripts/setup.sh.");
 
         nint At(Slot slot) => table[(int)slot];
-        CreateStatus = (delegate* unmanaged<int, byte*, nint>)At(Slot.CreateStatus);
-        GetErrorCode = (delegate* unmanaged<nint, int>)At(Slot.GetErrorCode);
-        GetErrorMessage = (delegate* unmanaged<nint, byte*>)At(Slot.GetErrorMessage);
-        CreateEnv = (delegate* unmanaged<int, byte*, nint*, nint>)At(Slot.CreateEnv);
-        CreateSessionFromArray = (delegate* unmanaged<nint, void*, nuint, nint, nint*, nint>)At(Slot.CreateSessionFromArray);
-        Run = (delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)At(Slot.Run);
-        CreateSessionOptions = (delegate* unmanaged<nint*, nint>)At(Slot.CreateSessionOptions);
-        SetSessionGraphOptimizationLevel = (delegate* unmanaged<nint, int, nint>)At(Slot.SetSessionGraphOptimizationLevel);
-        SetIntraOpNumThreads = (delegate* unmanaged<nint, int, nint>)At(Slot.SetIntraOpNumThreads);
-        SetInterOpNumThreads = (delegate* unmanaged<nint, int, nint>)At(Slot.SetInterOpNumThreads);
-        SessionGetInputCount = (delegate* unmanaged<nint, nuint*, nint>)At(Slot.SessionGetInputCount);
-        SessionGetOutputCount = (delegate* unmanaged<nint, nuint*, nint>)At(Slot.SessionGetOutputCount);
-        SessionGetInputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)At(Slot.SessionGetInputName);
-        SessionGetOutputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)At(Slot.SessionGetOutputName);
-        CreateTensorWithDataAsOrtValue = (delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)At(Slot.CreateTensorWithDataAsOrtValue);
-        GetTensorMutableData = (delegate* unmanaged<nint, void**, nint>)At(Slot.GetTensorMutableData);
-        GetDimensionsCount = (delegate* unmanaged<nint, nuint*, nint>)At(Slot.GetDimensionsCount);
-        GetDimensions = (delegate* unmanaged<nint, long*, nuint, nint>)At(Slot.GetDimensions);
-        GetTensorShapeElementCount = (delegate* unmanaged<nint, nuint*, nint>)At(Slot.GetTensorShapeElementCount);
-        GetTensorTypeAndShape = (delegate* unmanaged<nint, nint*, nint>)At(Slot.GetTensorTypeAndShape);
-        CreateCpuMemoryInfo = (delegate* unmanaged<int, int, nint*, nint>)At(Slot.CreateCpuMemoryInfo);
-        AllocatorFree = (delegate* unmanaged<nint, void*, nint>)At(Slot.AllocatorFree);
-        GetAllocatorWithDefaultOptions = (delegate* unmanaged<nint*, nint>)At(Slot.GetAllocatorWithDefaultOptions);
-        ReleaseEnv = (delegate* unmanaged<nint, void>)At(Slot.ReleaseEnv);
-        ReleaseStatus = (delegate* unmanaged<nint, void>)At(Slot.ReleaseStatus);
-        ReleaseMemoryInfo = (delegate* unmanaged<nint, void>)At(Slot.ReleaseMemoryInfo);
-        ReleaseSession = (delegate* unmanaged<nint, void>)At(Slot.ReleaseSession);
-        ReleaseValue = (delegate* unmanaged<nint, void>)At(Slot.ReleaseValue);
-        ReleaseTensorTypeAndShapeInfo = (delegate* unmanaged<nint, void>)At(Slot.ReleaseTensorTypeAndShapeInfo);
-        ReleaseSessionOptions = (delegate* unmanaged<nint, void>)At(Slot.ReleaseSessionOptions);
+        CreateStatus = (delegate* unmanaged[Cdecl]<int, byte*, nint>)At(Slot.CreateStatus);
+        GetErrorCode = (delegate* unmanaged[Cdecl]<nint, int>)At(Slot.GetErrorCode);
+        GetErrorMessage = (delegate* unmanaged[Cdecl]<nint, byte*>)At(Slot.GetErrorMessage);
+        CreateEnv = (delegate* unmanaged[Cdecl]<int, byte*, nint*, nint>)At(Slot.CreateEnv);
+        CreateSessionFromArray = (delegate* unmanaged[Cdecl]<nint, void*, nuint, nint, nint*, nint>)At(Slot.CreateSessionFromArray);
+        Run = (delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)At(Slot.Run);
+        CreateSessionOptions = (delegate* unmanaged[Cdecl]<nint*, nint>)At(Slot.CreateSessionOptions);
+        SetSessionGraphOptimizationLevel = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetSessionGraphOptimizationLevel);
+        SetIntraOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetIntraOpNumThreads);
+        SetInterOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetInterOpNumThreads);
+        SessionGetInputCount = (delegate* unmanaged[Cdecl]<nint, nuint*, nint>)At(Slot.SessionGetInputCount);
+        SessionGetOutputCount = (delegate* unmanaged[Cdecl]<nint, nuint*, nint>)At(Slot.SessionGetOutputCount);
+        SessionGetInputName = (delegate* unmanaged[Cdecl]<nint, nuint, nint, byte**, nint>)At(Slot.SessionGetInputName);
+        SessionGetOutputName = (delegate* unmanaged[Cdecl]<nint, nuint, nint, byte**, nint>)At(Slot.SessionGetOutputName);
+        CreateTensorWithDataAsOrtValue = (delegate* unmanaged[Cdecl]<nint, void*, nuint, long*, nuint, int, nint*, nint>)At(Slot.CreateTensorWithDataAsOrtValue);
+        GetTensorMutableData = (delegate* unmanaged[Cdecl]<nint, void**, nint>)At(Slot.GetTensorMutableData);
+        GetDimensionsCount = (delegate* unmanaged[Cdecl]<nint, nuint*, nint>)At(Slot.GetDimensionsCount);
+        GetDimensions = (delegate* unmanaged[Cdecl]<nint, long*, nuint, nint>)At(Slot.GetDimensions);
+        GetTensorShapeElementCount = (delegate* unmanaged[Cdecl]<nint, nuint*, nint>)At(Slot.GetTensorShapeElementCount);
+        GetTensorTypeAndShape = (delegate* unmanaged[Cdecl]<nint, nint*, nint>)At(Slot.GetTensorTypeAndShape);
+        CreateCpuMemoryInfo = (delegate* unmanaged[Cdecl]<int, int, nint*, nint>)At(Slot.CreateCpuMemoryInfo);
+        AllocatorFree = (delegate* unmanaged[Cdecl]<nint, void*, nint>)At(Slot.AllocatorFree);
+        GetAllocatorWithDefaultOptions = (delegate* unmanaged[Cdecl]<nint*, nint>)At(Slot.GetAllocatorWithDefaultOptions);
+        ReleaseEnv = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseEnv);
+        ReleaseStatus = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseStatus);
+        ReleaseMemoryInfo = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseMemoryInfo);
+        ReleaseSession = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseSession);
+        ReleaseValue = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseValue);
+        ReleaseTensorTypeAndShapeInfo = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseTensorTypeAndShapeInfo);
+        ReleaseSessionOptions = (delegate* unmanaged[Cdecl]<nint, void>)At(Slot.ReleaseSessionOptions);
+    }
+
+    /// <summary>An ORT-owned status carrying <paramref name="message"/>, as ORT itself would report a failure.</summary>
+    public nint NewStatus(int code, string message)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(message + "\0");
+        fixed (byte* pointer = text)
+            return CreateStatus(code, pointer);
     }
 
     /// <summary>Throws ORT's message for a failed call; a null status is success. Always releases the status.</summary>

@@ -37,17 +37,25 @@ internal sealed unsafe class OrtSession : IDisposable
         _api.Check(_api.SetInterOpNumThreads(raw, 1));
         _api.Check(_api.SetSessionGraphOptimizationLevel(raw, GraphOptimizationAll));
 
-        fixed (byte* data = model)
+        try
         {
-            nint session;
-            _api.Check(_api.CreateSessionFromArray(Env.Value.DangerousGetHandle(), data, (nuint)model.Length, raw, &session));
-            _session.Attach(session);
+            fixed (byte* data = model)
+            {
+                nint session;
+                _api.Check(_api.CreateSessionFromArray(Env.Value.DangerousGetHandle(), data, (nuint)model.Length, raw, &session));
+                _session.Attach(session);
+            }
+            nint cpu;
+            _api.Check(_api.CreateCpuMemoryInfo(ArenaAllocator, MemTypeDefault, &cpu));
+            _cpu.Attach(cpu);
+            InputNames = Names(input: true);
+            OutputNames = Names(input: false);
         }
-        nint cpu;
-        _api.Check(_api.CreateCpuMemoryInfo(ArenaAllocator, MemTypeDefault, &cpu));
-        _cpu.Attach(cpu);
-        InputNames = Names(input: true);
-        OutputNames = Names(input: false);
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public static string RuntimeVersion => OrtApi.Instance.Version;
@@ -93,10 +101,12 @@ internal sealed unsafe class OrtSession : IDisposable
         var names = new List<nint>(outputNames.Count + 1);
         var inputValue = new OrtValueHandle();
         var outputs = new nint[outputNames.Count];
-        bool added = false;
-        _session.DangerousAddRef(ref added);
+        bool added = false, cpuAdded = false;
         try
         {
+            // Keeps both handles alive if another thread disposes the session mid-run.
+            _session.DangerousAddRef(ref added);
+            _cpu.DangerousAddRef(ref cpuAdded);
             nint inputNamePtr = Utf8(inputName);
             names.Add(inputNamePtr);
             var outputNamePtrs = new nint[outputNames.Count];
@@ -130,6 +140,8 @@ internal sealed unsafe class OrtSession : IDisposable
             inputValue.Dispose();
             foreach (var name in names)
                 Marshal.FreeHGlobal(name);
+            if (cpuAdded)
+                _cpu.DangerousRelease();
             if (added)
                 _session.DangerousRelease();
         }
