@@ -16,7 +16,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_apt_packages() {
   # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
-  local wanted=(libvips42 libheif1 libde265-0 poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-faiss)
+  local wanted=(libvips42 libheif1 libde265-0 poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
