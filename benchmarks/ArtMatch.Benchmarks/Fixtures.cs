@@ -38,7 +38,7 @@ public static class Fixtures
         return File.ReadAllBytes(path);
     }
 
-    public static ArtMatchEngine Engine(int intraOpThreads = 1) => ArtMatchEngine.Create(new ArtMatchConfig());
+    public static ArtMatchEngine Engine() => ArtMatchEngine.Create(new ArtMatchConfig());
 
     public static float[] RandomUnitVectors(int count, int dimension, int seed)
     {

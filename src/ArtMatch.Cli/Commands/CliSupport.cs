@@ -31,7 +31,8 @@ internal static class CliSupport
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException
                                       or ImageDecodeException or IOException or UnauthorizedAccessException
-                                      or ArgumentException or InvalidOperationException or DllNotFoundException)
+                                      or ArgumentException or InvalidOperationException or DllNotFoundException
+                                      or Inference.OnnxRuntimeException or KeyNotFoundException)
         {
             AnsiConsole.Console.Profile.Out.Writer.Flush();
             Console.Error.WriteLine($"error: {e.Message}");

@@ -18,7 +18,10 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     /// <summary>Identifies the vectors this describer makes: model plus recipe, so stored vectors never mix.</summary>
     public string VectorSpaceId => Settings.Baseline ? Manifest.Id + "+baseline" : Manifest.Id;
 
-    public int Dimension => Describe(new RgbImage(Stride, Stride, new byte[Stride * Stride * 3]), includeRegions: false).Global.Length;
+    /// <summary>Length of the vectors, found once by describing a blank picture (the manifest need not say it).</summary>
+    public int Dimension => _dimension ??= Describe(new RgbImage(Stride, Stride, new byte[Stride * Stride * 3]), includeRegions: false).Global.Length;
+
+    private int? _dimension;
 
     public RgbImage Decode(ReadOnlySpan<byte> encoded) => Settings.Baseline
         ? decoder.Decode(encoded, new DecodeOptions(new ImageSize(Manifest.Input.Size, Manifest.Input.Size), ResizeFit.CoverCentreCrop))

@@ -34,9 +34,6 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_cache_set_max")]
     public static partial void CacheSetMax(int max);
 
-    [LibraryImport(Library, EntryPoint = "vips_concurrency_set")]
-    public static partial void ConcurrencySet(int concurrency);
-
     [LibraryImport(Library, EntryPoint = "vips_error_buffer_copy")]
     public static partial byte* ErrorBufferCopy();
 
