@@ -49,32 +49,36 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         fixed (byte* data = encoded)
         {
             using var header = OpenHeader(data, encoded.Length, out string format);
-            int orientation = 1;
-            if (Vips.ImageGetTypeof(header.Pointer, "orientation") != 0)
-                Vips.ImageGetInt(header.Pointer, "orientation", &orientation);
-            return new ImageInfo(Vips.ImageGetWidth(header.Pointer), Vips.ImageGetHeight(header.Pointer), format, orientation);
+            return new ImageInfo(Vips.ImageGetWidth(header.Pointer), Vips.ImageGetHeight(header.Pointer), format, ReadOrientation(header.Pointer));
         }
     }
 
     public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (options.Size.Width < 1 || options.Size.Height < 1)
-            throw new ArgumentException("Decode size must be positive.", nameof(options));
+            throw new ArgumentOutOfRangeException(nameof(options), $"Decode size must be positive, got {options.Size.Width}x{options.Size.Height}.");
         fixed (byte* data = encoded)
         {
-            using var header = OpenHeader(data, encoded.Length, out _);
-            using var image = Thumbnail(data, encoded.Length, options);
+            using var header = OpenHeader(data, encoded.Length, out string format);
+            CheckOutputSize(header.Pointer, options);
+            using var image = Thumbnail(data, encoded.Length, header.Pointer, format, options);
             return ToRgb(image);
         }
     }
 
-    /// <summary>A JPEG thumbnail (long side at most <paramref name="longSide"/>) for reports.</summary>
+    /// <summary>A JPEG thumbnail (long side at most <paramref name="longSide"/>, never enlarged) for reports.</summary>
     public byte[] ThumbnailJpeg(ReadOnlySpan<byte> encoded, int longSide, int quality = 80)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(longSide, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
+        var options = DecodeOptions.LongSide(longSide, allowUpscale: false);
         fixed (byte* data = encoded)
         {
-            using var header = OpenHeader(data, encoded.Length, out _);
-            using var thumbnail = Thumbnail(data, encoded.Length, DecodeOptions.LongSide(longSide, allowUpscale: false));
+            using var header = OpenHeader(data, encoded.Length, out string format);
+            CheckOutputSize(header.Pointer, options);
+            using var thumbnail = Thumbnail(data, encoded.Length, header.Pointer, format, options);
             using var rgb = Normalise(thumbnail);
             void* buffer;
             nuint length;
@@ -98,7 +102,8 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
             throw new ImageDecodeException(ImageErrorKind.Empty, "The image is empty (0 bytes).");
         if (length > options.MaxEncodedBytes)
             throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {length / 1048576.0:F1} MB; the limit is {options.MaxEncodedBytes / 1048576} MB.");
-        Vips.ErrorClear();
+        // No vips_error_clear here: the buffer is shared by all threads, and clearing it could wipe
+        // another decode's message between its failure and its TakeError.
         var loader = Vips.FindLoadBuffer(data, (nuint)length);
         if (loader == null)
         {
@@ -123,15 +128,79 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         return handle;
     }
 
-    private static VipsImageHandle Thumbnail(byte* data, int length, DecodeOptions options)
+    /// <summary>
+    /// Refuses a request whose result alone would exceed the pixel limit (e.g. a 100000-pixel long side
+    /// with upscaling on), before libvips allocates it.
+    /// </summary>
+    private void CheckOutputSize(nint header, DecodeOptions request)
+    {
+        var (width, height) = PlannedSize(Vips.ImageGetWidth(header), Vips.ImageGetHeight(header), ReadOrientation(header), request);
+        if ((long)width * height > options.MaxPixels)
+            throw new ArgumentOutOfRangeException(nameof(request),
+                $"Decoding to {width}x{height} would make {(long)width * height / 1e6:F0} MP; the limit is {options.MaxPixels / 1e6:F0} MP. Ask for a smaller size.");
+    }
+
+    /// <summary>The size libvips' thumbnail will produce for a stored width x height (give or take rounding).</summary>
+    internal static (int Width, int Height) PlannedSize(int storedWidth, int storedHeight, int orientation, DecodeOptions request)
+    {
+        if (request.Fit == ResizeFit.CoverCentreCrop)
+            return (request.Size.Width, request.Size.Height);
+        // EXIF orientations 5-8 turn the picture a quarter: the upright size is the stored one swapped.
+        var (width, height) = orientation is >= 5 and <= 8 ? (storedHeight, storedWidth) : (storedWidth, storedHeight);
+        double scale = Math.Min((double)request.Size.Width / width, (double)request.Size.Height / height);
+        if (!request.AllowUpscale)
+            scale = Math.Min(scale, 1);
+        return (Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale)));
+    }
+
+    /// <summary>
+    /// Shrinks on load where the format allows (JPEG, WebP), rotates upright by EXIF, and converts an
+    /// embedded ICC profile (Display P3 from phones, Adobe RGB, CMYK) to sRGB; without a profile the
+    /// pixels are taken as sRGB already.
+    /// HEIF is the exception to shrink-on-load: thumbnail would decode the file's embedded preview
+    /// instead of the main picture whenever the preview is big enough, and that preview can be stale
+    /// or differ from the picture (an edited photo). A match must rest on the picture itself.
+    /// </summary>
+    private static VipsImageHandle Thumbnail(byte* data, int length, nint header, string format, DecodeOptions options)
     {
         bool cover = options.Fit == ResizeFit.CoverCentreCrop;
         int sizeMode = cover || options.AllowUpscale ? Vips.SizeBoth : Vips.SizeDown;
+        int crop = cover ? Vips.InterestingCentre : Vips.InterestingNone;
+        // A null option name ends libvips' option list, leaving the export profile unset.
+        string? profileName = Vips.ImageGetTypeof(header, Vips.IccProfileField) != 0 ? "export_profile" : null;
         nint output;
-        if (Vips.ThumbnailBuffer(data, (nuint)length, &output, options.Size.Width, "height", options.Size.Height,
-                "size", sizeMode, "crop", cover ? Vips.InterestingCentre : Vips.InterestingNone, "option_string", LoaderOptions, 0) != 0)
+        int status;
+        if (format == "heif")
+        {
+            var primary = Vips.ImageNewFromBuffer(data, (nuint)length, LoaderOptions, 0);
+            if (primary == 0)
+                throw Failure("could not decode the image");
+            using var primaryHandle = new VipsImageHandle(primary);
+            status = Vips.ThumbnailImage(primary, &output, options.Size.Width, "height", options.Size.Height,
+                "size", sizeMode, "crop", crop, profileName, "srgb", 0);
+        }
+        else
+        {
+            // fail_on is given twice: as thumbnail's own argument and in the loader's option string,
+            // since which of the two reaches the loader has changed between libvips releases.
+            status = Vips.ThumbnailBuffer(data, (nuint)length, &output, options.Size.Width, "height", options.Size.Height,
+                "size", sizeMode, "crop", crop, "fail_on", Vips.FailOnTruncated, "option_string", LoaderOptions,
+                profileName, "srgb", 0);
+        }
+        if (status != 0)
             throw Failure("could not decode the image");
         return new VipsImageHandle(output);
+    }
+
+    private static int ReadOrientation(nint header)
+    {
+        int orientation = 1;
+        if (Vips.ImageGetTypeof(header, "orientation") != 0 && Vips.ImageGetInt(header, "orientation", &orientation) != 0)
+        {
+            TakeError();
+            orientation = 1;
+        }
+        return orientation is >= 1 and <= 8 ? orientation : 1;
     }
 
     /// <summary>sRGB, alpha flattened onto white, 8-bit, exactly three bands.</summary>
