@@ -137,6 +137,10 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_pngsave_buffer")]
     public static partial int PngSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 
+    /// <summary>Transforms to <paramref name="outputProfile"/> (a file or a built-in name: srgb, cmyk, p3) and attaches it.</summary>
+    [LibraryImport(Library, EntryPoint = "vips_icc_transform", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int IccTransform(nint input, nint* output, string outputProfile, string inputProfileName, string inputProfile, nint terminator);
+
     [LibraryImport(Library, EntryPoint = "vips_image_new_from_memory_copy")]
     public static partial nint ImageNewFromMemoryCopy(void* data, nuint size, int width, int height, int bands, int format);
 }

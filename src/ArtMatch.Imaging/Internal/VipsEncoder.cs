@@ -42,6 +42,39 @@ internal static unsafe class VipsEncoder
         }
     }
 
+    /// <summary>
+    /// Re-encodes as a JPEG whose pixels are in <paramref name="profile"/> (built-in "p3" or "cmyk"),
+    /// with that profile embedded, as a phone or a print workflow would save it. Source pixels
+    /// without a profile are taken as sRGB.
+    /// </summary>
+    public static byte[] ReencodeWithProfile(ReadOnlySpan<byte> encoded, string profile)
+    {
+        VipsRuntime.EnsureStarted();
+        fixed (byte* data = encoded)
+        {
+            var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);
+            if (image == 0)
+                throw new InvalidOperationException("libvips could not read the source image: " + VipsImageDecoder.TakeError());
+            using var source = new VipsImageHandle(image);
+            nint transformed;
+            if (Vips.IccTransform(image, &transformed, profile, "input_profile", "srgb", 0) != 0)
+                throw new InvalidOperationException($"libvips could not transform to {profile}: " + VipsImageDecoder.TakeError());
+            using var result = new VipsImageHandle(transformed);
+            void* buffer;
+            nuint length;
+            if (Vips.JpegSaveBuffer(transformed, &buffer, &length, "Q", 95, "strip", 0, 0) != 0)
+                throw new InvalidOperationException("libvips could not encode JPEG: " + VipsImageDecoder.TakeError());
+            try
+            {
+                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
+            }
+            finally
+            {
+                Vips.Free(buffer);
+            }
+        }
+    }
+
     /// <summary>Encodes pixels as JPEG (benchmark fixtures: large photos made from small ones).</summary>
     public static byte[] EncodeJpeg(ArtMatch.Core.Imaging.RgbImage image, int quality)
     {
