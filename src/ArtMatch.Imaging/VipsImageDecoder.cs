@@ -107,14 +107,18 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         var loader = Vips.FindLoadBuffer(data, (nuint)length);
         if (loader == null)
         {
-            TakeError();
+            string detail = TakeError();
+            if (FormatSniffer.ClaimedFormat(new ReadOnlySpan<byte>(data, length)) is { } claimed)
+                throw new ImageDecodeException(ImageErrorKind.Corrupt,
+                    $"The image is damaged or unreadable: it starts like a {claimed} file but libvips cannot open it{(detail.Length > 0 ? ": " + detail : ".")}");
             throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image: expected {Supported}.");
         }
         string loaderName = Marshal.PtrToStringUTF8((nint)loader) ?? "";
         if (!AllowedLoaders.TryGetValue(loaderName, out format!))
             throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image ({loaderName.Replace("VipsForeignLoad", "").Replace("Buffer", "").ToLowerInvariant()}): expected {Supported}.");
 
-        var image = Vips.ImageNewFromBuffer(data, (nuint)length, "", 0);
+        // Lazy: reads the header only. fail_on matters once pixels are read (HEIF decodes from this image).
+        var image = Vips.ImageNewFromBuffer(data, (nuint)length, LoaderOptions, 0);
         if (image == 0)
             throw Failure("could not read the image header");
         var handle = new VipsImageHandle(image);
@@ -172,11 +176,9 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         int status;
         if (format == "heif")
         {
-            var primary = Vips.ImageNewFromBuffer(data, (nuint)length, LoaderOptions, 0);
-            if (primary == 0)
-                throw Failure("could not decode the image");
-            using var primaryHandle = new VipsImageHandle(primary);
-            status = Vips.ThumbnailImage(primary, &output, options.Size.Width, "height", options.Size.Height,
+            // The header image is the primary picture, opened lazily with fail_on set; its pixels are
+            // decoded here, so the container is parsed once.
+            status = Vips.ThumbnailImage(header, &output, options.Size.Width, "height", options.Size.Height,
                 "size", sizeMode, "crop", crop, profileName, "srgb", 0);
         }
         else

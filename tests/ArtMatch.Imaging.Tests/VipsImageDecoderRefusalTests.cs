@@ -29,14 +29,27 @@ public class VipsImageDecoderRefusalTests
     [InlineData("png")]
     [InlineData("webp")]
     [InlineData("heif")]
+    [InlineData("tiff")]
+    [InlineData("gif")]
     public void Decode_TruncatedOtherFormats_FailAsCorrupt(string name)
     {
-        var format = name switch { "webp" => VipsEncoder.Format.Webp, "heif" => VipsEncoder.Format.Heif, _ => VipsEncoder.Format.Png };
+        var format = Enum.Parse<VipsEncoder.Format>(name, ignoreCase: true);
         var encoded = VipsEncoder.Reencode(DevJpeg(3), format);
 
         var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(encoded[..(encoded.Length * 3 / 4)], DecodeOptions.LongSide(128)));
 
         Assert.Equal(ImageErrorKind.Corrupt, error.Kind);
+    }
+
+    [Fact]
+    public void Decode_TiffCutShort_NamesTheFormatItClaims()
+    {
+        var tiff = VipsEncoder.Reencode(DevJpeg(3), VipsEncoder.Format.Tiff);
+
+        var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(tiff[..(tiff.Length / 2)], DecodeOptions.LongSide(64)));
+
+        Assert.Equal(ImageErrorKind.Corrupt, error.Kind);
+        Assert.Contains("TIFF", error.Message);
     }
 
     [Fact]

@@ -134,6 +134,12 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_heifsave_buffer")]
     public static partial int HeifSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 
+    [LibraryImport(Library, EntryPoint = "vips_tiffsave_buffer")]
+    public static partial int TiffSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
+    [LibraryImport(Library, EntryPoint = "vips_gifsave_buffer")]
+    public static partial int GifSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
     [LibraryImport(Library, EntryPoint = "vips_pngsave_buffer")]
     public static partial int PngSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 

@@ -1,11 +1,9 @@
-using ArtMatch.Imaging.Internal;
-
 namespace ArtMatch.Imaging.Internal;
 
 /// <summary>Re-encodes a picture in another format (tests and benchmarks make HEIC/WebP/PNG fixtures with it).</summary>
 internal static unsafe class VipsEncoder
 {
-    public enum Format { Webp, Heif, Png }
+    public enum Format { Webp, Heif, Png, Tiff, Gif }
 
     public static byte[] Reencode(ReadOnlySpan<byte> encoded, Format format)
     {
@@ -14,7 +12,7 @@ internal static unsafe class VipsEncoder
         {
             var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);
             if (image == 0)
-                throw new InvalidOperationException("libvips could not read the source image.");
+                throw new InvalidOperationException("libvips could not read the source image: " + VipsImageDecoder.TakeError());
             using var handle = new VipsImageHandle(image);
             void* buffer;
             nuint length;
@@ -22,15 +20,12 @@ internal static unsafe class VipsEncoder
             {
                 Format.Webp => Vips.WebpSaveBuffer(image, &buffer, &length, 0),
                 Format.Heif => Vips.HeifSaveBuffer(image, &buffer, &length, 0),
+                Format.Tiff => Vips.TiffSaveBuffer(image, &buffer, &length, 0),
+                Format.Gif => Vips.GifSaveBuffer(image, &buffer, &length, 0),
                 _ => Vips.PngSaveBuffer(image, &buffer, &length, 0),
             };
             if (status != 0)
-            {
-                var error = Vips.ErrorBufferCopy();
-                var message = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)error);
-                Vips.Free(error);
-                throw new InvalidOperationException($"libvips could not save {format}: {message}");
-            }
+                throw new InvalidOperationException($"libvips could not save {format}: {VipsImageDecoder.TakeError()}");
             try
             {
                 return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
