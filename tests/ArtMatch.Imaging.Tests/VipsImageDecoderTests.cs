@@ -144,6 +144,23 @@ public class VipsImageDecoderTests
         Assert.Equal((64, 64), (image.Width, image.Height));
     }
 
+    [Fact]
+    public void Decode_HeicWhosePreviewDiffers_DecodesThePrimaryPicture()
+    {
+        var photo = _decoder.Decode(DevJpeg(3), DecodeOptions.LongSide(640));
+        var heic = HeifFixture.WithThumbnail(photo, HeifFixture.Solid(photo.Width, photo.Height, 255, 0, 0), thumbnailBox: 320);
+        var options = DecodeOptions.LongSide(64);
+
+        var image = _decoder.Decode(heic, options);
+
+        // The trap is real: libvips' thumbnail_buffer takes the red preview at this size (libvips only
+        // ignores a preview whose proportions differ from the picture's; this one has the same).
+        var preview = RoundedMean(ThumbnailBufferUnguarded(heic, 64));
+        Assert.True(preview[0] > 240 && preview[1] < 15 && preview[2] < 15, $"unguarded mean {string.Join(",", preview)}");
+        var expected = _decoder.Decode(_decoder.ThumbnailJpeg(DevJpeg(3), 640, quality: 100), options);
+        Assert.True(MeanAbsDiff(image, expected) < 8, $"mean abs diff {MeanAbsDiff(image, expected):F2}");
+    }
+
     // Tolerances measured on this photo: P3 converted 0.47, P3 taken as sRGB unconverted 2.38 (so the
     // P3 bound proves the conversion happens); CMYK 2.52, its round trip through print gamut being lossy.
     [Theory]
@@ -278,6 +295,39 @@ public class VipsImageDecoderTests
             var image = _decoder.Decode(jpeg, request);
             Assert.InRange(image.Width, planned.Width - 1, planned.Width + 1);
             Assert.InRange(image.Height, planned.Height - 1, planned.Height + 1);
+        }
+    }
+
+    private static byte[] RoundedMean(RgbImage image)
+    {
+        var sums = new long[3];
+        for (int i = 0; i < image.Pixels.Length; i++)
+            sums[i % 3] += image.Pixels[i];
+        long n = image.Pixels.Length / 3;
+        return [(byte)((sums[0] + n / 2) / n), (byte)((sums[1] + n / 2) / n), (byte)((sums[2] + n / 2) / n)];
+    }
+
+    /// <summary>libvips' thumbnail_buffer as it is, without the decoder's HEIF guard.</summary>
+    private static unsafe RgbImage ThumbnailBufferUnguarded(byte[] encoded, int size)
+    {
+        fixed (byte* data = encoded)
+        {
+            nint output;
+            Assert.Equal(0, Vips.ThumbnailBuffer(data, (nuint)encoded.Length, &output, size, "height", size, "size", Vips.SizeBoth,
+                "crop", Vips.InterestingNone, "fail_on", Vips.FailOnTruncated, "option_string", "", null, null, 0));
+            using var image = new VipsImageHandle(output);
+            nuint length;
+            var memory = Vips.ImageWriteToMemory(output, &length);
+            try
+            {
+                int width = Vips.ImageGetWidth(output), height = Vips.ImageGetHeight(output);
+                Assert.Equal(3, Vips.ImageGetBands(output));
+                return new RgbImage(width, height, new ReadOnlySpan<byte>(memory, checked((int)length)).ToArray());
+            }
+            finally
+            {
+                Vips.Free(memory);
+            }
         }
     }
 }
