@@ -12,12 +12,15 @@ namespace ArtMatch.Imaging;
 /// </summary>
 public sealed unsafe class VipsImageDecoder : IImageDecoder
 {
-    private readonly VipsDecoderOptions options;
+    private readonly VipsDecoderOptions _limits;
 
     public VipsImageDecoder(VipsDecoderOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPixels, 1, nameof(options.MaxPixels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEncodedBytes, 1, nameof(options.MaxEncodedBytes));
         VipsRuntime.EnsureStarted();
-        this.options = options;
+        _limits = options;
     }
 
     private static readonly Dictionary<string, string> AllowedLoaders = new(StringComparer.Ordinal)
@@ -32,7 +35,7 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         ["VipsForeignLoadHeifBuffer"] = "heif",
     };
 
-    /// <summary>Passed to the loader inside thumbnail: a truncated file is an error, not grey padding.</summary>
+    /// <summary>Loader options for every open: a truncated file is an error, not grey padding.</summary>
     private const string LoaderOptions = "fail_on=truncated";
 
     private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or HEIC";
@@ -100,8 +103,8 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
     {
         if (length == 0)
             throw new ImageDecodeException(ImageErrorKind.Empty, "The image is empty (0 bytes).");
-        if (length > options.MaxEncodedBytes)
-            throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {length / 1048576.0:F1} MB; the limit is {options.MaxEncodedBytes / 1048576} MB.");
+        if (length > _limits.MaxEncodedBytes)
+            throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {Bytes(length)}; the limit is {Bytes(_limits.MaxEncodedBytes)}.");
         // No vips_error_clear here: the buffer is shared by all threads, and clearing it could wipe
         // another decode's message between its failure and its TakeError.
         var loader = Vips.FindLoadBuffer(data, (nuint)length);
@@ -122,12 +125,13 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         if (image == 0)
             throw Failure("could not read the image header");
         var handle = new VipsImageHandle(image);
-        long pixels = (long)Vips.ImageGetWidth(image) * Vips.ImageGetHeight(image);
-        if (pixels > options.MaxPixels)
+        int width = Vips.ImageGetWidth(image), height = Vips.ImageGetHeight(image);
+        long pixels = (long)width * height;
+        if (pixels > _limits.MaxPixels)
         {
             handle.Dispose();
             throw new ImageDecodeException(ImageErrorKind.TooLarge,
-                $"The image declares {Vips.ImageGetWidth(image)}x{Vips.ImageGetHeight(image)} pixels ({pixels / 1e6:F0} MP); the limit is {options.MaxPixels / 1e6:F0} MP.");
+                $"The image declares {width}x{height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(_limits.MaxPixels)}.");
         }
         return handle;
     }
@@ -139,9 +143,9 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
     private void CheckOutputSize(nint header, DecodeOptions request)
     {
         var (width, height) = PlannedSize(Vips.ImageGetWidth(header), Vips.ImageGetHeight(header), ReadOrientation(header), request);
-        if ((long)width * height > options.MaxPixels)
+        if ((long)width * height > _limits.MaxPixels)
             throw new ArgumentOutOfRangeException(nameof(request),
-                $"Decoding to {width}x{height} would make {(long)width * height / 1e6:F0} MP; the limit is {options.MaxPixels / 1e6:F0} MP. Ask for a smaller size.");
+                $"Decoding to {width}x{height} would make {Megapixels((long)width * height)}; the limit is {Megapixels(_limits.MaxPixels)}. Ask for a smaller size.");
     }
 
     /// <summary>The size libvips' thumbnail will produce for a stored width x height (give or take rounding).</summary>
@@ -284,7 +288,16 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
             detail.Length > 0 ? $"The image is damaged or unreadable: {what}: {detail}" : $"The image is damaged or unreadable: {what}.");
     }
 
-    /// <summary>libvips' error text, then cleared so the next call starts clean.</summary>
+    private static string Bytes(long count) =>
+        count >= 1 << 20 ? $"{count / 1048576.0:0.#} MB" : count >= 1 << 10 ? $"{count / 1024.0:0.#} KB" : $"{count} bytes";
+
+    private static string Megapixels(long pixels) => pixels >= 100_000 ? $"{pixels / 1e6:0.#} MP" : $"{pixels} pixels";
+
+    /// <summary>
+    /// libvips' error text, copied and cleared in one step under libvips' lock. The buffer is shared by
+    /// all threads, so under concurrent failures a message may carry another decode's text too (or lose
+    /// its own to it); the exception's kind never depends on it.
+    /// </summary>
     internal static string TakeError()
     {
         var copy = Vips.ErrorBufferCopy();

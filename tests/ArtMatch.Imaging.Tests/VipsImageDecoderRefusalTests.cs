@@ -141,7 +141,14 @@ public class VipsImageDecoderRefusalTests
         var error = Assert.Throws<ImageDecodeException>(() => strict.Decode(DevJpeg(), DecodeOptions.LongSide(64)));
 
         Assert.Equal(ImageErrorKind.TooLarge, error.Kind);
-        Assert.Contains("limit", error.Message);
+        Assert.Contains("the limit is 1 KB", error.Message);
+    }
+
+    [Fact]
+    public void Constructor_NonPositiveLimit_RefusedAsBadArgument()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VipsImageDecoder(new VipsDecoderOptions { MaxPixels = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VipsImageDecoder(new VipsDecoderOptions { MaxEncodedBytes = -1 }));
     }
 
     [Fact]
