@@ -165,9 +165,10 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
     /// Shrinks on load where the format allows (JPEG, WebP), rotates upright by EXIF, and converts an
     /// embedded ICC profile (Display P3 from phones, Adobe RGB, CMYK) to sRGB; without a profile the
     /// pixels are taken as sRGB already.
-    /// HEIF is the exception to shrink-on-load: thumbnail would decode the file's embedded preview
-    /// instead of the main picture whenever the preview is big enough, and that preview can be stale
-    /// or differ from the picture (an edited photo). A match must rest on the picture itself.
+    /// HEIF and TIFF are kept from thumbnail's other shortcut: it would decode a HEIF's embedded
+    /// preview, or a smaller TIFF page or sub-image it takes for a pyramid level, instead of the main
+    /// picture, and those can show something else (a stale preview of an edited photo, an unrelated
+    /// page). A match must rest on the picture itself, so these decode their primary image.
     /// </summary>
     private static VipsImageHandle Thumbnail(byte* data, int length, nint header, string format, DecodeOptions options)
     {
@@ -178,10 +179,10 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         string? profileName = Vips.ImageGetTypeof(header, Vips.IccProfileField) != 0 ? "export_profile" : null;
         nint output;
         int status;
-        if (format == "heif")
+        if (format is "heif" or "tiff")
         {
-            // The header image is the primary picture, opened lazily with fail_on set; its pixels are
-            // decoded here, so the container is parsed once.
+            // The header image is the primary picture (HEIF primary item, TIFF page 0), opened lazily
+            // with fail_on set; its pixels are decoded here, so the container is parsed once.
             status = Vips.ThumbnailImage(header, &output, options.Size.Width, "height", options.Size.Height,
                 "size", sizeMode, "crop", crop, profileName, "srgb", 0);
         }

@@ -136,3 +136,69 @@ public sealed class LibvipsErrorBuffer
 {
     public const string Name = "libvips error buffer";
 }
+
+/// <summary>Uncompressed multi-page TIFFs written byte by byte (libvips' tiffsave only writes true pyramids).</summary>
+internal static class TiffFixture
+{
+    /// <summary>Little-endian baseline TIFF, one RGB page per picture, each page one strip.</summary>
+    public static byte[] Pages(params RgbImage[] pages)
+    {
+        using var stream = new MemoryStream();
+        var writer = new BinaryWriter(stream);
+        writer.Write("II*\0"u8);
+        writer.Write(0u); // first IFD offset, patched below
+        long previousLink = 4;
+        foreach (var page in pages)
+        {
+            long bitsOffset = stream.Position;
+            writer.Write((ushort)8);
+            writer.Write((ushort)8);
+            writer.Write((ushort)8);
+            long pixelsOffset = stream.Position;
+            writer.Write(page.Pixels);
+            if (stream.Position % 2 == 1)
+                writer.Write((byte)0);
+            long ifdOffset = stream.Position;
+            Patch(writer, previousLink, (uint)ifdOffset);
+            (ushort Tag, ushort Type, uint Value)[] entries =
+            [
+                (256, 4, (uint)page.Width),          // ImageWidth, LONG
+                (257, 4, (uint)page.Height),         // ImageLength
+                (258, 3, (uint)bitsOffset),          // BitsPerSample, 3 SHORTs at an offset
+                (259, 3, 1),                         // Compression: none
+                (262, 3, 2),                         // PhotometricInterpretation: RGB
+                (273, 4, (uint)pixelsOffset),        // StripOffsets
+                (277, 3, 3),                         // SamplesPerPixel
+                (278, 4, (uint)page.Height),         // RowsPerStrip: one strip
+                (279, 4, (uint)page.Pixels.Length),  // StripByteCounts
+                (284, 3, 1),                         // PlanarConfiguration: interleaved
+            ];
+            writer.Write((ushort)entries.Length);
+            foreach (var (tag, type, value) in entries)
+            {
+                writer.Write(tag);
+                writer.Write(type);
+                writer.Write(tag == 258 ? 3u : 1u);
+                if (type == 3 && tag != 258)
+                {
+                    writer.Write((ushort)value);
+                    writer.Write((ushort)0);
+                }
+                else
+                    writer.Write(value);
+            }
+            previousLink = stream.Position;
+            writer.Write(0u); // next IFD, patched by the next page
+        }
+        writer.Flush();
+        return stream.ToArray();
+    }
+
+    private static void Patch(BinaryWriter writer, long at, uint value)
+    {
+        long here = writer.BaseStream.Position;
+        writer.BaseStream.Position = at;
+        writer.Write(value);
+        writer.BaseStream.Position = here;
+    }
+}

@@ -161,6 +161,22 @@ public class VipsImageDecoderTests
         Assert.True(MeanAbsDiff(image, expected) < 8, $"mean abs diff {MeanAbsDiff(image, expected):F2}");
     }
 
+    [Fact]
+    public void Decode_TiffWhoseSecondPageLooksLikeAPyramidLevel_DecodesTheFirstPage()
+    {
+        var photo = _decoder.Decode(DevJpeg(3), new DecodeOptions(new ImageSize(512, 384), ResizeFit.CoverCentreCrop));
+        var tiff = TiffFixture.Pages(photo, HeifFixture.Solid(256, 192, 255, 0, 0));
+        var options = DecodeOptions.LongSide(64);
+
+        var image = _decoder.Decode(tiff, options);
+
+        // The trap is real: a half-size second page passes for a pyramid level, and thumbnail_buffer uses it.
+        var unguarded = RoundedMean(ThumbnailBufferUnguarded(tiff, 64));
+        Assert.True(unguarded[0] > 240 && unguarded[1] < 15 && unguarded[2] < 15, $"unguarded mean {string.Join(",", unguarded)}");
+        var expected = ImageOps.Resize(photo, image.Width, image.Height);
+        Assert.True(MeanAbsDiff(image, expected) < 6, $"mean abs diff {MeanAbsDiff(image, expected):F2}");
+    }
+
     // Tolerances measured on this photo: P3 converted 0.47, P3 taken as sRGB unconverted 2.38 (so the
     // P3 bound proves the conversion happens); CMYK 2.52, its round trip through print gamut being lossy.
     [Theory]
