@@ -134,6 +134,12 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_heifsave_buffer")]
     public static partial int HeifSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 
+    /// <summary>VipsForeignHeifCompression: AV1, i.e. AVIF.</summary>
+    public const int HeifCompressionAv1 = 4;
+
+    [LibraryImport(Library, EntryPoint = "vips_heifsave_buffer", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int HeifSaveBuffer(nint image, void** buffer, nuint* length, string compressionName, int compression, nint terminator);
+
     [LibraryImport(Library, EntryPoint = "vips_tiffsave_buffer")]
     public static partial int TiffSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 

@@ -3,7 +3,7 @@ namespace ArtMatch.Imaging.Internal;
 /// <summary>Re-encodes a picture in another format (tests and benchmarks make HEIC/WebP/PNG fixtures with it).</summary>
 internal static unsafe class VipsEncoder
 {
-    public enum Format { Webp, Heif, Png, Tiff, Gif }
+    public enum Format { Webp, Heif, Avif, Png, Tiff, Gif }
 
     public static byte[] Reencode(ReadOnlySpan<byte> encoded, Format format)
     {
@@ -20,6 +20,7 @@ internal static unsafe class VipsEncoder
             {
                 Format.Webp => Vips.WebpSaveBuffer(image, &buffer, &length, 0),
                 Format.Heif => Vips.HeifSaveBuffer(image, &buffer, &length, 0),
+                Format.Avif => Vips.HeifSaveBuffer(image, &buffer, &length, "compression", Vips.HeifCompressionAv1, 0),
                 Format.Tiff => Vips.TiffSaveBuffer(image, &buffer, &length, 0),
                 Format.Gif => Vips.GifSaveBuffer(image, &buffer, &length, 0),
                 _ => Vips.PngSaveBuffer(image, &buffer, &length, 0),
