@@ -7,7 +7,11 @@ namespace ArtMatch.Imaging.Internal;
 /// failure with the reason in libvips' error buffer. Several are C variadics taking name/value option
 /// pairs ended by NULL; they are declared here with the exact options ArtMatch passes. That is sound on
 /// x86-64 System V (the only platform ArtMatch targets), where variadic integer and pointer arguments
-/// are passed exactly like fixed ones.
+/// are passed exactly like fixed ones. The one difference, %al (the count of vector registers used),
+/// is left unset by a non-variadic call; GCC- and Clang-built callees only test it for zero to decide
+/// whether to spill XMM registers, so a stray value costs a few stores, never correctness. No option
+/// passed here is a double, which is what would break. The alternative, building each operation with
+/// vips_operation_new and GValues, needs a dozen more bindings for the same effect.
 /// </summary>
 internal static unsafe partial class Vips
 {
@@ -24,6 +28,12 @@ internal static unsafe partial class Vips
     public const int InterestingCentre = 1;
 
     public const int InterpretationSrgb = 22;
+
+    // VipsFailOn: truncated input is an error (libjpeg/libpng would otherwise pad with grey).
+    public const int FailOnTruncated = 1;
+
+    /// <summary>Metadata field holding an embedded ICC profile.</summary>
+    public const string IccProfileField = "icc-profile-data";
 
     [LibraryImport(Library, EntryPoint = "vips_init", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Init(string argv0);
@@ -69,10 +79,21 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_image_get_int", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ImageGetInt(nint image, string name, int* value);
 
+    /// <summary>
+    /// Shrink-on-load thumbnail. The options end at the first null name, so passing a null
+    /// <paramref name="exportProfileName"/> leaves the export profile unset.
+    /// </summary>
     [LibraryImport(Library, EntryPoint = "vips_thumbnail_buffer", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ThumbnailBuffer(void* data, nuint size, nint* output, int width,
         string heightName, int height, string sizeName, int sizeMode, string cropName, int crop,
-        string optionStringName, string loaderOptions, nint terminator);
+        string failOnName, int failOn, string optionStringName, string loaderOptions,
+        string? exportProfileName, string? exportProfile, nint terminator);
+
+    /// <summary>Thumbnail of an already opened image (no shrink-on-load); options end at the first null name.</summary>
+    [LibraryImport(Library, EntryPoint = "vips_thumbnail_image", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ThumbnailImage(nint input, nint* output, int width,
+        string heightName, int height, string sizeName, int sizeMode, string cropName, int crop,
+        string? exportProfileName, string? exportProfile, nint terminator);
 
     [LibraryImport(Library, EntryPoint = "vips_flatten", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Flatten(nint input, nint* output, string backgroundName, nint background, nint terminator);
@@ -110,8 +131,24 @@ internal static unsafe partial class Vips
     [LibraryImport(Library, EntryPoint = "vips_heifsave_buffer")]
     public static partial int HeifSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
 
+    /// <summary>VipsForeignHeifCompression: AV1, i.e. AVIF.</summary>
+    public const int HeifCompressionAv1 = 4;
+
+    [LibraryImport(Library, EntryPoint = "vips_heifsave_buffer", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int HeifSaveBuffer(nint image, void** buffer, nuint* length, string compressionName, int compression, nint terminator);
+
+    [LibraryImport(Library, EntryPoint = "vips_tiffsave_buffer")]
+    public static partial int TiffSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
+    [LibraryImport(Library, EntryPoint = "vips_gifsave_buffer")]
+    public static partial int GifSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
     [LibraryImport(Library, EntryPoint = "vips_pngsave_buffer")]
     public static partial int PngSaveBuffer(nint image, void** buffer, nuint* length, nint terminator);
+
+    /// <summary>Transforms to <paramref name="outputProfile"/> (a file or a built-in name: srgb, cmyk, p3) and attaches it.</summary>
+    [LibraryImport(Library, EntryPoint = "vips_icc_transform", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int IccTransform(nint input, nint* output, string outputProfile, string inputProfileName, string inputProfile, nint terminator);
 
     [LibraryImport(Library, EntryPoint = "vips_image_new_from_memory_copy")]
     public static partial nint ImageNewFromMemoryCopy(void* data, nuint size, int width, int height, int bands, int format);
