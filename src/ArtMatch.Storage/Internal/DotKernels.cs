@@ -74,4 +74,38 @@ internal static class DotKernels
             s3 += qi * Unsafe.Add(ref r3, i);
         }
     }
+
+    /// <summary>
+    /// One row, with exactly the arithmetic of <see cref="Dot4"/> (same vector width, accumulation and tail),
+    /// so a row scores the same whether the scan takes it alone or in a block of four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot1(ReadOnlySpan<float> query, ref float row)
+    {
+        int dim = query.Length;
+        ref float q = ref MemoryMarshal.GetReference(query);
+        int i = 0;
+        float sum;
+        if (Vector512.IsHardwareAccelerated && dim >= Vector512<float>.Count)
+        {
+            Vector512<float> a = default;
+            for (; i <= dim - Vector512<float>.Count; i += Vector512<float>.Count)
+                a = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)i), Vector512.LoadUnsafe(ref row, (nuint)i), a);
+            sum = Vector512.Sum(a);
+        }
+        else if (Vector256.IsHardwareAccelerated && dim >= Vector256<float>.Count)
+        {
+            Vector256<float> a = default;
+            for (; i <= dim - Vector256<float>.Count; i += Vector256<float>.Count)
+                a = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref q, (nuint)i), Vector256.LoadUnsafe(ref row, (nuint)i), a);
+            sum = Vector256.Sum(a);
+        }
+        else
+        {
+            return TensorPrimitives.Dot(query, MemoryMarshal.CreateReadOnlySpan(ref row, dim));
+        }
+        for (; i < dim; i++)
+            sum += Unsafe.Add(ref q, i) * Unsafe.Add(ref row, i);
+        return sum;
+    }
 }

@@ -29,6 +29,11 @@ internal static class ObjectRows
             extra = excluded.extra, updated_at = excluded.updated_at
         """;
 
+    /// <summary>Overwrites an existing row's record columns (for schema upgrades; parameters as <see cref="Bind"/>).</summary>
+    public static readonly string UpdateSql =
+        "UPDATE objects SET " + string.Join(", ", Columns.Split(", ").Skip(1).Select(c => $"{c} = ${c}")) +
+        ", updated_at = $now WHERE object_id = $object_id";
+
     private const string DateFormat = "yyyy-MM-dd";
 
     public static void Bind(SqliteCommand command, CulturalObject record, string now)

@@ -88,7 +88,7 @@ internal static class Schema
         }
         foreach (var (record, created, updated) in records)
         {
-            using var upsert = Sql.Command(db, ObjectRows.UpsertSql);
+            using var upsert = Sql.Command(db, ObjectRows.UpdateSql);
             ObjectRows.Bind(upsert, record, updated);
             upsert.ExecuteNonQuery();
             Sql.Execute(db, "UPDATE objects SET created_at = $created WHERE object_id = $id", ("$created", created), ("$id", record.ObjectId));

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ArtMatch.Core.Catalog;
@@ -203,7 +202,10 @@ internal sealed class VectorIndex
     }
 
     /// <summary>The top <paramref name="k"/> objects by their best row's dot product with <paramref name="query"/>.</summary>
-    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter) => Search(query, k, filter, MaxParallelism);
+
+    /// <summary>As <see cref="Search(ReadOnlySpan{float}, int, SearchFilter)"/>, scanning with at most <paramref name="maxThreads"/> threads.</summary>
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter, int maxThreads)
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"Query has {query.Length} dimensions; the store holds {Dimension}.");
@@ -213,7 +215,7 @@ internal sealed class VectorIndex
         int objects = _objectSlots;
         byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
         byte[] allowed = rentedMask ?? _objectAlive;
-        int parts = _rows >= ParallelThreshold ? Math.Clamp(MaxParallelism, 1, 64) : 1;
+        int parts = _rows >= ParallelThreshold ? Math.Clamp(maxThreads, 1, 64) : 1;
         var best = new float[parts][];
         var bestRow = new int[parts][];
         float[] queryCopy = ArrayPool<float>.Shared.Rent(Dimension);
@@ -309,8 +311,7 @@ internal sealed class VectorIndex
         int ordinal = _rowObject[row];
         if (allowed[ordinal] == 0 || (wholeImagesOnly && _rowRegion[row] != 0))
             return;
-        var vector = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref matrix, (nint)row * query.Length), query.Length);
-        Offer(best, bestRow, ordinal, row, TensorPrimitives.Dot(query, vector));
+        Offer(best, bestRow, ordinal, row, DotKernels.Dot1(query, ref Unsafe.Add(ref matrix, (nint)row * query.Length)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
