@@ -70,6 +70,25 @@ public class VectorSearchTests
     }
 
     [Fact]
+    public void Search_LargeK_EqualsReferenceInFullOrder()
+    {
+        using var temp = new TempStore();
+        using var store = temp.Open(dim: 24);
+        var random = new Random(38);
+        var rows = new List<ReferenceRow>();
+        for (int o = 0; o < 400; o++)
+        {
+            var images = new[] { TempStore.Image(random, "x", vectors: 2, dim: 24) };
+            store.Upsert(TempStore.Record($"obj-{o:D3}"), images);
+            rows.AddRange(NaiveSearch.Rows($"obj-{o:D3}", images));
+        }
+        var query = TempStore.UnitVector(random, 24);
+
+        NaiveSearch.AssertSame(NaiveSearch.TopK(rows, query, 250), store.Search(query, 250, SearchFilter.None));
+        NaiveSearch.AssertSame(NaiveSearch.TopK(rows, query, 400), store.Search(query, int.MaxValue, SearchFilter.None));
+    }
+
+    [Fact]
     public void Search_EachFilter_EqualsReferenceRestrictedTheSameWay()
     {
         using var temp = new TempStore();

@@ -14,8 +14,8 @@ namespace ArtMatch.Storage.Internal;
 /// </summary>
 internal sealed class VectorIndex
 {
-    /// <summary>Below this many rows one thread scans; splitting costs more than it saves.</summary>
-    internal const int ParallelThreshold = 20_000;
+    /// <summary>Below this many rows one thread scans; splitting costs more than it saves. Settable for measurements.</summary>
+    internal static int ParallelThreshold { get; set; } = 20_000;
 
     /// <summary>Threads one search may use (benchmarks compare one and two).</summary>
     internal static int MaxParallelism { get; set; } = Environment.ProcessorCount;
@@ -24,6 +24,9 @@ internal sealed class VectorIndex
     private const int NoValue = -1;
 
     private const int UnknownFilterValue = -2;
+
+    /// <summary>Up to this k the top list is kept by insertion; beyond it the scored objects are sorted.</summary>
+    private const int SmallK = 64;
 
     // Rows. Invariant: rows [0, _rows) are filled; a row is live when its object is.
     private float[] _matrix;
@@ -327,12 +330,24 @@ internal sealed class VectorIndex
     /// <summary>The k best objects, highest score first; equal scores ordered by object id.</summary>
     private List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k)
     {
-        // A sorted array of at most k ordinals; most objects fail the cheap threshold test.
-        int[] top = ArrayPool<int>.Shared.Rent(k);
+        k = Math.Min(k, objects);
+        int[] top = ArrayPool<int>.Shared.Rent(Math.Max(1, k > SmallK ? objects : k));
         int count = 0;
         try
         {
-            for (int o = 0; o < objects; o++)
+            if (k > SmallK)
+            {
+                // Large k: sort every scored object (n log n) rather than insertion into a long list.
+                for (int o = 0; o < objects; o++)
+                {
+                    if (!float.IsNegativeInfinity(best[o]))
+                        top[count++] = o;
+                }
+                top.AsSpan(0, count).Sort((a, b) => a == b ? 0 : Better(a, b, best) ? -1 : 1);
+                count = Math.Min(count, k);
+            }
+            // Small k: a sorted array of at most k ordinals; most objects fail the cheap threshold test.
+            for (int o = 0; k <= SmallK && o < objects; o++)
             {
                 float score = best[o];
                 if (float.IsNegativeInfinity(score) || (count == k && !Better(o, top[k - 1], best)))
