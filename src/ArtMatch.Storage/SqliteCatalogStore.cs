@@ -1,7 +1,7 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Storage.Internal;
 using Microsoft.Data.Sqlite;
@@ -12,18 +12,11 @@ namespace ArtMatch.Storage;
 /// The embedded catalogue: SQLite (WAL) is the durable truth for records, images, embeddings and the
 /// audit log; the current model's vectors are also held in memory for exact search. Every write for
 /// one object is a single transaction, so a crash leaves whole objects only. Thread-safe: one
-/// connection behind a lock for SQL, a reader-writer lock for the in-memory index.
+/// connection behind a lock for SQL, a reader-writer lock for the in-memory index. Lock order is
+/// always SQL lock, then index lock, so the index changes in the same order as the database.
 /// </summary>
 public sealed class SqliteCatalogStore : ICatalogStore
 {
-    private const int SchemaVersion = 1;
-
-    private static readonly JsonSerializerOptions RecordJson = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     private readonly SqliteConnection _db;
     private readonly Lock _dbLock = new();
     private readonly ReaderWriterLockSlim _indexLock = new();
@@ -37,100 +30,83 @@ public sealed class SqliteCatalogStore : ICatalogStore
         _index = new VectorIndex(dimension);
     }
 
+    /// <summary>The model whose vectors this store writes and searches.</summary>
     public string ModelId { get; private set; }
 
     public int Dimension { get; private set; }
 
     public string DatabasePath => _db.DataSource;
 
-    /// <summary>Opens or creates DIR/catalog.db and loads the vectors of <paramref name="modelId"/>.</summary>
+    /// <summary>
+    /// Opens or creates DIRECTORY/catalog.db and loads the vectors of <paramref name="modelId"/> into memory.
+    /// Vectors of other models stay on disk and are never searched.
+    /// </summary>
     public static SqliteCatalogStore Open(string directory, string modelId, int dimension)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
         if (dimension < 1)
             throw new ArgumentOutOfRangeException(nameof(dimension), "Dimension must be positive.");
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("The store keeps vectors as little-endian float32.");
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "catalog.db");
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {
             db.Open();
-            Execute(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
-            CreateSchema(db);
+            Sql.Execute(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            Schema.Migrate(db);
         }
         catch (SqliteException e)
         {
             db.Dispose();
             throw new InvalidDataException($"Cannot open the catalogue store {path}: {e.Message}", e);
         }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
         var store = new SqliteCatalogStore(db, modelId, dimension);
-        store.LoadIndex();
+        try
+        {
+            store.LoadIndex();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
         return store;
     }
 
-    private static void CreateSchema(SqliteConnection db)
-    {
-        long version = Scalar<long>(db, "PRAGMA user_version");
-        if (version > SchemaVersion)
-            throw new InvalidDataException($"The store was written by a newer ArtMatch (schema {version}; this one knows {SchemaVersion}).");
-        if (version == SchemaVersion)
-            return;
-        Execute(db, """
-            BEGIN;
-            CREATE TABLE objects (
-                object_id TEXT PRIMARY KEY,
-                record TEXT NOT NULL,
-                registry TEXT, status TEXT NOT NULL, object_type TEXT, country TEXT,
-                created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-            CREATE INDEX objects_registry ON objects(registry);
-            CREATE TABLE images (
-                object_id TEXT NOT NULL REFERENCES objects(object_id) ON DELETE CASCADE,
-                image_id TEXT NOT NULL,
-                label TEXT, width INTEGER NOT NULL, height INTEGER NOT NULL,
-                bytes BLOB NOT NULL, added_at TEXT NOT NULL,
-                PRIMARY KEY (object_id, image_id));
-            CREATE INDEX images_image ON images(image_id);
-            CREATE TABLE vectors (
-                object_id TEXT NOT NULL, image_id TEXT NOT NULL, model_id TEXT NOT NULL, region INTEGER NOT NULL,
-                data BLOB NOT NULL,
-                PRIMARY KEY (model_id, object_id, image_id, region),
-                FOREIGN KEY (object_id, image_id) REFERENCES images(object_id, image_id) ON DELETE CASCADE);
-            CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
-            CREATE TABLE audit_log (
-                id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
-            PRAGMA user_version = 1;
-            COMMIT;
-            """);
-    }
-
+    /// <summary>Rebuilds the in-memory index from the database (records, then vectors of the current model).</summary>
     private void LoadIndex()
     {
-        var index = new VectorIndex(Dimension);
         lock (_dbLock)
         {
-            using (var objects = Command("SELECT record FROM objects ORDER BY rowid"))
+            var index = new VectorIndex(Dimension);
+            using (var objects = Command($"SELECT {ObjectRows.Columns} FROM objects ORDER BY rowid"))
             using (var reader = objects.ExecuteReader())
             {
                 while (reader.Read())
-                    index.SetObject(Deserialize(reader.GetString(0)));
+                    index.SetObject(ObjectRows.Read(reader));
             }
-            using var vectors = Command("SELECT object_id, image_id, region, data FROM vectors WHERE model_id = $model ORDER BY rowid", ("$model", ModelId));
+            using var vectors = Command("SELECT object_id, image_id, region, dimension, data FROM vectors WHERE model_id = $model ORDER BY rowid", ("$model", ModelId));
             using var rows = vectors.ExecuteReader();
             while (rows.Read())
             {
-                var data = (byte[])rows.GetValue(3);
-                if (data.Length != Dimension * sizeof(float))
-                    throw new InvalidDataException($"Store vectors of {ModelId} have {data.Length / 4} dimensions, not {Dimension}: run reembed.");
+                int dimension = rows.GetInt32(3);
+                var data = (byte[])rows.GetValue(4);
+                if (dimension != Dimension || data.Length != Dimension * sizeof(float))
+                {
+                    throw new InvalidDataException(
+                        $"The store holds {dimension}-d vectors of {ModelId}, but {Dimension}-d were asked for: re-embed the catalogue (ReplaceEmbeddings).");
+                }
                 index.Add(rows.GetString(0), rows.GetString(1), rows.GetInt32(2), MemoryMarshal.Cast<byte, float>(data));
             }
-        }
-        _indexLock.EnterWriteLock();
-        try
-        {
-            _index = index;
-        }
-        finally
-        {
-            _indexLock.ExitWriteLock();
+            WriteIndex(_ => _index = index);
         }
     }
 
@@ -139,7 +115,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         get
         {
             lock (_dbLock)
-                return (int)Scalar<long>(_db, "SELECT COUNT(*) FROM objects");
+                return (int)Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM objects");
         }
     }
 
@@ -147,87 +123,102 @@ public sealed class SqliteCatalogStore : ICatalogStore
 
     public UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images) => Upsert(record, images, actor: null);
 
+    /// <summary>Inserts or replaces the record and adds images not yet present, all in one transaction, logged as <paramref name="actor"/>.</summary>
     public UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images, string? actor)
     {
-        Validate(record, images);
-        UpsertResult result;
-        List<NewImage> stored;
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(images);
+        Validate(record.ObjectId, images);
         lock (_dbLock)
         {
-            using var transaction = _db.BeginTransaction();
-            bool created = Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", record.ObjectId)) == 0;
-            string now = DateTime.UtcNow.ToString("O");
-            Run("""
-                INSERT INTO objects (object_id, record, registry, status, object_type, country, created_at, updated_at)
-                VALUES ($id, $record, $registry, $status, $type, $country, $now, $now)
-                ON CONFLICT(object_id) DO UPDATE SET record = excluded.record, registry = excluded.registry, status = excluded.status,
-                    object_type = excluded.object_type, country = excluded.country, updated_at = excluded.updated_at
-                """, ("$id", record.ObjectId), ("$record", JsonSerializer.Serialize(record, RecordJson)), ("$registry", record.Registry),
-                ("$status", record.Status.ToString()), ("$type", record.ObjectType), ("$country", record.Country), ("$now", now));
-            Run("DELETE FROM objects_fts WHERE object_id = $id", ("$id", record.ObjectId));
-            Run("INSERT INTO objects_fts (object_id, title, maker, inscriptions, description) VALUES ($id, $title, $maker, $inscriptions, $description)",
-                ("$id", record.ObjectId), ("$title", record.Title), ("$maker", record.Maker), ("$inscriptions", record.InscriptionsAndMarkings),
-                ("$description", string.Join(' ', new[] { record.Description, record.DistinguishingFeatures, record.Subject }.Where(s => !string.IsNullOrEmpty(s)))));
-            (stored, int present) = InsertImages(record.ObjectId, images, now);
-            Audit(actor, created ? "create" : "update", record.ObjectId, $"{stored.Count} images added, {present} already present");
-            transaction.Commit();
-            result = new UpsertResult(record.ObjectId, created, stored.Count, present);
+            List<NewImage> stored;
+            int present;
+            bool created;
+            using (var transaction = _db.BeginTransaction())
+            {
+                created = Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", record.ObjectId)) == 0;
+                string now = Now();
+                using (var upsert = Command(ObjectRows.UpsertSql))
+                {
+                    ObjectRows.Bind(upsert, record, now);
+                    upsert.ExecuteNonQuery();
+                }
+                Run("DELETE FROM objects_fts WHERE object_id = $id", ("$id", record.ObjectId));
+                Run("INSERT INTO objects_fts (object_id, title, maker, inscriptions, description) VALUES ($id, $title, $maker, $inscriptions, $description)",
+                    ("$id", record.ObjectId), ("$title", record.Title), ("$maker", record.Maker), ("$inscriptions", record.InscriptionsAndMarkings),
+                    ("$description", ObjectRows.DescriptionText(record)));
+                (stored, present) = InsertImages(record.ObjectId, images, now);
+                AuditLocked(actor, created ? "create" : "update", record.ObjectId, $"{stored.Count} images added, {present} already present");
+                transaction.Commit();
+            }
+            WriteIndex(index =>
+            {
+                index.SetObject(record);
+                AddRows(index, record.ObjectId, stored);
+            });
+            return new UpsertResult(record.ObjectId, created, stored.Count, present);
         }
-        WriteIndex(index =>
-        {
-            index.SetObject(record);
-            AddRows(index, record.ObjectId, stored);
-        });
-        return result;
     }
 
     public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images) => AddImages(objectId, images, actor: null);
 
+    /// <summary>Adds images to an existing object in one transaction; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
     public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor)
     {
-        Validate(new CulturalObject { ObjectId = objectId }, images);
-        List<NewImage> stored;
-        int present;
+        ArgumentNullException.ThrowIfNull(images);
+        Validate(objectId, images);
         lock (_dbLock)
         {
-            using var transaction = _db.BeginTransaction();
-            if (Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
-                throw new KeyNotFoundException($"No object '{objectId}' in the catalogue.");
-            (stored, present) = InsertImages(objectId, images, DateTime.UtcNow.ToString("O"));
-            Audit(actor, "add_images", objectId, $"{stored.Count} images added, {present} already present");
-            transaction.Commit();
+            List<NewImage> stored;
+            int present;
+            using (var transaction = _db.BeginTransaction())
+            {
+                if (Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
+                    throw new KeyNotFoundException($"No object '{objectId}' in the catalogue: add its record first.");
+                string now = Now();
+                (stored, present) = InsertImages(objectId, images, now);
+                if (stored.Count > 0)
+                    Run("UPDATE objects SET updated_at = $now WHERE object_id = $id", ("$now", now), ("$id", objectId));
+                AuditLocked(actor, "add_images", objectId, $"{stored.Count} images added, {present} already present");
+                transaction.Commit();
+            }
+            WriteIndex(index => AddRows(index, objectId, stored));
+            return new UpsertResult(objectId, false, stored.Count, present);
         }
-        WriteIndex(index => AddRows(index, objectId, stored));
-        return new UpsertResult(objectId, false, stored.Count, present);
     }
 
-    /// <summary>Inserts images not yet stored for the object, with their vectors of the current model.</summary>
+    /// <summary>Inserts images the object does not hold yet (with vectors of the current model); repeats count as present.</summary>
     private (List<NewImage> Stored, int Present) InsertImages(string objectId, IReadOnlyList<NewImage> images, string now)
     {
         var stored = new List<NewImage>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         int present = 0;
-        foreach (var image in images.DistinctBy(i => i.ImageId))
+        foreach (var image in images)
         {
-            if (ContainsImageLocked(objectId, image.ImageId))
+            if (!seen.Add(image.ImageId) || ContainsImageLocked(objectId, image.ImageId))
             {
                 present++;
                 continue;
             }
+            // The image row may exist without vectors of this model (stored under another model): keep it.
             Run("""
                 INSERT INTO images (object_id, image_id, label, width, height, bytes, added_at) VALUES ($object, $image, $label, $w, $h, $bytes, $now)
                 ON CONFLICT DO NOTHING
                 """, ("$object", objectId), ("$image", image.ImageId), ("$label", image.Label), ("$w", image.Width), ("$h", image.Height),
                 ("$bytes", image.Encoded), ("$now", now));
             for (int region = 0; region < image.Vectors.Count; region++)
-            {
-                Run("INSERT OR REPLACE INTO vectors (object_id, image_id, model_id, region, data) VALUES ($object, $image, $model, $region, $data)",
-                    ("$object", objectId), ("$image", image.ImageId), ("$model", ModelId), ("$region", region),
-                    ("$data", MemoryMarshal.AsBytes(image.Vectors[region].AsSpan()).ToArray()));
-            }
+                InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
             stored.Add(image);
         }
         return (stored, present);
     }
+
+    private void InsertVector(string objectId, string imageId, string modelId, int region, float[] vector) =>
+        Run("""
+            INSERT OR REPLACE INTO vectors (object_id, image_id, model_id, region, dimension, data)
+            VALUES ($object, $image, $model, $region, $dimension, $data)
+            """, ("$object", objectId), ("$image", imageId), ("$model", modelId), ("$region", region),
+            ("$dimension", vector.Length), ("$data", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
 
     private static void AddRows(VectorIndex index, string objectId, List<NewImage> images)
     {
@@ -238,46 +229,58 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    private void Validate(CulturalObject record, IReadOnlyList<NewImage> images)
+    private void Validate(string objectId, IReadOnlyList<NewImage> images)
     {
-        if (string.IsNullOrWhiteSpace(record.ObjectId))
+        if (string.IsNullOrWhiteSpace(objectId))
             throw new ArgumentException("An object needs a non-empty object_id.");
         foreach (var image in images)
         {
-            if (image.Vectors.Count == 0)
-                throw new ArgumentException($"Image {image.ImageId[..12]} has no embedding.");
+            if (image is null)
+                throw new ArgumentException($"Object '{objectId}' has a null image.");
+            string name = image.Label ?? image.ImageId[..12];
+            if (image.Width < 0 || image.Height < 0)
+                throw new ArgumentException($"Image {name} of '{objectId}' has a negative size {image.Width}x{image.Height}.");
+            if (image.Vectors is null || image.Vectors.Count == 0)
+                throw new ArgumentException($"Image {name} of '{objectId}' has no embedding.");
             foreach (var vector in image.Vectors)
             {
-                if (vector.Length != Dimension)
-                    throw new ArgumentException($"Image {image.ImageId[..12]} has a {vector.Length}-d vector; the store holds {Dimension}-d vectors of {ModelId}.");
+                if (vector is null || vector.Length != Dimension)
+                {
+                    throw new ArgumentException(
+                        $"Image {name} of '{objectId}' has a {vector?.Length ?? 0}-d vector; the store holds {Dimension}-d vectors of {ModelId}.");
+                }
             }
         }
     }
 
     public bool Delete(string objectId) => Delete(objectId, actor: null);
 
+    /// <summary>Deletes the record, its images, all its vectors and its text entry in one transaction.</summary>
     public bool Delete(string objectId, string? actor)
     {
         lock (_dbLock)
         {
-            using var transaction = _db.BeginTransaction();
-            Run("DELETE FROM objects_fts WHERE object_id = $id", ("$id", objectId));
-            int deleted = Run("DELETE FROM objects WHERE object_id = $id", ("$id", objectId));
-            if (deleted == 0)
-                return false;
-            Audit(actor, "delete", objectId, null);
-            transaction.Commit();
+            using (var transaction = _db.BeginTransaction())
+            {
+                Run("DELETE FROM objects_fts WHERE object_id = $id", ("$id", objectId));
+                // Images and vectors go with the record (ON DELETE CASCADE).
+                if (Run("DELETE FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
+                    return false;
+                AuditLocked(actor, "delete", objectId, null);
+                transaction.Commit();
+            }
+            WriteIndex(index => index.Remove(objectId));
+            return true;
         }
-        WriteIndex(index => index.Remove(objectId));
-        return true;
     }
 
     public CulturalObject? Get(string objectId)
     {
         lock (_dbLock)
         {
-            using var command = Command("SELECT record FROM objects WHERE object_id = $id", ("$id", objectId));
-            return command.ExecuteScalar() is string json ? Deserialize(json) : null;
+            using var command = Command($"SELECT {ObjectRows.Columns} FROM objects WHERE object_id = $id", ("$id", objectId));
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ObjectRows.Read(reader) : null;
         }
     }
 
@@ -311,8 +314,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
     }
 
     private bool ContainsImageLocked(string objectId, string imageId) =>
-        Scalar<long>(_db, "SELECT COUNT(*) FROM vectors WHERE model_id = $model AND object_id = $object AND image_id = $image",
-            ("$model", ModelId), ("$object", objectId), ("$image", imageId)) > 0;
+        Sql.Scalar<long>(_db, "SELECT EXISTS (SELECT 1 FROM vectors WHERE model_id = $model AND object_id = $object AND image_id = $image)",
+            ("$model", ModelId), ("$object", objectId), ("$image", imageId)) != 0;
 
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {
@@ -327,23 +330,29 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
+    /// <summary>
+    /// Records whose title, maker, inscriptions or description contain every word of <paramref name="text"/>
+    /// (best match first), restricted by <paramref name="filter"/>. Empty text lists filtered records by id.
+    /// </summary>
     public IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit)
     {
+        ArgumentNullException.ThrowIfNull(filter);
         var sql = new StringBuilder();
         var parameters = new List<(string, object?)>();
-        var terms = FtsQuery(text);
-        if (terms is null)
-            sql.Append("SELECT o.record FROM objects o WHERE 1 = 1");
+        var match = FtsQuery(text);
+        string columns = string.Join(", ", ObjectRows.Columns.Split(", ").Select(c => "o." + c));
+        if (match is null)
+            sql.Append($"SELECT {columns} FROM objects o WHERE 1 = 1");
         else
         {
-            sql.Append("SELECT o.record FROM objects_fts f JOIN objects o ON o.object_id = f.object_id WHERE objects_fts MATCH $q");
-            parameters.Add(("$q", terms));
+            sql.Append($"SELECT {columns} FROM objects_fts f JOIN objects o ON o.object_id = f.object_id WHERE objects_fts MATCH $match");
+            parameters.Add(("$match", match));
         }
-        AddIn(sql, parameters, "o.registry", filter.Registries);
-        AddIn(sql, parameters, "o.status", filter.Statuses?.Select(s => s.ToString()).ToList());
-        AddIn(sql, parameters, "o.object_type", filter.ObjectTypes);
-        AddIn(sql, parameters, "o.country", filter.Countries);
-        sql.Append(terms is null ? " ORDER BY o.object_id" : " ORDER BY f.rank").Append(" LIMIT $limit");
+        AddIn(sql, parameters, "registry", filter.Registries);
+        AddIn(sql, parameters, "status", filter.Statuses?.Select(s => s.ToString()).ToList());
+        AddIn(sql, parameters, "object_type", filter.ObjectTypes);
+        AddIn(sql, parameters, "country", filter.Countries);
+        sql.Append(match is null ? " ORDER BY o.object_id" : " ORDER BY f.rank, o.object_id").Append(" LIMIT $limit");
         parameters.Add(("$limit", Math.Max(0, limit)));
         lock (_dbLock)
         {
@@ -351,12 +360,16 @@ public sealed class SqliteCatalogStore : ICatalogStore
             using var reader = command.ExecuteReader();
             var found = new List<CulturalObject>();
             while (reader.Read())
-                found.Add(Deserialize(reader.GetString(0)));
+                found.Add(ObjectRows.Read(reader));
             return found;
         }
     }
 
-    /// <summary>User words as quoted FTS5 terms joined by AND; FTS syntax in the input has no effect. Null when there are no words.</summary>
+    /// <summary>
+    /// The user's words as FTS5 strings ("word"), implicitly ANDed. Only letters and digits reach
+    /// SQLite, each inside quotes, so operators, columns filters, '*', '^' and NEAR in the input are plain text.
+    /// Null when there is no word.
+    /// </summary>
     internal static string? FtsQuery(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -365,7 +378,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         var word = new StringBuilder();
         foreach (char c in text + " ")
         {
-            if (char.IsLetterOrDigit(c))
+            if (char.IsLetterOrDigit(c) || char.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark)
                 word.Append(c);
             else if (word.Length > 0)
             {
@@ -380,13 +393,15 @@ public sealed class SqliteCatalogStore : ICatalogStore
     {
         if (values is null)
             return;
-        var names = values.Select((v, i) =>
+        var names = new List<string>();
+        foreach (var value in values)
         {
-            string name = $"${column.Replace('.', '_')}{i}";
-            parameters.Add((name, v));
-            return name;
-        }).ToList();
-        sql.Append(names.Count == 0 ? " AND 0" : $" AND {column} IN ({string.Join(", ", names)})");
+            string name = $"${column}{names.Count}";
+            parameters.Add((name, value));
+            names.Add(name);
+        }
+        // NOCASE like the in-memory filter, so text and vector search agree.
+        sql.Append(names.Count == 0 ? " AND 0" : $" AND o.{column} COLLATE NOCASE IN ({string.Join(", ", names)})");
     }
 
     public IEnumerable<(string ImageId, byte[] Encoded)> EnumerateImages()
@@ -407,46 +422,68 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
+    /// <summary>
+    /// Replaces every stored vector (of every model) with <paramref name="vectors"/> of <paramref name="modelId"/>,
+    /// in one transaction, and makes that model the one this store writes and searches.
+    /// </summary>
     public void ReplaceEmbeddings(string modelId, int dimension, IEnumerable<(string ImageId, IReadOnlyList<float[]> Vectors)> vectors)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (dimension < 1)
+            throw new ArgumentOutOfRangeException(nameof(dimension), "Dimension must be positive.");
         var all = vectors.ToList();
-        if (all.SelectMany(v => v.Vectors).Any(v => v.Length != dimension))
-            throw new ArgumentException($"Every vector must have {dimension} dimensions.");
+        foreach (var (imageId, imageVectors) in all)
+        {
+            if (imageVectors is null || imageVectors.Count == 0 || imageVectors.Any(v => v is null || v.Length != dimension))
+                throw new ArgumentException($"Image {imageId} needs at least one vector, each of {dimension} dimensions.");
+        }
         lock (_dbLock)
         {
-            using var transaction = _db.BeginTransaction();
-            Run("DELETE FROM vectors");
-            foreach (var (imageId, imageVectors) in all)
+            int unknown = 0;
+            using (var transaction = _db.BeginTransaction())
             {
-                using var owners = Command("SELECT object_id FROM images WHERE image_id = $id", ("$id", imageId));
-                using var reader = owners.ExecuteReader();
-                var objectIds = new List<string>();
-                while (reader.Read())
-                    objectIds.Add(reader.GetString(0));
-                reader.Close();
-                foreach (var objectId in objectIds)
+                Run("DELETE FROM vectors");
+                foreach (var (imageId, imageVectors) in all)
                 {
-                    for (int region = 0; region < imageVectors.Count; region++)
+                    var owners = new List<string>();
+                    using (var command = Command("SELECT object_id FROM images WHERE image_id = $id", ("$id", imageId)))
+                    using (var reader = command.ExecuteReader())
                     {
-                        Run("INSERT INTO vectors (object_id, image_id, model_id, region, data) VALUES ($object, $image, $model, $region, $data)",
-                            ("$object", objectId), ("$image", imageId), ("$model", modelId), ("$region", region),
-                            ("$data", MemoryMarshal.AsBytes(imageVectors[region].AsSpan()).ToArray()));
+                        while (reader.Read())
+                            owners.Add(reader.GetString(0));
+                    }
+                    if (owners.Count == 0)
+                        unknown++;
+                    foreach (var objectId in owners)
+                    {
+                        for (int region = 0; region < imageVectors.Count; region++)
+                            InsertVector(objectId, imageId, modelId, region, imageVectors[region]);
                     }
                 }
+                AuditLocked(null, "reembed", null, $"{all.Count - unknown} images with {modelId} ({dimension}-d); {unknown} unknown image ids ignored");
+                transaction.Commit();
             }
-            Audit(null, "reembed", null, $"{all.Count} images with {modelId}");
-            transaction.Commit();
             ModelId = modelId;
             Dimension = dimension;
+            LoadIndex();
         }
-        LoadIndex();
     }
 
-    /// <summary>Appends to the audit log (in the caller's transaction when there is one).</summary>
-    private void Audit(string? actor, string action, string? objectId, string? detail) =>
-        Run("INSERT INTO audit_log (at, actor, action, object_id, detail) VALUES ($at, $actor, $action, $object, $detail)",
-            ("$at", DateTime.UtcNow.ToString("O")), ("$actor", actor), ("$action", action), ("$object", objectId), ("$detail", detail));
+    /// <summary>Appends an entry to the audit log (for actions outside the store's own writes, which log themselves).</summary>
+    public void Audit(string? actor, string action, string? objectId, string? detail)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        lock (_dbLock)
+            AuditLocked(actor, action, objectId, detail);
+    }
 
+    /// <summary>Appends to the audit log, inside the caller's transaction when there is one.</summary>
+    private void AuditLocked(string? actor, string action, string? objectId, string? detail) =>
+        Run("INSERT INTO audit_log (at, actor, action, object_id, detail) VALUES ($at, $actor, $action, $object, $detail)",
+            ("$at", Now()), ("$actor", actor), ("$action", action), ("$object", objectId), ("$detail", detail));
+
+    /// <summary>The latest <paramref name="limit"/> audit entries, newest first.</summary>
     public IReadOnlyList<(DateTime At, string? Actor, string Action, string? ObjectId, string? Detail)> AuditLog(int limit = 100)
     {
         lock (_dbLock)
@@ -456,13 +493,15 @@ public sealed class SqliteCatalogStore : ICatalogStore
             var entries = new List<(DateTime, string?, string, string?, string?)>();
             while (reader.Read())
             {
-                entries.Add((DateTime.Parse(reader.GetString(0), null, System.Globalization.DateTimeStyles.RoundtripKind),
+                entries.Add((DateTime.Parse(reader.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                     reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
             return entries;
         }
     }
+
+    private static string Now() => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 
     private T ReadIndex<T>(Func<VectorIndex, T> read)
     {
@@ -490,38 +529,12 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    private static CulturalObject Deserialize(string json) =>
-        JsonSerializer.Deserialize<CulturalObject>(json, RecordJson) ?? throw new InvalidDataException("A stored record is empty.");
-
-    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = _db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters) => Sql.Command(_db, sql, parameters);
 
     private int Run(string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
         return command.ExecuteNonQuery();
-    }
-
-    private static T Scalar<T>(SqliteConnection db, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static void Execute(SqliteConnection db, string sql)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     public void Dispose()

@@ -1,5 +1,7 @@
+using System.Numerics.Tensors;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
+using Microsoft.Data.Sqlite;
 
 namespace ArtMatch.Storage.Tests;
 
@@ -11,11 +13,16 @@ public sealed class TempStore : IDisposable
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("artmatch-store-").FullName;
 
+    public string DatabasePath => Path.Combine(Directory, "catalog.db");
+
     public SqliteCatalogStore Open(string model = Model, int dim = Dim) => SqliteCatalogStore.Open(Directory, model, dim);
+
+    /// <summary>A separate raw connection to the store's file, to check what is really on disk.</summary>
+    public RawDatabase Raw() => new(DatabasePath);
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        SqliteConnection.ClearAllPools();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
@@ -37,4 +44,54 @@ public sealed class TempStore : IDisposable
 
     public static CulturalObject Record(string id, string? registry = "INTERPOL", ObjectStatus status = ObjectStatus.Stolen, string? type = "painting", string? country = "FR") =>
         new() { ObjectId = id, Registry = registry, Status = status, ObjectType = type, Country = country, Title = "Title " + id };
+}
+
+/// <summary>One stored vector as the naive reference sees it.</summary>
+public sealed record ReferenceRow(string ObjectId, string ImageId, int Region, float[] Vector);
+
+/// <summary>The obvious search: every row's dot product, best row per object, top k by score then object id.</summary>
+public static class NaiveSearch
+{
+    public static List<VectorHit> TopK(IEnumerable<ReferenceRow> rows, float[] query, int k, Func<ReferenceRow, bool>? where = null) =>
+        rows.Where(r => where?.Invoke(r) ?? true)
+            .Select(r => new VectorHit(r.ObjectId, r.ImageId, r.Region, TensorPrimitives.Dot(query, r.Vector)))
+            .GroupBy(h => h.ObjectId)
+            .Select(g => g.Aggregate((best, h) => h.Score > best.Score ? h : best))
+            .OrderByDescending(h => h.Score).ThenBy(h => h.ObjectId, StringComparer.Ordinal)
+            .Take(k).ToList();
+
+    public static IEnumerable<ReferenceRow> Rows(string objectId, IEnumerable<NewImage> images) =>
+        images.SelectMany(i => i.Vectors.Select((v, region) => new ReferenceRow(objectId, i.ImageId, region, v)));
+
+    /// <summary>Same objects, images and regions in the same order; scores equal up to float summation order.</summary>
+    public static void AssertSame(IReadOnlyList<VectorHit> expected, IReadOnlyList<VectorHit> actual)
+    {
+        Assert.Equal(expected.Select(h => (h.ObjectId, h.ImageId, h.Region)), actual.Select(h => (h.ObjectId, h.ImageId, h.Region)));
+        for (int i = 0; i < expected.Count; i++)
+            Assert.Equal(expected[i].Score, actual[i].Score, 1e-5f);
+    }
+}
+
+/// <summary>A read-only connection of its own to a store's database file.</summary>
+public sealed class RawDatabase(string path) : IDisposable
+{
+    private readonly SqliteConnection _connection = Open(path);
+
+    private static SqliteConnection Open(string path)
+    {
+        var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    public object? Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    public long Count(string table) => (long)Scalar($"SELECT COUNT(*) FROM {table}")!;
+
+    public void Dispose() => _connection.Dispose();
 }

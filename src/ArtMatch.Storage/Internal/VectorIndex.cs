@@ -1,5 +1,6 @@
 using System.Buffers;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ArtMatch.Core.Catalog;
 
 namespace ArtMatch.Storage.Internal;
@@ -8,41 +9,63 @@ namespace ArtMatch.Storage.Internal;
 /// Every vector of the current model in one contiguous row-major matrix, with each row's object,
 /// image and region, and each object's filter fields as small integers. Exact search scans all rows
 /// (split across cores when large), keeps each object's best row, and returns the top objects.
-/// Not thread-safe by itself: the store guards it with a reader-writer lock.
+/// Deleted objects' rows stay in place, skipped by the scan, until a quarter of the rows are dead;
+/// then the matrix is compacted. Not thread-safe by itself: the store guards it with a reader-writer lock.
 /// </summary>
-internal sealed class VectorIndex(int dimension)
+internal sealed class VectorIndex
 {
-    /// <summary>Below this many rows one thread scans; splitting costs more than it saves.</summary>
-    private const int ParallelThreshold = 16_384;
+    /// <summary>Below this many rows one thread scans; splitting costs more than it saves. Settable for measurements.</summary>
+    internal static int ParallelThreshold { get; set; } = 20_000;
 
     /// <summary>Threads one search may use (benchmarks compare one and two).</summary>
     internal static int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
-    private float[] _matrix = new float[dimension * 1024];
+    /// <summary>Field code of a record without that field; never equal to a filter value's code.</summary>
+    private const int NoValue = -1;
+
+    private const int UnknownFilterValue = -2;
+
+    /// <summary>Up to this k the top list is kept by insertion; beyond it the scored objects are sorted.</summary>
+    private const int SmallK = 64;
+
+    // Rows. Invariant: rows [0, _rows) are filled; a row is live when its object is.
+    private float[] _matrix;
     private int[] _rowObject = new int[1024];
     private int[] _rowImage = new int[1024];
     private int[] _rowRegion = new int[1024];
     private int _rows;
     private int _deadRows;
 
-    private readonly List<ObjectEntry> _objects = [];
-    private readonly Dictionary<string, int> _objectOrdinal = new(StringComparer.Ordinal);
-    private readonly List<string> _images = [];
-    private readonly Dictionary<string, int> _imageOrdinal = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _registry = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, int> _type = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, int> _country = new(StringComparer.OrdinalIgnoreCase);
+    // Objects by ordinal. A deleted object keeps its ordinal (id null, alive 0) until compaction.
+    private string?[] _objectIds = new string?[256];
+    private byte[] _objectAlive = new byte[256];
+    private int[] _objectRowCount = new int[256];
+    private int[] _objectRegistry = new int[256];
+    private int[] _objectType = new int[256];
+    private int[] _objectCountry = new int[256];
+    private int[] _objectStatus = new int[256];
+    private int _objectSlots;
+    private Dictionary<string, int> _objectOrdinal = new(StringComparer.Ordinal);
 
-    private sealed class ObjectEntry
+    private List<string> _images = [];
+    private Dictionary<string, int> _imageOrdinal = new(StringComparer.Ordinal);
+
+    // Filter values to codes; case-insensitive like the SQL side (COLLATE NOCASE).
+    private readonly Dictionary<string, int> _registryCodes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _typeCodes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _countryCodes = new(StringComparer.OrdinalIgnoreCase);
+
+    public VectorIndex(int dimension)
     {
-        public required string Id;
-        public bool Alive = true;
-        public int Registry, Type, Country;
-        public ObjectStatus Status;
+        if (dimension < 1)
+            throw new ArgumentOutOfRangeException(nameof(dimension), "Dimension must be positive.");
+        Dimension = dimension;
+        _matrix = new float[(long)dimension * _rowObject.Length];
     }
 
-    public int Dimension { get; } = dimension;
+    public int Dimension { get; }
 
+    /// <summary>Live rows (vectors of objects not deleted).</summary>
     public int RowCount => _rows - _deadRows;
 
     public int ObjectCount => _objectOrdinal.Count;
@@ -52,23 +75,28 @@ internal sealed class VectorIndex(int dimension)
     {
         if (!_objectOrdinal.TryGetValue(record.ObjectId, out int ordinal))
         {
-            ordinal = _objects.Count;
-            _objects.Add(new ObjectEntry { Id = record.ObjectId });
+            if (_objectSlots == _objectIds.Length)
+                GrowObjects(_objectSlots * 2);
+            ordinal = _objectSlots++;
+            _objectIds[ordinal] = record.ObjectId;
+            _objectAlive[ordinal] = 1;
+            _objectRowCount[ordinal] = 0;
             _objectOrdinal[record.ObjectId] = ordinal;
         }
-        var entry = _objects[ordinal];
-        entry.Registry = Code(_registry, record.Registry);
-        entry.Type = Code(_type, record.ObjectType);
-        entry.Country = Code(_country, record.Country);
-        entry.Status = record.Status;
+        _objectRegistry[ordinal] = Code(_registryCodes, record.Registry);
+        _objectType[ordinal] = Code(_typeCodes, record.ObjectType);
+        _objectCountry[ordinal] = Code(_countryCodes, record.Country);
+        _objectStatus[ordinal] = (int)record.Status;
         return ordinal;
     }
 
+    /// <summary>Appends one vector of an object already set with <see cref="SetObject"/>.</summary>
     public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
         if (vector.Length != Dimension)
             throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
-        int ordinal = _objectOrdinal[objectId];
+        if (!_objectOrdinal.TryGetValue(objectId, out int ordinal))
+            throw new KeyNotFoundException($"No object '{objectId}' in the vector index.");
         if (!_imageOrdinal.TryGetValue(imageId, out int image))
         {
             image = _images.Count;
@@ -76,11 +104,12 @@ internal sealed class VectorIndex(int dimension)
             _imageOrdinal[imageId] = image;
         }
         if (_rows == _rowObject.Length)
-            Grow();
-        vector.CopyTo(_matrix.AsSpan(_rows * Dimension, Dimension));
+            GrowRows();
+        vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;
+        _objectRowCount[ordinal]++;
         _rows++;
     }
 
@@ -88,84 +117,138 @@ internal sealed class VectorIndex(int dimension)
     {
         if (!_objectOrdinal.Remove(objectId, out int ordinal))
             return;
-        _objects[ordinal].Alive = false;
-        for (int row = 0; row < _rows; row++)
-        {
-            if (_rowObject[row] == ordinal)
-                _deadRows++;
-        }
+        _objectIds[ordinal] = null;
+        _objectAlive[ordinal] = 0;
+        _deadRows += _objectRowCount[ordinal];
         if (_deadRows > _rows / 4)
             Compact();
     }
 
-    private void Grow()
+    private void GrowRows()
     {
-        int capacity = _rowObject.Length * 2;
-        Array.Resize(ref _matrix, capacity * Dimension);
+        long maxRows = Array.MaxLength / Dimension;
+        if (_rows >= maxRows)
+            throw new InvalidOperationException($"The in-memory index is full ({_rows} vectors of {Dimension} dimensions).");
+        int capacity = (int)Math.Min(maxRows, _rowObject.Length * 2L);
+        Array.Resize(ref _matrix, (int)((long)capacity * Dimension));
         Array.Resize(ref _rowObject, capacity);
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowRegion, capacity);
     }
 
-    /// <summary>Drops the rows of deleted objects, keeping the order of the rest.</summary>
+    private void GrowObjects(int capacity)
+    {
+        Array.Resize(ref _objectIds, capacity);
+        Array.Resize(ref _objectAlive, capacity);
+        Array.Resize(ref _objectRowCount, capacity);
+        Array.Resize(ref _objectRegistry, capacity);
+        Array.Resize(ref _objectType, capacity);
+        Array.Resize(ref _objectCountry, capacity);
+        Array.Resize(ref _objectStatus, capacity);
+    }
+
+    /// <summary>Drops deleted objects, their rows and images no row uses any more; keeps the order of the rest.</summary>
     private void Compact()
     {
+        var newOrdinal = new int[_objectSlots];
+        int objects = 0;
+        for (int o = 0; o < _objectSlots; o++)
+        {
+            if (_objectAlive[o] == 0)
+            {
+                newOrdinal[o] = -1;
+                continue;
+            }
+            newOrdinal[o] = objects;
+            _objectIds[objects] = _objectIds[o];
+            _objectAlive[objects] = 1;
+            _objectRowCount[objects] = _objectRowCount[o];
+            _objectRegistry[objects] = _objectRegistry[o];
+            _objectType[objects] = _objectType[o];
+            _objectCountry[objects] = _objectCountry[o];
+            _objectStatus[objects] = _objectStatus[o];
+            objects++;
+        }
+        Array.Clear(_objectIds, objects, _objectSlots - objects);
+        Array.Clear(_objectAlive, objects, _objectSlots - objects);
+        _objectSlots = objects;
+        _objectOrdinal = new Dictionary<string, int>(objects, StringComparer.Ordinal);
+        for (int o = 0; o < objects; o++)
+            _objectOrdinal[_objectIds[o]!] = o;
+
+        var images = new List<string>();
+        var imageOrdinal = new Dictionary<string, int>(StringComparer.Ordinal);
         int write = 0;
         for (int row = 0; row < _rows; row++)
         {
-            if (!_objects[_rowObject[row]].Alive)
+            int ordinal = newOrdinal[_rowObject[row]];
+            if (ordinal < 0)
                 continue;
-            if (write != row)
+            string imageId = _images[_rowImage[row]];
+            if (!imageOrdinal.TryGetValue(imageId, out int image))
             {
-                _matrix.AsSpan(row * Dimension, Dimension).CopyTo(_matrix.AsSpan(write * Dimension, Dimension));
-                _rowObject[write] = _rowObject[row];
-                _rowImage[write] = _rowImage[row];
-                _rowRegion[write] = _rowRegion[row];
+                image = images.Count;
+                images.Add(imageId);
+                imageOrdinal[imageId] = image;
             }
+            if (write != row)
+                _matrix.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_matrix.AsSpan((int)((long)write * Dimension), Dimension));
+            _rowObject[write] = ordinal;
+            _rowImage[write] = image;
+            _rowRegion[write] = _rowRegion[row];
             write++;
         }
+        _images = images;
+        _imageOrdinal = imageOrdinal;
         _rows = write;
         _deadRows = 0;
     }
 
-    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
+    /// <summary>The top <paramref name="k"/> objects by their best row's dot product with <paramref name="query"/>.</summary>
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter) => Search(query, k, filter, MaxParallelism);
+
+    /// <summary>As <see cref="Search(ReadOnlySpan{float}, int, SearchFilter)"/>, scanning with at most <paramref name="maxThreads"/> threads.</summary>
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter, int maxThreads)
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"Query has {query.Length} dimensions; the store holds {Dimension}.");
-        if (k < 1 || _rows == 0)
+        ArgumentNullException.ThrowIfNull(filter);
+        if (k < 1 || RowCount == 0)
             return [];
-        int objects = _objects.Count;
-        bool[]? allowed = filter.IsEmpty ? null : AllowedObjects(filter);
-
-        int parts = _rows >= ParallelThreshold ? Math.Clamp(MaxParallelism, 1, 8) : 1;
+        int objects = _objectSlots;
+        byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
+        byte[] allowed = rentedMask ?? _objectAlive;
+        int parts = _rows >= ParallelThreshold ? Math.Clamp(maxThreads, 1, 64) : 1;
         var best = new float[parts][];
         var bestRow = new int[parts][];
-        var queryCopy = query.ToArray();
-        if (parts == 1)
-        {
-            (best[0], bestRow[0]) = Rent(objects);
-            Scan(queryCopy, 0, _rows, allowed, filter.WholeImagesOnly, best[0], bestRow[0]);
-        }
-        else
-        {
-            int chunk = (_rows + parts - 1) / parts;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            {
-                (best[part], bestRow[part]) = Rent(objects);
-                Scan(queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best[part], bestRow[part]);
-            });
-        }
+        float[] queryCopy = ArrayPool<float>.Shared.Rent(Dimension);
         try
         {
-            // Merge the parts' per-object bests, then pick the top k objects.
-            for (int part = 1; part < parts; part++)
+            query.CopyTo(queryCopy);
+            if (parts == 1)
             {
-                for (int o = 0; o < objects; o++)
+                (best[0], bestRow[0]) = RentBest(objects);
+                Scan(queryCopy, 0, _rows, allowed, filter.WholeImagesOnly, best[0], bestRow[0]);
+            }
+            else
+            {
+                // Blocks of whole rows per thread; each thread keeps its own per-object bests.
+                int chunk = (_rows + parts - 1) / parts;
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
                 {
-                    if (best[part][o] > best[0][o])
+                    (best[part], bestRow[part]) = RentBest(objects);
+                    Scan(queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best[part], bestRow[part]);
+                });
+                // Later parts hold later rows: a strict comparison keeps the earliest row on a tie, as one thread would.
+                for (int part = 1; part < parts; part++)
+                {
+                    for (int o = 0; o < objects; o++)
                     {
-                        best[0][o] = best[part][o];
-                        bestRow[0][o] = bestRow[part][o];
+                        if (best[part][o] > best[0][o])
+                        {
+                            best[0][o] = best[part][o];
+                            bestRow[0][o] = bestRow[part][o];
+                        }
                     }
                 }
             }
@@ -173,89 +256,155 @@ internal sealed class VectorIndex(int dimension)
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(queryCopy);
+            if (rentedMask is not null)
+                ArrayPool<byte>.Shared.Return(rentedMask);
             for (int part = 0; part < parts; part++)
             {
-                ArrayPool<float>.Shared.Return(best[part]);
-                ArrayPool<int>.Shared.Return(bestRow[part]);
+                if (best[part] is not null)
+                    ArrayPool<float>.Shared.Return(best[part]);
+                if (bestRow[part] is not null)
+                    ArrayPool<int>.Shared.Return(bestRow[part]);
             }
         }
     }
 
-    private static (float[], int[]) Rent(int objects)
+    private static (float[], int[]) RentBest(int objects)
     {
         var best = ArrayPool<float>.Shared.Rent(Math.Max(1, objects));
         best.AsSpan(0, objects).Fill(float.NegativeInfinity);
         return (best, ArrayPool<int>.Shared.Rent(Math.Max(1, objects)));
     }
 
-    private void Scan(float[] query, int start, int end, bool[]? allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
+    /// <summary>Scores rows [start, end): four at a time when all four are wanted, else one by one. No allocation.</summary>
+    private void Scan(float[] query, int start, int end, byte[] allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
     {
-        var matrix = _matrix;
         int dim = Dimension;
-        for (int row = start; row < end; row++)
+        var q = new ReadOnlySpan<float>(query, 0, dim);
+        ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
+        int[] rowObject = _rowObject;
+        int[] rowRegion = _rowRegion;
+        int row = start;
+        for (; row + 4 <= end; row += 4)
         {
-            int ordinal = _rowObject[row];
-            if (!_objects[ordinal].Alive || (allowed is not null && !allowed[ordinal]) || (wholeImagesOnly && _rowRegion[row] != 0))
-                continue;
-            float score = TensorPrimitives.Dot(query, matrix.AsSpan(row * dim, dim));
-            if (score > best[ordinal])
+            int o0 = rowObject[row], o1 = rowObject[row + 1], o2 = rowObject[row + 2], o3 = rowObject[row + 3];
+            bool wanted = (allowed[o0] & allowed[o1] & allowed[o2] & allowed[o3]) != 0
+                && (!wholeImagesOnly || (rowRegion[row] | rowRegion[row + 1] | rowRegion[row + 2] | rowRegion[row + 3]) == 0);
+            if (wanted)
             {
-                best[ordinal] = score;
-                bestRow[ordinal] = row;
+                DotKernels.Dot4(q, ref Unsafe.Add(ref matrix, (nint)row * dim), out float s0, out float s1, out float s2, out float s3);
+                Offer(best, bestRow, o0, row, s0);
+                Offer(best, bestRow, o1, row + 1, s1);
+                Offer(best, bestRow, o2, row + 2, s2);
+                Offer(best, bestRow, o3, row + 3, s3);
+            }
+            else
+            {
+                for (int r = row; r < row + 4; r++)
+                    ScanOne(q, ref matrix, r, allowed, wholeImagesOnly, best, bestRow);
             }
         }
+        for (; row < end; row++)
+            ScanOne(q, ref matrix, row, allowed, wholeImagesOnly, best, bestRow);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ScanOne(ReadOnlySpan<float> query, ref float matrix, int row, byte[] allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
+    {
+        int ordinal = _rowObject[row];
+        if (allowed[ordinal] == 0 || (wholeImagesOnly && _rowRegion[row] != 0))
+            return;
+        Offer(best, bestRow, ordinal, row, DotKernels.Dot1(query, ref Unsafe.Add(ref matrix, (nint)row * query.Length)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Offer(float[] best, int[] bestRow, int ordinal, int row, float score)
+    {
+        if (score > best[ordinal])
+        {
+            best[ordinal] = score;
+            bestRow[ordinal] = row;
+        }
+    }
+
+    /// <summary>The k best objects, highest score first; equal scores ordered by object id.</summary>
     private List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k)
     {
-        // A small min-heap of (score, ordinal); ties broken by object id for determinism.
-        var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, Comparer<(float Score, string Id)>.Create((a, b) =>
+        k = Math.Min(k, objects);
+        int[] top = ArrayPool<int>.Shared.Rent(Math.Max(1, k > SmallK ? objects : k));
+        int count = 0;
+        try
         {
-            int c = a.Score.CompareTo(b.Score);
-            return c != 0 ? c : string.CompareOrdinal(b.Id, a.Id);
-        }));
-        for (int o = 0; o < objects; o++)
-        {
-            if (float.IsNegativeInfinity(best[o]))
-                continue;
-            heap.Enqueue(o, (best[o], _objects[o].Id));
-            if (heap.Count > k)
-                heap.Dequeue();
+            if (k > SmallK)
+            {
+                // Large k: sort every scored object (n log n) rather than insertion into a long list.
+                for (int o = 0; o < objects; o++)
+                {
+                    if (!float.IsNegativeInfinity(best[o]))
+                        top[count++] = o;
+                }
+                top.AsSpan(0, count).Sort((a, b) => a == b ? 0 : Better(a, b, best) ? -1 : 1);
+                count = Math.Min(count, k);
+            }
+            // Small k: a sorted array of at most k ordinals; most objects fail the cheap threshold test.
+            for (int o = 0; k <= SmallK && o < objects; o++)
+            {
+                float score = best[o];
+                if (float.IsNegativeInfinity(score) || (count == k && !Better(o, top[k - 1], best)))
+                    continue;
+                int position = count == k ? k - 1 : count++;
+                while (position > 0 && Better(o, top[position - 1], best))
+                {
+                    top[position] = top[position - 1];
+                    position--;
+                }
+                top[position] = o;
+            }
+            var hits = new List<VectorHit>(count);
+            for (int i = 0; i < count; i++)
+            {
+                int ordinal = top[i];
+                int row = bestRow[ordinal];
+                hits.Add(new VectorHit(_objectIds[ordinal]!, _images[_rowImage[row]], _rowRegion[row], best[ordinal]));
+            }
+            return hits;
         }
-        var hits = new List<VectorHit>(heap.Count);
-        while (heap.TryDequeue(out int ordinal, out var priority))
+        finally
         {
-            int row = bestRow[ordinal];
-            hits.Add(new VectorHit(priority.Id, _images[_rowImage[row]], _rowRegion[row], priority.Score));
+            ArrayPool<int>.Shared.Return(top);
         }
-        hits.Reverse();
-        return hits;
     }
 
-    private bool[] AllowedObjects(SearchFilter filter)
+    private bool Better(int a, int b, float[] best) =>
+        best[a] > best[b] || (best[a] == best[b] && string.CompareOrdinal(_objectIds[a], _objectIds[b]) < 0);
+
+    /// <summary>A rented mask over object ordinals: 1 where the object is alive and passes the filter.</summary>
+    private byte[] AllowedObjects(SearchFilter filter)
     {
-        var registries = Codes(_registry, filter.Registries);
-        var types = Codes(_type, filter.ObjectTypes);
-        var countries = Codes(_country, filter.Countries);
-        var allowed = new bool[_objects.Count];
-        for (int o = 0; o < _objects.Count; o++)
+        int[]? registries = Codes(_registryCodes, filter.Registries);
+        int[]? types = Codes(_typeCodes, filter.ObjectTypes);
+        int[]? countries = Codes(_countryCodes, filter.Countries);
+        int[]? statuses = filter.Statuses?.Select(s => (int)s).ToArray();
+        var allowed = ArrayPool<byte>.Shared.Rent(Math.Max(1, _objectSlots));
+        for (int o = 0; o < _objectSlots; o++)
         {
-            var entry = _objects[o];
-            allowed[o] = (registries is null || registries.Contains(entry.Registry))
-                && (types is null || types.Contains(entry.Type))
-                && (countries is null || countries.Contains(entry.Country))
-                && (filter.Statuses is null || filter.Statuses.Contains(entry.Status));
+            bool pass = _objectAlive[o] != 0
+                && (registries is null || Array.IndexOf(registries, _objectRegistry[o]) >= 0)
+                && (types is null || Array.IndexOf(types, _objectType[o]) >= 0)
+                && (countries is null || Array.IndexOf(countries, _objectCountry[o]) >= 0)
+                && (statuses is null || Array.IndexOf(statuses, _objectStatus[o]) >= 0);
+            allowed[o] = pass ? (byte)1 : (byte)0;
         }
         return allowed;
     }
 
-    private static HashSet<int>? Codes(Dictionary<string, int> codes, IReadOnlyCollection<string>? values) =>
-        values is null ? null : values.Select(v => codes.TryGetValue(v, out int c) ? c : -2).ToHashSet();
+    private static int[]? Codes(Dictionary<string, int> codes, IReadOnlyCollection<string>? values) =>
+        values?.Select(v => v is not null && codes.TryGetValue(v, out int c) ? c : UnknownFilterValue).ToArray();
 
     private static int Code(Dictionary<string, int> codes, string? value)
     {
         if (string.IsNullOrEmpty(value))
-            return -1;
+            return NoValue;
         if (!codes.TryGetValue(value, out int code))
             codes[value] = code = codes.Count;
         return code;

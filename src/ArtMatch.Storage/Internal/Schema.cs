@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ArtMatch.Core.Catalog;
+using Microsoft.Data.Sqlite;
+
+namespace ArtMatch.Storage.Internal;
+
+/// <summary>
+/// The catalogue schema, versioned with PRAGMA user_version. Version 1 kept each record as JSON;
+/// version 2 has a column per field (extra fields as JSON) and the dimension of each vector.
+/// </summary>
+internal static class Schema
+{
+    public const int Version = 2;
+
+    public static void Migrate(SqliteConnection db)
+    {
+        long version = Sql.Scalar<long>(db, "PRAGMA user_version");
+        if (version > Version)
+            throw new InvalidDataException($"The store was written by a newer ArtMatch (schema {version}; this one knows {Version}).");
+        if (version == Version)
+            return;
+        using var transaction = db.BeginTransaction();
+        if (version == 0)
+            Create(db);
+        else if (version == 1)
+            UpgradeFrom1(db);
+        Sql.Execute(db, $"PRAGMA user_version = {Version}");
+        transaction.Commit();
+    }
+
+    private static void Create(SqliteConnection db) => Sql.Execute(db, """
+        CREATE TABLE objects (
+            object_id TEXT PRIMARY KEY,
+            object_type TEXT, object_subtype TEXT, materials_and_techniques TEXT, measurements TEXT,
+            inscriptions_and_markings TEXT, distinguishing_features TEXT, title TEXT, subject TEXT, date_or_period TEXT,
+            maker TEXT, description TEXT, inventory_number TEXT, place_of_origin TEXT,
+            registry TEXT, status TEXT NOT NULL, country TEXT, date_reported TEXT,
+            extra TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE INDEX objects_registry ON objects(registry);
+        CREATE TABLE images (
+            object_id TEXT NOT NULL REFERENCES objects(object_id) ON DELETE CASCADE,
+            image_id TEXT NOT NULL,
+            label TEXT, width INTEGER NOT NULL, height INTEGER NOT NULL,
+            bytes BLOB NOT NULL, added_at TEXT NOT NULL,
+            PRIMARY KEY (object_id, image_id));
+        CREATE INDEX images_image ON images(image_id);
+        CREATE TABLE vectors (
+            object_id TEXT NOT NULL, image_id TEXT NOT NULL, model_id TEXT NOT NULL, region INTEGER NOT NULL,
+            dimension INTEGER NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (model_id, object_id, image_id, region),
+            FOREIGN KEY (object_id, image_id) REFERENCES images(object_id, image_id) ON DELETE CASCADE);
+        CREATE INDEX vectors_image ON vectors(object_id, image_id);
+        CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
+        """);
+
+    private static readonly JsonSerializerOptions Version1Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>Spreads each version-1 JSON record over the new columns and records each vector's dimension.</summary>
+    private static void UpgradeFrom1(SqliteConnection db)
+    {
+        string[] added =
+        [
+            "object_subtype", "materials_and_techniques", "measurements", "inscriptions_and_markings", "distinguishing_features",
+            "title", "subject", "date_or_period", "maker", "description", "inventory_number", "place_of_origin", "date_reported",
+        ];
+        foreach (var column in added)
+            Sql.Execute(db, $"ALTER TABLE objects ADD COLUMN {column} TEXT");
+        Sql.Execute(db, "ALTER TABLE objects ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'");
+
+        var records = new List<(CulturalObject Record, string Created, string Updated)>();
+        using (var select = Sql.Command(db, "SELECT record, created_at, updated_at FROM objects"))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var record = JsonSerializer.Deserialize<CulturalObject>(reader.GetString(0), Version1Json)
+                    ?? throw new InvalidDataException("A version-1 record is empty.");
+                records.Add((record, reader.GetString(1), reader.GetString(2)));
+            }
+        }
+        foreach (var (record, created, updated) in records)
+        {
+            using var upsert = Sql.Command(db, ObjectRows.UpdateSql);
+            ObjectRows.Bind(upsert, record, updated);
+            upsert.ExecuteNonQuery();
+            Sql.Execute(db, "UPDATE objects SET created_at = $created WHERE object_id = $id", ("$created", created), ("$id", record.ObjectId));
+        }
+        Sql.Execute(db, "ALTER TABLE objects DROP COLUMN record");
+        Sql.Execute(db, "ALTER TABLE vectors ADD COLUMN dimension INTEGER NOT NULL DEFAULT 0");
+        Sql.Execute(db, "UPDATE vectors SET dimension = length(data) / 4");
+        Sql.Execute(db, "CREATE INDEX IF NOT EXISTS vectors_image ON vectors(object_id, image_id)");
+    }
+}
