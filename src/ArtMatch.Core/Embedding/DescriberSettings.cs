@@ -23,7 +23,7 @@ public sealed record DescriberSettings
     public int CatalogueRegionInput { get; init; } = 512;
 
     /// <summary>Regional vectors of a query photo, so that an object small in a scene is still found.</summary>
-    public float[] QueryRegionScales { get; init; } = [0.5f, 0.75f];
+    public float[] QueryRegionScales { get; init; } = [0.3f, 0.5f, 0.75f];
 
     /// <summary>
     /// Extra whole-photo vectors of a query at these long sides, each searched on its own. A small
@@ -32,7 +32,7 @@ public sealed record DescriberSettings
     public int[] QueryExtraScales { get; init; } = [];
 
     /// <summary>Long side of the picture whose feature map query regions are pooled from.</summary>
-    public int QueryRegionInput { get; init; } = 512;
+    public int QueryRegionInput { get; init; } = 640;
 
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
     public int LocalFeatureScale { get; init; } = 320;

@@ -15,7 +15,7 @@ public sealed record VerdictThresholds
     public float Match { get; init; } = 1.08f;
 
     /// <summary>At or above: "possible" (an officer should look).</summary>
-    public float Possible { get; init; } = 0.849f;
+    public float Possible { get; init; } = 0.854f;
 
     /// <summary>
     /// How far the best candidate must lead the next one for "match": when two catalogue objects
