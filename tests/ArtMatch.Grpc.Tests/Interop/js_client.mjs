@@ -69,7 +69,8 @@ async function run() {
       return { replies };
     }
     case 'deadline':
-      await unary(echo, 'Sleep', { text: 'zzz' }, deadline(500));
+      // Long enough that the call reaches the server even on a loaded CI machine, so the server's cancellation is seen.
+      await unary(echo, 'Sleep', { text: 'zzz' }, deadline(3000));
       return { unexpected: 'Sleep returned' };
     case 'error':
       await unary(echo, 'Fail', { code: 5, text: 'no object \u00ab42\u00bb, 100% sure' });

@@ -43,7 +43,8 @@ def run(channel):
         replies = echo.Chat(iter([echo_pb2.EchoRequest(text=t) for t in ("one", "two", "three")]), timeout=TIMEOUT)
         return {"replies": [[r.text, r.index] for r in replies]}
     if scenario == "deadline":
-        echo.Sleep(echo_pb2.EchoRequest(text="zzz"), timeout=0.5)
+        # Long enough that the call reaches the server even on a loaded CI machine.
+        echo.Sleep(echo_pb2.EchoRequest(text="zzz"), timeout=3)
         return {"unexpected": "Sleep returned"}
     if scenario == "error":
         echo.Fail(echo_pb2.EchoRequest(code=5, text="no object \u00ab42\u00bb, 100% sure"), timeout=TIMEOUT)
