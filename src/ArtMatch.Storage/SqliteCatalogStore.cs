@@ -121,10 +121,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
 
     public int VectorCount => ReadIndex(index => index.RowCount);
 
-    public UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images) => Upsert(record, images, actor: null);
-
     /// <summary>Inserts or replaces the record and adds images not yet present, all in one transaction, logged as <paramref name="actor"/>.</summary>
-    public UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images, string? actor)
+    public UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images, string? actor = null)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(images);
@@ -160,10 +158,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images) => AddImages(objectId, images, actor: null);
-
     /// <summary>Adds images to an existing object in one transaction; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
-    public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor)
+    public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         Validate(objectId, images);
@@ -253,10 +249,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    public bool Delete(string objectId) => Delete(objectId, actor: null);
-
     /// <summary>Deletes the record, its images, all its vectors and its text entry in one transaction.</summary>
-    public bool Delete(string objectId, string? actor)
+    public bool Delete(string objectId, string? actor = null)
     {
         lock (_dbLock)
         {

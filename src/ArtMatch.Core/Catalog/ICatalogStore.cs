@@ -44,12 +44,13 @@ public interface ICatalogStore : IDisposable
     int Dimension { get; }
 
     /// <summary>Inserts or replaces the record and adds images not yet present (by sha256).</summary>
-    UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images);
+    /// <remarks><paramref name="actor"/> names who made the change in the audit log (an API key's owner).</remarks>
+    UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images, string? actor = null);
 
     /// <summary>Adds images to an existing object; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
-    UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images);
+    UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor = null);
 
-    bool Delete(string objectId);
+    bool Delete(string objectId, string? actor = null);
 
     CulturalObject? Get(string objectId);
 

@@ -4,7 +4,6 @@ using ArtMatch.Core.Imaging;
 using ArtMatch.Core.Matching;
 using ArtMatch.Grpc;
 using ArtMatch.Server.Hosting;
-using ArtMatch.Storage;
 using Wire = ArtMatch.Grpc.Api.V1;
 
 namespace ArtMatch.Server.Api;
@@ -79,7 +78,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
             throw new RpcException(StatusCode.InvalidArgument, "object is required.");
         var record = ApiMapping.ToDomain(request.Object);
         var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
-        var result = Store is SqliteCatalogStore sqlite ? sqlite.Upsert(record, images, context.Caller) : Store.Upsert(record, images);
+        var result = Store.Upsert(record, images, context.Caller);
         return ToApi(result);
     }
 
@@ -94,7 +93,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
         try
         {
-            var result = Store is SqliteCatalogStore sqlite ? sqlite.AddImages(request.ObjectId, images, context.Caller) : Store.AddImages(request.ObjectId, images);
+            var result = Store.AddImages(request.ObjectId, images, context.Caller);
             return ToApi(result);
         }
         catch (KeyNotFoundException e)
@@ -124,7 +123,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
 
     private Task<Wire.DeleteObjectResponse> DeleteObject(Wire.DeleteObjectRequest request, ServerCallContext context)
     {
-        bool deleted = Store is SqliteCatalogStore sqlite ? sqlite.Delete(request.ObjectId, context.Caller) : Store.Delete(request.ObjectId);
+        bool deleted = Store.Delete(request.ObjectId, context.Caller);
         if (!deleted)
             throw new RpcException(StatusCode.NotFound, $"No object '{request.ObjectId}' in the catalogue.");
         return Task.FromResult(new Wire.DeleteObjectResponse { Deleted = true });
