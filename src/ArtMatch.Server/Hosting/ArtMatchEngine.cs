@@ -38,10 +38,7 @@ public sealed class ArtMatchEngine : IDisposable
     /// <summary>Loads the model and the image decoder; <paramref name="baseline"/> selects the plain recipe.</summary>
     public static ArtMatchEngine Create(ArtMatchConfig config, bool baseline = false)
     {
-        var manifestPath = RepoLocator.ResolveManifest(config.Model);
-        var manifest = ModelManifest.Load(manifestPath);
-        var modelPath = RepoLocator.ResolveModelFile(manifest);
-        var extractor = OnnxFeatureExtractor.Create(manifest, modelPath);
+        var extractor = OnnxFeatureExtractor.Open(RepoLocator.ResolveManifest(config.Model));
         var decoder = new VipsImageDecoder(new VipsDecoderOptions());
         var settings = baseline ? DescriberSettings.Plain : config.Describer;
         return new ArtMatchEngine(config, decoder, extractor, new ImageDescriber(decoder, extractor, settings));

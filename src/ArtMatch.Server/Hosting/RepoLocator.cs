@@ -1,10 +1,8 @@
-using ArtMatch.Core.Embedding;
-
 namespace ArtMatch.Server.Hosting;
 
 /// <summary>
-/// Finds the files setup installs: the model manifests (<c>models/</c>) and model files
-/// (<c>.models/</c>) of the ArtMatch checkout, or the folders named by ARTMATCH_HOME / ARTMATCH_MODEL_DIR.
+/// Finds the ArtMatch checkout (ARTMATCH_HOME, else above the binaries) and the model manifests in its
+/// <c>models/</c>; the model files themselves are found by <see cref="ArtMatch.Inference.ModelFiles"/>.
 /// </summary>
 public static class RepoLocator
 {
@@ -30,14 +28,5 @@ public static class RepoLocator
         if (!File.Exists(full))
             throw new FileNotFoundException($"Model manifest not found: {path}", full);
         return full;
-    }
-
-    public static string ResolveModelFile(ModelManifest manifest)
-    {
-        var folder = Environment.GetEnvironmentVariable("ARTMATCH_MODEL_DIR") is { Length: > 0 } dir ? dir : Path.Combine(Root(), ".models");
-        var path = Path.Combine(folder, manifest.File);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Model file {manifest.File} is not installed in {folder}: run ./scripts/setup.sh (it copies or downloads it and checks its sha256).", path);
-        return path;
     }
 }
