@@ -25,12 +25,6 @@ public sealed record DescriberSettings
     /// <summary>Regional vectors of a query photo, so that an object small in a scene is still found.</summary>
     public float[] QueryRegionScales { get; init; } = [0.3f, 0.5f, 0.75f];
 
-    /// <summary>
-    /// Extra whole-photo vectors of a query at these long sides, each searched on its own. A small
-    /// close-up then also meets the catalogue's regions at a matching scale instead of only blown up.
-    /// </summary>
-    public int[] QueryExtraScales { get; init; } = [];
-
     /// <summary>Long side of the picture whose feature map query regions are pooled from.</summary>
     public int QueryRegionInput { get; init; } = 640;
 

@@ -65,17 +65,9 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             foreach (var window in RegionGrid.Squares(map.Width, map.Height, scales, minSide: 2))
                 regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
         }
-        var extra = new List<float[]>();
-        if (includeRegions && !forCatalogue)
-        {
-            foreach (int scale in Settings.QueryExtraScales)
-            {
-                var map = MapsAt(scale);
-                extra.Add(PoolWindow(map, 0, 0, map.Height, 0, map.Width));
-            }
-        }
-        var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
-        return new ImageDescription { Global = global, Scales = extra, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
+        // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
+        var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
+        return new ImageDescription { Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
     }
 
     private float[] BaselineVector(RgbImage image)

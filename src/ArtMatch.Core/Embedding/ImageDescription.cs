@@ -28,9 +28,6 @@ public sealed class ImageDescription
     /// <summary>Unit vectors of crops of the picture (may be empty).</summary>
     public IReadOnlyList<float[]> Regions { get; init; } = [];
 
-    /// <summary>Whole-picture vectors at other scales (queries only; may be empty).</summary>
-    public IReadOnlyList<float[]> Scales { get; init; } = [];
-
     public LocalFeatures? Local { get; init; }
 
     /// <summary>Size of the decoded picture the description was computed from.</summary>

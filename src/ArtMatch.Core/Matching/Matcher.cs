@@ -69,7 +69,6 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
         // small in a scene). Region-to-region pairs would mostly add chance look-alikes.
         var searches = new List<(float[] Vector, SearchFilter Filter)> { (query.Global, request.Filter) };
-        searches.AddRange(query.Scales.Select(v => (v, request.Filter)));
         var wholeOnly = request.Filter with { WholeImagesOnly = true };
         searches.AddRange(query.Regions.Select(r => (r, wholeOnly)));
         foreach (var (vector, filter) in searches)
