@@ -10,32 +10,25 @@ internal sealed class HtmlThumbnails(VipsImageDecoder decoder, int longSide = 16
 {
     private readonly ConcurrentDictionary<string, string> _cache = new();
 
-    public string ImgTag(string path, string alt) => _cache.GetOrAdd(path, p =>
+    public string ImgTag(string path, string alt) =>
+        _cache.GetOrAdd(path, p => Tag(() => File.ReadAllBytes(p), alt, Path.GetFileName(p) + ": "));
+
+    /// <summary>A thumbnail of encoded bytes, cached under <paramref name="key"/>.</summary>
+    public string ImgTag(string key, byte[] encoded, string alt) =>
+        _cache.GetOrAdd("bytes:" + key, _ => Tag(() => encoded, alt, ""));
+
+    private string Tag(Func<byte[]> read, string alt, string brokenPrefix)
     {
         try
         {
-            var jpeg = decoder.ThumbnailJpeg(File.ReadAllBytes(p), longSide);
+            var jpeg = decoder.ThumbnailJpeg(read(), longSide);
             return $"<img src=\"data:image/jpeg;base64,{Convert.ToBase64String(jpeg)}\" alt=\"{Encode(alt)}\">";
         }
         catch (Exception e) when (e is IOException or ImageDecodeException)
         {
-            return $"<span class=\"broken\">{Encode(Path.GetFileName(p))}: {Encode(e.Message)}</span>";
+            return $"<span class=\"broken\">{Encode(brokenPrefix + e.Message)}</span>";
         }
-    });
-
-    /// <summary>A thumbnail of encoded bytes, cached under <paramref name="key"/>.</summary>
-    public string ImgTag(string key, byte[] encoded, string alt) => _cache.GetOrAdd("bytes:" + key, _ =>
-    {
-        try
-        {
-            var jpeg = decoder.ThumbnailJpeg(encoded, longSide);
-            return $"<img src=\"data:image/jpeg;base64,{Convert.ToBase64String(jpeg)}\" alt=\"{Encode(alt)}\">";
-        }
-        catch (ImageDecodeException e)
-        {
-            return $"<span class=\"broken\">{Encode(e.Message)}</span>";
-        }
-    });
+    }
 
     public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 
