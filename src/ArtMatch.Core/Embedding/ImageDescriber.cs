@@ -59,15 +59,20 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
         var scales = forCatalogue ? Settings.CatalogueRegionScales : Settings.QueryRegionScales;
         var regions = new List<float[]>();
+        var areas = new List<PixelRect>();
         if (includeRegions && scales.Length > 0)
         {
             var map = MapsAt(forCatalogue ? Settings.CatalogueRegionInput : Settings.QueryRegionInput);
+            double cellWidth = (double)image.Width / map.Width, cellHeight = (double)image.Height / map.Height;
             foreach (var window in RegionGrid.Squares(map.Width, map.Height, scales, minSide: 2))
+            {
                 regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
+                areas.Add(CellsToPixels(window, cellWidth, cellHeight, image.Width, image.Height));
+            }
         }
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
         var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
-        return new ImageDescription { Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height };
+        return new ImageDescription { Global = global, Regions = regions, RegionAreas = areas, Local = local, Width = image.Width, Height = image.Height };
     }
 
     private float[] BaselineVector(RgbImage image)
@@ -126,6 +131,13 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         if (tap.Normalize == "l2")
             Pooling.L2Normalize(vector);
         return vector;
+    }
+
+    private static PixelRect CellsToPixels(PixelRect cells, double cellWidth, double cellHeight, int width, int height)
+    {
+        int x = (int)Math.Round(cells.X * cellWidth), y = (int)Math.Round(cells.Y * cellHeight);
+        int right = Math.Min(width, (int)Math.Round(cells.Right * cellWidth)), bottom = Math.Min(height, (int)Math.Round(cells.Bottom * cellHeight));
+        return new PixelRect(x, y, Math.Max(1, right - x), Math.Max(1, bottom - y));
     }
 
     /// <summary>Whole picture, aspect kept, long side as asked, both sides whole multiples of the stride.</summary>

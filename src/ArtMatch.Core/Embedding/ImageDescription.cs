@@ -1,3 +1,5 @@
+using ArtMatch.Core.Imaging;
+
 namespace ArtMatch.Core.Embedding;
 
 /// <summary>
@@ -27,6 +29,9 @@ public sealed class ImageDescription
 
     /// <summary>Unit vectors of crops of the picture (may be empty).</summary>
     public IReadOnlyList<float[]> Regions { get; init; } = [];
+
+    /// <summary>Where each region lies in the decoded picture, in pixels (parallel to <see cref="Regions"/>).</summary>
+    public IReadOnlyList<PixelRect> RegionAreas { get; init; } = [];
 
     public LocalFeatures? Local { get; init; }
 

@@ -50,6 +50,16 @@ public sealed record MatchSettings
     /// <summary>Inliers that chance alone gives two unrelated pictures; they earn no bonus.</summary>
     public int InlierFloor { get; init; } = 3;
 
+    /// <summary>Also verify the photo's region that found a candidate, closer up (objects small in a scene).</summary>
+    public bool VerifyQueryRegion { get; init; } = true;
+
+    /// <summary>
+    /// Colour difference (log-chromaticity, see <see cref="ColourCheck"/>) beyond which a candidate is at
+    /// most "possible". 0.5 is a factor of 1.65 between two channels' ratios: more than a camera's
+    /// white-balance error or a change of light makes, less than gold against silver (about 0.7).
+    /// </summary>
+    public float MaxColourShift { get; init; } = 0.5f;
+
     /// <summary>Minimum cosine for two local features to count as a match.</summary>
     public float LocalMinSimilarity { get; init; } = 0.4f;
 

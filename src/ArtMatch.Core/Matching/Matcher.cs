@@ -10,6 +10,9 @@ namespace ArtMatch.Core.Matching;
 public sealed record Candidate(string ObjectId, string ImageId, float Score, float Similarity, int Inliers, Verdict Verdict)
 {
     public CulturalObject? Record { get; init; }
+
+    /// <summary>How far the colours of the geometrically matched parts lie apart (<see cref="ColourCheck"/>); null when not judged.</summary>
+    public float? ColourShift { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -63,7 +66,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var query = describer.Describe(image, includeRegions: true);
         cancellation.ThrowIfCancellationRequested();
 
-        var fused = new Dictionary<string, VectorHit>(StringComparer.Ordinal);
+        // Each object's best hit, and which query vector found it (0: the whole photo; i: region i - 1).
+        var fused = new Dictionary<string, (VectorHit Hit, int Source)>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
         // The whole photo is compared with every catalogue vector (whole pictures and their regions:
         // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
@@ -71,39 +75,85 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var searches = new List<(float[] Vector, SearchFilter Filter)> { (query.Global, request.Filter) };
         var wholeOnly = request.Filter with { WholeImagesOnly = true };
         searches.AddRange(query.Regions.Select(r => (r, wholeOnly)));
-        foreach (var (vector, filter) in searches)
+        for (int source = 0; source < searches.Count; source++)
         {
+            var (vector, filter) = searches[source];
             foreach (var hit in store.Search(vector, fetch, filter))
             {
                 if (request.ExcludeObjectIds?.Contains(hit.ObjectId) == true)
                     continue;
-                if (!fused.TryGetValue(hit.ObjectId, out var best) || hit.Score > best.Score)
-                    fused[hit.ObjectId] = hit;
+                if (!fused.TryGetValue(hit.ObjectId, out var best) || hit.Score > best.Hit.Score)
+                    fused[hit.ObjectId] = (hit, source);
             }
         }
 
-        var ranked = fused.Values.OrderByDescending(h => h.Score).ThenBy(h => h.ObjectId, StringComparer.Ordinal)
+        var ranked = fused.Values.OrderByDescending(h => h.Hit.Score).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
             .Take(Math.Max(request.TopK, Settings.VerifyTop)).ToList();
         cancellation.ThrowIfCancellationRequested();
 
+        var regionLocals = new Dictionary<int, (LocalFeatures? Features, PixelRect Area)>();
         var candidates = new List<Candidate>(ranked.Count);
         for (int i = 0; i < ranked.Count; i++)
         {
-            var hit = ranked[i];
+            var (hit, source) = ranked[i];
             int inliers = 0;
+            float? colourShift = null;
             if (i < Settings.VerifyTop && query.Local is not null && CatalogueLocalFeatures(hit.ImageId) is { } local)
-                inliers = SpatialVerifier.Verify(query.Local, query.Width, query.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity).Inliers;
+            {
+                var check = SpatialVerifier.Verify(query.Local, query.Width, query.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity);
+                var queryFrame = new PictureFrame(image);
+                // Found through a region of the photo (an object small in a scene): the whole photo has
+                // too few cells on the object, so check that region, closer up, as well.
+                if (source > 0 && Settings.VerifyQueryRegion)
+                {
+                    var (features, area) = RegionLocalFeatures(image, query, source - 1, regionLocals);
+                    if (features is not null
+                        && SpatialVerifier.Verify(features, area.Width, area.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity) is var closer
+                        && closer.Inliers > check.Inliers)
+                    {
+                        check = closer;
+                        queryFrame = new PictureFrame(image, 1, area.X, area.Y);
+                    }
+                }
+                inliers = check.Inliers;
+                var candidateFrame = new PictureFrame(local.Thumbnail, (double)local.Thumbnail.Width / local.Width);
+                colourShift = ColourCheck.Shift(queryFrame, candidateFrame, local.Features, local.Width, local.Height, check);
+            }
             float score = hit.Score + Bonus(inliers);
-            candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, hit.Score, inliers, Settings.Thresholds.Judge(score)));
+            candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, hit.Score, inliers, Judge(score, colourShift)) { ColourShift = colourShift });
         }
 
         var sorted = candidates.OrderByDescending(c => c.Score).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
         float margin = sorted.Count switch { 0 => 0, 1 => sorted[0].Score, _ => sorted[0].Score - sorted[1].Score };
         if (sorted.Count > 0)
-            sorted[0] = sorted[0] with { Verdict = Settings.Thresholds.Judge(sorted[0].Score, margin) };
+            sorted[0] = sorted[0] with { Verdict = Judge(sorted[0].Score, sorted[0].ColourShift, margin) };
         var top = sorted.Take(request.TopK).Select(c => c with { Record = store.Get(c.ObjectId) }).ToList();
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
         return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds) { Margin = margin };
+    }
+
+    /// <summary>Local features of a query region with some context around it, computed once per query.</summary>
+    private (LocalFeatures? Features, PixelRect Area) RegionLocalFeatures(RgbImage image, ImageDescription query, int region,
+        Dictionary<int, (LocalFeatures?, PixelRect)> computed)
+    {
+        if (computed.TryGetValue(region, out var found))
+            return found;
+        var window = query.RegionAreas[region];
+        // The window may cut through the object; a quarter window of context on every side keeps it whole.
+        int grow = window.Width / 4;
+        int x = Math.Max(0, window.X - grow), y = Math.Max(0, window.Y - grow);
+        var area = new PixelRect(x, y, Math.Min(image.Width, window.Right + grow) - x, Math.Min(image.Height, window.Bottom + grow) - y);
+        return computed[region] = (describer.LocalFeaturesOf(ImageOps.Crop(image, area)), area);
+    }
+
+    /// <summary>
+    /// The verdict from the score (and the lead, for the best candidate), at most "possible" when the
+    /// matched parts differ in colour: same design, other material or paint, for an officer to judge.
+    /// </summary>
+    private Verdict Judge(float score, float? colourShift, float? margin = null)
+    {
+        var verdict = margin is { } lead ? Settings.Thresholds.Judge(score, lead) : Settings.Thresholds.Judge(score);
+        return verdict == Verdict.Match && colourShift > Settings.MaxColourShift ? Verdict.Possible : verdict;
     }
 
     private float Bonus(int inliers)
@@ -114,7 +164,11 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         return Settings.InlierBonus * agreement;
     }
 
-    private sealed record CatalogueLocal(LocalFeatures Features, int Width, int Height);
+    /// <summary>What verification needs of a catalogue picture: local features, its size, and a small copy for the colour check.</summary>
+    private sealed record CatalogueLocal(LocalFeatures Features, int Width, int Height, RgbImage Thumbnail);
+
+    /// <summary>Long side of the catalogue copy the colour check reads (colours need few pixels).</summary>
+    private const int ThumbnailLongSide = 160;
 
     private CatalogueLocal? CatalogueLocalFeatures(string imageId)
     {
@@ -126,7 +180,11 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             if (bytes is null)
                 return null;
             var picture = describer.Decode(bytes);
-            return describer.LocalFeaturesOf(picture) is { } features ? new CatalogueLocal(features, picture.Width, picture.Height) : null;
+            if (describer.LocalFeaturesOf(picture) is not { } features)
+                return null;
+            double shrink = Math.Min(1.0, (double)ThumbnailLongSide / Math.Max(picture.Width, picture.Height));
+            var thumbnail = ImageOps.Resize(picture, Math.Max(1, (int)Math.Round(picture.Width * shrink)), Math.Max(1, (int)Math.Round(picture.Height * shrink)));
+            return new CatalogueLocal(features, picture.Width, picture.Height, thumbnail);
         })).Value;
     }
 }

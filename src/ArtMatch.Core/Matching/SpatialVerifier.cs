@@ -3,8 +3,33 @@ using ArtMatch.Core.Embedding;
 
 namespace ArtMatch.Core.Matching;
 
-/// <summary>The geometric check of one candidate: how many local features agree on one transform.</summary>
-public readonly record struct Verification(int MutualMatches, int Inliers, float Scale);
+/// <summary>
+/// The geometric check of one candidate: how many local features agree on one transform, and which
+/// (query cell, candidate cell) pairs those are.
+/// </summary>
+public readonly record struct Verification(int MutualMatches, int Inliers, float Scale)
+{
+    public IReadOnlyList<(int Query, int Candidate)> InlierPairs { get; init; } = [];
+
+    /// <summary>The agreed transform, candidate pixels to query pixels; null with fewer than two inliers.</summary>
+    public SimilarityTransform? Transform { get; init; }
+}
+
+/// <summary>Scale, rotation and shift in the plane, as complex numbers: q = a * c + b.</summary>
+public readonly record struct SimilarityTransform(double Ar, double Ai, double Br, double Bi)
+{
+    public (double X, double Y) Apply(double x, double y) => (Ar * x - Ai * y + Br, Ai * x + Ar * y + Bi);
+
+    public double Scale => Math.Sqrt(Ar * Ar + Ai * Ai);
+
+    /// <summary>The mapping back: c = (q - b) / a.</summary>
+    public SimilarityTransform Inverse()
+    {
+        double norm = Ar * Ar + Ai * Ai;
+        double ir = Ar / norm, ii = -Ai / norm;
+        return new SimilarityTransform(ir, ii, -(ir * Br - ii * Bi), -(ii * Br + ir * Bi));
+    }
+}
 
 /// <summary>
 /// Checks that two pictures show the same thing in the same arrangement: mutual nearest neighbours
@@ -24,7 +49,7 @@ public static class SpatialVerifier
 
         var matches = MutualNearestNeighbours(query, candidate, minSimilarity);
         if (matches.Count < 2)
-            return new Verification(matches.Count, matches.Count, 1);
+            return new Verification(matches.Count, matches.Count, 1) { InlierPairs = matches };
 
         // Work in pixels so that the transform keeps angles; tolerance is about one query cell.
         var q = matches.Select(m => (X: query.Positions[2 * m.Query] * queryWidth, Y: query.Positions[2 * m.Query + 1] * queryHeight)).ToArray();
@@ -34,6 +59,7 @@ public static class SpatialVerifier
 
         int best = 1;
         double bestScale = 1;
+        var bestTransform = default(SimilarityTransform);
         for (int i = 0; i < matches.Count; i++)
         {
             for (int j = i + 1; j < matches.Count; j++)
@@ -48,23 +74,55 @@ public static class SpatialVerifier
                 double scale = Math.Sqrt(ar * ar + ai * ai);
                 if (scale < 0.05 || scale > 20)
                     continue;
-                double br = q[i].X - (ar * c[i].X - ai * c[i].Y), bi = q[i].Y - (ai * c[i].X + ar * c[i].Y);
+                var transform = new SimilarityTransform(ar, ai, q[i].X - (ar * c[i].X - ai * c[i].Y), q[i].Y - (ai * c[i].X + ar * c[i].Y));
                 int inliers = 0;
                 for (int k = 0; k < matches.Count; k++)
                 {
-                    double px = ar * c[k].X - ai * c[k].Y + br - q[k].X;
-                    double py = ai * c[k].X + ar * c[k].Y + bi - q[k].Y;
-                    if (px * px + py * py <= tolerance2)
+                    if (Agrees(transform, k))
                         inliers++;
                 }
                 if (inliers > best)
                 {
                     best = inliers;
                     bestScale = scale;
+                    bestTransform = transform;
                 }
             }
         }
-        return new Verification(matches.Count, best, (float)bestScale);
+        if (best == 1)
+            return new Verification(matches.Count, 1, 1) { InlierPairs = matches.Take(1).ToList() };
+        var inlierIndices = Enumerable.Range(0, matches.Count).Where(k => Agrees(bestTransform, k)).ToList();
+        return new Verification(matches.Count, best, (float)bestScale)
+        {
+            InlierPairs = inlierIndices.Select(k => matches[k]).ToList(),
+            Transform = FitLeastSquares(inlierIndices.Select(k => ((double)c[k].X, (double)c[k].Y)).ToList(), inlierIndices.Select(k => ((double)q[k].X, (double)q[k].Y)).ToList()),
+        };
+
+        bool Agrees(SimilarityTransform transform, int k)
+        {
+            var (x, y) = transform.Apply(c[k].X, c[k].Y);
+            return (x - q[k].X) * (x - q[k].X) + (y - q[k].Y) * (y - q[k].Y) <= tolerance2;
+        }
+    }
+
+    /// <summary>
+    /// The similarity transform closest to all the inliers (a two-point hypothesis carries each
+    /// point's cell-sized error; the fit over all of them lines the pictures up far better).
+    /// </summary>
+    internal static SimilarityTransform FitLeastSquares(IReadOnlyList<(double X, double Y)> from, IReadOnlyList<(double X, double Y)> to)
+    {
+        double fx = from.Average(p => p.X), fy = from.Average(p => p.Y), tx = to.Average(p => p.X), ty = to.Average(p => p.Y);
+        double re = 0, im = 0, norm = 0;
+        for (int k = 0; k < from.Count; k++)
+        {
+            // a = sum((to - mean) * conj(from - mean)) / sum(|from - mean|^2), as complex numbers.
+            double cx = from[k].X - fx, cy = from[k].Y - fy, qx = to[k].X - tx, qy = to[k].Y - ty;
+            re += qx * cx + qy * cy;
+            im += qy * cx - qx * cy;
+            norm += cx * cx + cy * cy;
+        }
+        double ar = norm > 0 ? re / norm : 1, ai = norm > 0 ? im / norm : 0;
+        return new SimilarityTransform(ar, ai, tx - (ar * fx - ai * fy), ty - (ai * fx + ar * fy));
     }
 
     internal static List<(int Query, int Candidate)> MutualNearestNeighbours(LocalFeatures a, LocalFeatures b, float minSimilarity)
