@@ -30,6 +30,10 @@ public sealed class ApiTests(EngineFixture fixture) : IClassFixture<EngineFixtur
         Assert.Equal(3, response.Candidates.Count);
         Assert.Equal(64, response.Candidates[0].MatchedImageId.Length);
         Assert.StartsWith("mobilenetv2", response.ModelId);
+        // The picture itself: many local features agree, and its colours (a painting) agree.
+        Assert.True(response.Candidates[0].Inliers > 12, $"inliers {response.Candidates[0].Inliers}");
+        Assert.True(response.Candidates[0].HasColourShift);
+        Assert.InRange(response.Candidates[0].ColourShift, 0f, 0.1f);
     }
 
     [Theory]

@@ -11,7 +11,7 @@ internal static class CalibrateCommand
     public static Command Create()
     {
         var store = CliSupport.StoreOption();
-        var samples = new Option<int>("--samples") { Description = "Catalogue pictures turned into synthetic photos", DefaultValueFactory = _ => 400 };
+        var samples = new Option<int>("--samples") { Description = "Synthetic photos made from the catalogue pictures (several per picture when there are more photos than pictures)", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
         var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
@@ -27,7 +27,7 @@ internal static class CalibrateCommand
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {
-                int total = Math.Min(parse.GetValue(samples), engine.RequireStore().VectorCount);
+                int total = engine.RequireStore().ObjectCount == 0 ? 0 : parse.GetValue(samples);
                 var task = context.AddTask("calibrating", maxValue: Math.Max(1, total));
                 result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
             });

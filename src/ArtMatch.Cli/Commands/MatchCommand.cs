@@ -57,6 +57,7 @@ internal static class MatchCommand
             score = c.Score,
             similarity = c.Similarity,
             inliers = c.Inliers,
+            colour_shift = c.ColourShift,
             verdict = c.Verdict,
             matched_image_id = c.ImageId,
         }),

@@ -22,14 +22,20 @@ public sealed record DescriberSettings
     /// <summary>Long side of the picture whose feature map catalogue regions are pooled from.</summary>
     public int CatalogueRegionInput { get; init; } = 512;
 
-    /// <summary>Regional vectors of a query photo, so that an object small in a scene is still found.</summary>
-    public float[] QueryRegionScales { get; init; } = [0.3f, 0.5f, 0.75f];
-
-    /// <summary>Long side of the picture whose feature map query regions are pooled from.</summary>
-    public int QueryRegionInput { get; init; } = 640;
+    /// <summary>
+    /// Regional vectors of a query photo, so that an object small in a scene is still found: window
+    /// size (fraction of the short side) and the long side of the picture whose feature map the
+    /// windows are pooled from. Small windows come from a larger picture, so the object inside
+    /// reaches the model at about the size catalogue pictures do.
+    /// </summary>
+    public RegionLevel[] QueryRegions { get; init; } =
+        [new(0.3f, 960), new(0.4f, 960), new(0.5f, 640), new(0.75f, 640)];
 
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
     public int LocalFeatureScale { get; init; } = 320;
 
     public static DescriberSettings Plain { get; } = new() { Baseline = true };
 }
+
+/// <summary>One size of region window and the input size its feature map is computed at.</summary>
+public sealed record RegionLevel(float Scale, int Input);

@@ -57,17 +57,22 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         }
         Pooling.L2Normalize(global);
 
-        var scales = forCatalogue ? Settings.CatalogueRegionScales : Settings.QueryRegionScales;
         var regions = new List<float[]>();
         var areas = new List<PixelRect>();
-        if (includeRegions && scales.Length > 0)
+        if (includeRegions)
         {
-            var map = MapsAt(forCatalogue ? Settings.CatalogueRegionInput : Settings.QueryRegionInput);
-            double cellWidth = (double)image.Width / map.Width, cellHeight = (double)image.Height / map.Height;
-            foreach (var window in RegionGrid.Squares(map.Width, map.Height, scales, minSide: 2))
+            var levels = forCatalogue
+                ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))
+                : Settings.QueryRegions;
+            foreach (var level in levels)
             {
-                regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
-                areas.Add(CellsToPixels(window, cellWidth, cellHeight, image.Width, image.Height));
+                var map = MapsAt(level.Input);
+                double cellWidth = (double)image.Width / map.Width, cellHeight = (double)image.Height / map.Height;
+                foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
+                {
+                    regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
+                    areas.Add(CellsToPixels(window, cellWidth, cellHeight, image.Width, image.Height));
+                }
             }
         }
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).

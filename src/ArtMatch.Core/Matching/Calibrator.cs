@@ -43,7 +43,10 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
                 owners.TryAdd(image.ImageId, objectId);
         }
         var random = new Random(seed);
-        var chosen = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).Take(samples).ToList();
+        var shuffled = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).ToList();
+        // More samples than pictures: several synthetic views of each (each view is drawn afresh), which
+        // steadies the tail quantiles the thresholds come from on a small catalogue.
+        var chosen = shuffled.Count == 0 ? [] : Enumerable.Range(0, samples).Select(i => shuffled[i % shuffled.Count]).ToList();
         var genuine = new float[chosen.Count];
         var impostor = new float[chosen.Count];
         var genuineMargin = new float[chosen.Count];
@@ -54,17 +57,16 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
             var picture = matcher.Describer.Decode(store.GetImageBytes(chosen[i])!);
             var backgroundId = chosen[(i + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
             var background = owners[backgroundId] == owners[chosen[i]] ? null : matcher.Describer.Decode(store.GetImageBytes(backgroundId)!);
-            var view = SyntheticViews.Make(picture, background, local);
+            var view = SyntheticViews.Make(picture, background, local, out bool pasted);
             string objectId = owners[chosen[i]];
+            // A picture pasted into another catalogue picture: that other object is in the view too, and
+            // would be a fair runner-up (or a fair find), so it takes part in neither trial.
+            var others = pasted ? new HashSet<string> { owners[backgroundId] } : null;
 
-            var all = matcher.Match(view, new MatchRequest { TopK = 10 });
+            var all = matcher.Match(view, new MatchRequest { TopK = 10, ExcludeObjectIds = others });
             genuine[i] = all.Candidates.FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
             genuineMargin[i] = all.Best?.ObjectId == objectId ? all.Margin : float.NaN;
-            // The background's object is in the view too; leave it out of the impostor trial as well.
-            var exclude = new HashSet<string> { objectId };
-            if (background is not null)
-                exclude.Add(owners[backgroundId]);
-            var without = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = exclude });
+            var without = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = new HashSet<string>([objectId, .. others ?? []]) });
             impostor[i] = without.BestScore;
             progress?.Report(Interlocked.Increment(ref done));
         });

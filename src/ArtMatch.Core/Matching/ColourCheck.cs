@@ -24,10 +24,15 @@ public static class ColourCheck
 
     /// <summary>
     /// Point pairs where both points are closer to grey than this say nothing about colour (white
-    /// backgrounds, grey stone) and are left out, or they would outvote the coloured parts. Also
-    /// the level below which a whole photo counts as greyscale.
+    /// backgrounds, grey stone) and are left out, or they would outvote the coloured parts.
     /// </summary>
     private const float ColouredChroma = 0.1f;
+
+    /// <summary>
+    /// A picture with no pixel further from grey than this is a greyscale picture (stored grey, or
+    /// a camera's mono mode); a colour photo of even a grey object has more colour noise than that.
+    /// </summary>
+    private const float GreyscaleChroma = 0.05f;
 
     /// <summary>Points sampled per cell side inside the matched area.</summary>
     private const int PointsPerSide = 3;
@@ -85,7 +90,7 @@ public static class ColourCheck
         return best;
     }
 
-    /// <summary>False for a greyscale photo: no part of it is coloured.</summary>
+    /// <summary>False for a greyscale picture.</summary>
     public static bool HasColour(RgbImage image)
     {
         var pixels = image.Pixels;
@@ -93,7 +98,7 @@ public static class ColourCheck
         int step = Math.Max(1, image.Width * image.Height / 4096);
         for (int i = 0; i < image.Width * image.Height; i += step)
         {
-            if (Chromaticity(pixels[i * 3], pixels[i * 3 + 1], pixels[i * 3 + 2]) is { } chroma && Length(chroma) >= ColouredChroma)
+            if (Chromaticity(pixels[i * 3], pixels[i * 3 + 1], pixels[i * 3 + 2]) is { } chroma && Length(chroma) >= GreyscaleChroma)
                 return true;
         }
         return false;

@@ -9,16 +9,18 @@ namespace ArtMatch.Core.Matching;
 /// </summary>
 public static class SyntheticViews
 {
-    public static RgbImage Make(RgbImage source, RgbImage? background, Random random)
+    /// <summary>One random view; <paramref name="pasted"/> says whether the background (another picture) is in it.</summary>
+    public static RgbImage Make(RgbImage source, RgbImage? background, Random random, out bool pasted)
     {
-        var view = random.Next(4) switch
+        int kind = random.Next(4);
+        pasted = kind == 2 && background is not null;
+        return kind switch
         {
             0 => RandomCrop(source, random, 0.45, 0.9),
             1 => Degrade(source, random),
             2 when background is not null => PasteInto(source, background, random),
             _ => Photometric(RandomCrop(source, random, 0.7, 1.0), random),
         };
-        return view;
     }
 
     public static RgbImage RandomCrop(RgbImage source, Random random, double minArea, double maxArea)

@@ -64,10 +64,16 @@ internal static class ApiMapping
         {
             Verdict = ToApi(result.Verdict), BestScore = result.BestScore, ModelId = result.ModelId, ElapsedMs = result.Milliseconds,
         };
-        response.Candidates.AddRange(result.Candidates.Select(c => new Wire.Candidate
+        response.Candidates.AddRange(result.Candidates.Select(c =>
         {
-            Object = c.Record is { } record ? ToApi(record) : new Wire.CulturalObject { ObjectId = c.ObjectId },
-            MatchedImageId = c.ImageId, Score = c.Score, Verdict = ToApi(c.Verdict), Inliers = c.Inliers,
+            var candidate = new Wire.Candidate
+            {
+                Object = c.Record is { } record ? ToApi(record) : new Wire.CulturalObject { ObjectId = c.ObjectId },
+                MatchedImageId = c.ImageId, Score = c.Score, Verdict = ToApi(c.Verdict), Inliers = c.Inliers,
+            };
+            if (c.ColourShift is { } shift)
+                candidate.ColourShift = shift;
+            return candidate;
         }));
         return response;
     }

@@ -48,6 +48,31 @@ public class SpatialVerifierTests
         Assert.Equal(36, result.MutualMatches);
         Assert.Equal(36, result.Inliers);
         Assert.InRange(result.Scale, 0.99f, 1.01f);
+        Assert.Equal(36, result.InlierPairs.Count);
+        // Query pixel = catalogue pixel - (200, 300): the crop's corner in the catalogue.
+        var (x, y) = result.Transform!.Value.Apply(500, 500);
+        Assert.Equal(300, x, 3);
+        Assert.Equal(200, y, 3);
+    }
+
+    [Fact]
+    public void FitLeastSquares_RecoversScaleRotationAndShiftFromNoisyPoints()
+    {
+        var truth = new SimilarityTransform(0.5 * Math.Cos(0.3), 0.5 * Math.Sin(0.3), 40, -20);
+        var random = new Random(7);
+        var from = Enumerable.Range(0, 40).Select(_ => (random.NextDouble() * 600, random.NextDouble() * 400)).ToList();
+        var to = from.Select(p => truth.Apply(p.Item1, p.Item2)).Select(p => (p.X + random.NextDouble() - 0.5, p.Y + random.NextDouble() - 0.5)).ToList();
+
+        var fitted = SpatialVerifier.FitLeastSquares(from, to);
+
+        Assert.Equal(0.5, fitted.Scale, 2);
+        var (x, y) = fitted.Apply(300, 200);
+        var (tx, ty) = truth.Apply(300, 200);
+        Assert.Equal(tx, x, 0);
+        Assert.Equal(ty, y, 0);
+        var (bx, by) = fitted.Inverse().Apply(x, y);
+        Assert.Equal(300, bx, 6);
+        Assert.Equal(200, by, 6);
     }
 
     [Fact]
