@@ -49,7 +49,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         foreach (int scale in Settings.GlobalScales)
         {
             var map = MapsAt(scale);
-            var vector = PoolWindow(map, 0, 0, map.Height, 0, map.Width);
+            var vector = PoolWhole(map);
             if (global.Length == 0)
                 global = vector;
             else
@@ -59,7 +59,8 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
         var regions = new List<float[]>();
         var areas = new List<PixelRect>();
-        if (includeRegions)
+        var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
+        var poolers = new Dictionary<FeatureMaps, MapPooler>();
         {
             var levels = forCatalogue
                 ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))
@@ -70,14 +71,21 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
                 double cellWidth = (double)image.Width / map.Width, cellHeight = (double)image.Height / map.Height;
                 foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
                 {
-                    regions.Add(PoolWindow(map, 0, window.Y, window.Bottom, window.X, window.Right));
+                    if (!poolers.TryGetValue(map, out var pooler))
+                        poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
+                    regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
                     areas.Add(CellsToPixels(window, cellWidth, cellHeight, image.Width, image.Height));
+                    windows.Add((window, map));
                 }
             }
         }
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
         var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
-        return new ImageDescription { Global = global, Regions = regions, RegionAreas = areas, Local = local, Width = image.Width, Height = image.Height };
+        return new ImageDescription
+        {
+            Global = global, Regions = regions, RegionAreas = areas, Local = local, Width = image.Width, Height = image.Height,
+            RegionLocal = forCatalogue ? null : region => RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height),
+        };
     }
 
     private float[] BaselineVector(RgbImage image)
@@ -93,49 +101,87 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     public LocalFeatures? LocalFeaturesOf(RgbImage image) =>
         Settings.LocalFeatureScale > 0 && !Settings.Baseline ? LocalFeaturesOf(Run([ResizeToStride(image, Settings.LocalFeatureScale)])) : null;
 
-    private static LocalFeatures LocalFeaturesOf(FeatureMaps maps)
+    /// <summary>
+    /// Local features of a region, closer up: the cells of the (larger) map the region was pooled
+    /// from, in the window plus a quarter window of context on every side (the window may cut
+    /// through the object). No extra model run.
+    /// </summary>
+    private static (LocalFeatures Features, PixelRect Area) RegionLocalFeatures(FeatureMaps maps, PixelRect window, int width, int height)
     {
-        int cells = maps.Height * maps.Width;
-        int dim = maps.Channels;
-        var vectors = new float[cells * dim];
-        var positions = new float[cells * 2];
-        var map = maps.Item(0);
-        for (int y = 0; y < maps.Height; y++)
-        {
-            for (int x = 0; x < maps.Width; x++)
-            {
-                int cell = y * maps.Width + x;
-                var row = vectors.AsSpan(cell * dim, dim);
-                for (int c = 0; c < dim; c++)
-                    row[c] = map[c * cells + cell];
-                Pooling.L2Normalize(row);
-                positions[cell * 2] = (x + 0.5f) / maps.Width;
-                positions[cell * 2 + 1] = (y + 0.5f) / maps.Height;
-            }
-        }
-        return new LocalFeatures(maps.Width, maps.Height, dim, vectors, positions);
+        int grow = Math.Max(1, window.Width / 4);
+        int x0 = Math.Max(0, window.X - grow), y0 = Math.Max(0, window.Y - grow);
+        int x1 = Math.Min(maps.Width, window.Right + grow), y1 = Math.Min(maps.Height, window.Bottom + grow);
+        var cells = new PixelRect(x0, y0, x1 - x0, y1 - y0);
+        var area = CellsToPixels(cells, (double)width / maps.Width, (double)height / maps.Height, width, height);
+        return (LocalFeaturesOf(maps, cells), area);
     }
 
-    private float[] PoolWindow(FeatureMaps maps, int item, int y0, int y1, int x0, int x1)
+    private static LocalFeatures LocalFeaturesOf(FeatureMaps maps) => LocalFeaturesOf(maps, new PixelRect(0, 0, maps.Width, maps.Height));
+
+    /// <summary>One unit vector per cell of <paramref name="cells"/>, positions relative to that window.</summary>
+    private static LocalFeatures LocalFeaturesOf(FeatureMaps maps, PixelRect window)
+    {
+        int plane = maps.Height * maps.Width;
+        int dim = maps.Channels;
+        var vectors = new float[window.Width * window.Height * dim];
+        var positions = new float[window.Width * window.Height * 2];
+        var map = maps.Item(0);
+        for (int y = 0; y < window.Height; y++)
+        {
+            for (int x = 0; x < window.Width; x++)
+            {
+                int cell = y * window.Width + x;
+                int source = (window.Y + y) * maps.Width + window.X + x;
+                var row = vectors.AsSpan(cell * dim, dim);
+                for (int c = 0; c < dim; c++)
+                    row[c] = map[c * plane + source];
+                Pooling.L2Normalize(row);
+                positions[cell * 2] = (x + 0.5f) / window.Width;
+                positions[cell * 2 + 1] = (y + 0.5f) / window.Height;
+            }
+        }
+        return new LocalFeatures(window.Width, window.Height, dim, vectors, positions);
+    }
+
+    /// <summary>The whole map pooled the way the manifest says (GeM, average, or none for a vector tap).</summary>
+    private float[] PoolWhole(FeatureMaps maps)
     {
         var vector = new float[maps.Channels];
         var tap = Manifest.Embedding;
-        var map = maps.Item(item);
+        var map = maps.Item(0);
         switch (tap.Pooling)
         {
             case "avg":
-                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, 1f, y0, y1, x0, x1, vector);
+                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, 1f, 0, maps.Height, 0, maps.Width, vector);
                 break;
             case "none":
                 map.CopyTo(vector);
                 break;
             default:
-                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, tap.GemP, y0, y1, x0, x1, vector);
+                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, tap.GemP, 0, maps.Height, 0, maps.Width, vector);
                 break;
         }
         if (tap.Normalize == "l2")
             Pooling.L2Normalize(vector);
         return vector;
+    }
+
+    /// <summary>Pools windows of one map the way the manifest says (GeM, average, or none for a vector tap).</summary>
+    private sealed class MapPooler(FeatureMaps maps, EmbeddingTap tap)
+    {
+        private WindowPooler? _pooler;
+
+        public float[] Pool(int y0, int y1, int x0, int x1)
+        {
+            var vector = new float[maps.Channels];
+            if (tap.Pooling == "none")
+                maps.Item(0).CopyTo(vector);
+            else
+                (_pooler ??= new WindowPooler(maps.Item(0), maps.Channels, maps.Height, maps.Width, tap.Pooling == "avg" ? 1f : tap.GemP)).Pool(y0, y1, x0, x1, vector);
+            if (tap.Normalize == "l2")
+                Pooling.L2Normalize(vector);
+            return vector;
+        }
     }
 
     private static PixelRect CellsToPixels(PixelRect cells, double cellWidth, double cellHeight, int width, int height)

@@ -35,6 +35,9 @@ public sealed class ImageDescription
 
     public LocalFeatures? Local { get; init; }
 
+    /// <summary>A query region's local features, closer up, and the part of the picture they cover (pixels); null for catalogue pictures.</summary>
+    public Func<int, (LocalFeatures Features, PixelRect Area)>? RegionLocal { get; init; }
+
     /// <summary>Size of the decoded picture the description was computed from.</summary>
     public int Width { get; init; }
 

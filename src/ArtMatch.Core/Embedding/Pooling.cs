@@ -54,3 +54,53 @@ public static class Pooling
             TensorPrimitives.Divide(vector, norm, vector);
     }
 }
+
+/// <summary>
+/// GeM pooling of many windows of one feature map (regional vectors): a summed-area table of
+/// max(x, eps)^p per channel makes each window four lookups a channel instead of a pass over its cells.
+/// </summary>
+public sealed class WindowPooler
+{
+    private const float Epsilon = 1e-6f;
+    private readonly double[] _table;
+    private readonly int _channels, _height, _width;
+    private readonly float _p;
+
+    public WindowPooler(ReadOnlySpan<float> map, int channels, int height, int width, float p)
+    {
+        (_channels, _height, _width, _p) = (channels, height, width, p);
+        int stride = width + 1, plane = (height + 1) * stride;
+        _table = new double[channels * plane];
+        bool cube = p == 3f;
+        for (int c = 0; c < channels; c++)
+        {
+            var channel = map.Slice(c * height * width, height * width);
+            var table = _table.AsSpan(c * plane, plane);
+            for (int y = 0; y < height; y++)
+            {
+                double row = 0;
+                for (int x = 0; x < width; x++)
+                {
+                    float v = MathF.Max(channel[y * width + x], Epsilon);
+                    row += cube ? v * v * v : MathF.Pow(v, p);
+                    table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row;
+                }
+            }
+        }
+    }
+
+    /// <summary>GeM over the window [y0,y1) x [x0,x1) into <paramref name="destination"/> (one value a channel).</summary>
+    public void Pool(int y0, int y1, int x0, int x1, Span<float> destination)
+    {
+        if (y0 < 0 || x0 < 0 || y1 > _height || x1 > _width || y1 <= y0 || x1 <= x0)
+            throw new ArgumentOutOfRangeException(nameof(y0), $"Window [{y0},{y1})x[{x0},{x1}) is outside {_height}x{_width}.");
+        int stride = _width + 1, plane = (_height + 1) * stride;
+        double cells = (y1 - y0) * (x1 - x0);
+        for (int c = 0; c < _channels; c++)
+        {
+            int at = c * plane;
+            double sum = _table[at + y1 * stride + x1] - _table[at + y0 * stride + x1] - _table[at + y1 * stride + x0] + _table[at + y0 * stride + x0];
+            destination[c] = (float)Math.Pow(Math.Max(sum, 0) / cells, 1.0 / _p);
+        }
+    }
+}

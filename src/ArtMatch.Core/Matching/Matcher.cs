@@ -91,7 +91,7 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             .Take(Math.Max(request.TopK, Settings.VerifyTop)).ToList();
         cancellation.ThrowIfCancellationRequested();
 
-        var regionLocals = new Dictionary<int, (LocalFeatures? Features, PixelRect Area)>();
+        var regionLocals = new Dictionary<int, (LocalFeatures Features, PixelRect Area)>();
         var candidates = new List<Candidate>(ranked.Count);
         for (int i = 0; i < ranked.Count; i++)
         {
@@ -104,11 +104,12 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
                 var queryFrame = new PictureFrame(image);
                 // Found through a region of the photo (an object small in a scene): the whole photo has
                 // too few cells on the object, so check that region, closer up, as well.
-                if (source > 0 && Settings.VerifyQueryRegion)
+                if (source > 0 && Settings.VerifyQueryRegion && query.RegionLocal is not null)
                 {
-                    var (features, area) = RegionLocalFeatures(image, query, source - 1, regionLocals);
-                    if (features is not null
-                        && SpatialVerifier.Verify(features, area.Width, area.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity) is var closer
+                    if (!regionLocals.TryGetValue(source, out var closeUp))
+                        regionLocals[source] = closeUp = query.RegionLocal(source - 1);
+                    var (features, area) = closeUp;
+                    if (SpatialVerifier.Verify(features, area.Width, area.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity) is var closer
                         && closer.Inliers > check.Inliers)
                     {
                         check = closer;
@@ -130,20 +131,6 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var top = sorted.Take(request.TopK).Select(c => c with { Record = store.Get(c.ObjectId) }).ToList();
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
         return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds) { Margin = margin };
-    }
-
-    /// <summary>Local features of a query region with some context around it, computed once per query.</summary>
-    private (LocalFeatures? Features, PixelRect Area) RegionLocalFeatures(RgbImage image, ImageDescription query, int region,
-        Dictionary<int, (LocalFeatures?, PixelRect)> computed)
-    {
-        if (computed.TryGetValue(region, out var found))
-            return found;
-        var window = query.RegionAreas[region];
-        // The window may cut through the object; a quarter window of context on every side keeps it whole.
-        int grow = window.Width / 4;
-        int x = Math.Max(0, window.X - grow), y = Math.Max(0, window.Y - grow);
-        var area = new PixelRect(x, y, Math.Min(image.Width, window.Right + grow) - x, Math.Min(image.Height, window.Bottom + grow) - y);
-        return computed[region] = (describer.LocalFeaturesOf(ImageOps.Crop(image, area)), area);
     }
 
     /// <summary>

@@ -22,6 +22,7 @@ internal sealed unsafe class OrtApi
         CreateSessionFromArray = 8,
         Run = 9,
         CreateSessionOptions = 10,
+        DisableMemPattern = 17,
         SetSessionGraphOptimizationLevel = 23,
         SetIntraOpNumThreads = 24,
         SetInterOpNumThreads = 25,
@@ -54,6 +55,7 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged[Cdecl]<nint, void*, nuint, nint, nint*, nint> CreateSessionFromArray;
     public readonly delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint> Run;
     public readonly delegate* unmanaged[Cdecl]<nint*, nint> CreateSessionOptions;
+    public readonly delegate* unmanaged[Cdecl]<nint, nint> DisableMemPattern;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetSessionGraphOptimizationLevel;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetIntraOpNumThreads;
     public readonly delegate* unmanaged[Cdecl]<nint, int, nint> SetInterOpNumThreads;
@@ -103,6 +105,7 @@ internal sealed unsafe class OrtApi
         CreateSessionFromArray = (delegate* unmanaged[Cdecl]<nint, void*, nuint, nint, nint*, nint>)At(Slot.CreateSessionFromArray);
         Run = (delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)At(Slot.Run);
         CreateSessionOptions = (delegate* unmanaged[Cdecl]<nint*, nint>)At(Slot.CreateSessionOptions);
+        DisableMemPattern = (delegate* unmanaged[Cdecl]<nint, nint>)At(Slot.DisableMemPattern);
         SetSessionGraphOptimizationLevel = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetSessionGraphOptimizationLevel);
         SetIntraOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetIntraOpNumThreads);
         SetInterOpNumThreads = (delegate* unmanaged[Cdecl]<nint, int, nint>)At(Slot.SetInterOpNumThreads);

@@ -36,6 +36,10 @@ internal sealed unsafe class OrtSession : IDisposable
         _api.Check(_api.SetIntraOpNumThreads(raw, intraOpThreads));
         _api.Check(_api.SetInterOpNumThreads(raw, 1));
         _api.Check(_api.SetSessionGraphOptimizationLevel(raw, GraphOptimizationAll));
+        // The pipeline runs the model at several input sizes in turn; a memory pattern is planned per
+        // shape and thrown away when the shape changes: describing a photo took 130 ms with it, 111 without
+        // (three interleaved runs each).
+        _api.Check(_api.DisableMemPattern(raw));
 
         try
         {

@@ -49,4 +49,31 @@ public class PoolingTests
         Pooling.L2Normalize(zero);
         Assert.Equal([0f, 0f], zero);
     }
+
+    [Theory]
+    [InlineData(3f)]
+    [InlineData(1f)]
+    [InlineData(2.5f)]
+    public void WindowPooler_EveryWindow_EqualsDirectGem(float p)
+    {
+        const int channels = 5, height = 7, width = 9;
+        var random = new Random(11);
+        // Post-ReLU6 maps: mostly small positives, some zeros.
+        var map = Enumerable.Range(0, channels * height * width).Select(_ => random.Next(4) == 0 ? 0f : (float)(random.NextDouble() * 6)).ToArray();
+        var pooler = new WindowPooler(map, channels, height, width, p);
+        var fast = new float[channels];
+        var direct = new float[channels];
+
+        for (int y0 = 0; y0 < height; y0++)
+        for (int y1 = y0 + 1; y1 <= height; y1++)
+        for (int x0 = 0; x0 < width; x0++)
+        for (int x1 = x0 + 1; x1 <= width; x1++)
+        {
+            pooler.Pool(y0, y1, x0, x1, fast);
+            Pooling.Gem(map, channels, height, width, p, y0, y1, x0, x1, direct);
+            for (int c = 0; c < channels; c++)
+                Assert.Equal(direct[c], fast[c], 1e-5 * Math.Max(1, Math.Abs(direct[c])));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => pooler.Pool(0, height + 1, 0, 1, fast));
+    }
 }
