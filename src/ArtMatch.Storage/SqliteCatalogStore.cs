@@ -324,6 +324,19 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
+    public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter)
+    {
+        _indexLock.EnterReadLock();
+        try
+        {
+            return _index.SearchMany(queries, k, filter);
+        }
+        finally
+        {
+            _indexLock.ExitReadLock();
+        }
+    }
+
     /// <summary>
     /// Records whose title, maker, inscriptions or description contain every word of <paramref name="text"/>
     /// (best match first), restricted by <paramref name="filter"/>. Empty text lists filtered records by id.

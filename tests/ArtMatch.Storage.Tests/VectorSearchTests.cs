@@ -145,6 +145,27 @@ public class VectorSearchTests
     }
 
     [Fact]
+    public void SearchMany_EqualsSearchPerQuery_WithAndWithoutFilters()
+    {
+        using var temp = new TempStore();
+        using var store = temp.Open();
+        var random = new Random(29);
+        Fill(store, random);
+        var queries = Enumerable.Range(0, 8).Select(_ => TempStore.UnitVector(random)).ToList();
+
+        foreach (var filter in new[] { SearchFilter.None, new SearchFilter { WholeImagesOnly = true }, new SearchFilter { Registries = ["ICOM"], WholeImagesOnly = true } })
+        {
+            var many = store.SearchMany(queries, 15, filter);
+
+            Assert.Equal(queries.Count, many.Count);
+            for (int q = 0; q < queries.Count; q++)
+                Assert.Equal(store.Search(queries[q], 15, filter), many[q]);
+        }
+        Assert.Empty(store.SearchMany([], 5, SearchFilter.None));
+        Assert.Throws<ArgumentException>(() => store.SearchMany([new float[3]], 5, SearchFilter.None));
+    }
+
+    [Fact]
     public void Search_AfterReopen_ReturnsTheSameHits()
     {
         using var temp = new TempStore();

@@ -67,6 +67,13 @@ public interface ICatalogStore : IDisposable
     /// <summary>Top <paramref name="k"/> objects by cosine (dot product of unit vectors), several images of one object collapsed.</summary>
     IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter);
 
+    /// <summary>
+    /// <see cref="Search"/> for several queries at once, results in query order. A store may answer
+    /// them in one pass over its vectors; the default asks one by one.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter) =>
+        queries.Select(query => Search(query, k, filter)).ToList();
+
     /// <summary>Full-text search over title, maker, inscriptions, description, then field filters.</summary>
     IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit);
 

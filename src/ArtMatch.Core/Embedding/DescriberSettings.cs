@@ -29,7 +29,7 @@ public sealed record DescriberSettings
     /// reaches the model at about the size catalogue pictures do.
     /// </summary>
     public RegionLevel[] QueryRegions { get; init; } =
-        [new(0.3f, 960), new(0.4f, 960), new(0.5f, 640), new(0.75f, 640)];
+        [new(0.3f, 800), new(0.4f, 800), new(0.5f, 640), new(0.75f, 640)];
 
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
     public int LocalFeatureScale { get; init; } = 320;

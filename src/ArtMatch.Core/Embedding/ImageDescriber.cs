@@ -61,6 +61,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         var areas = new List<PixelRect>();
         var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
         var poolers = new Dictionary<FeatureMaps, MapPooler>();
+        if (includeRegions)
         {
             var levels = forCatalogue
                 ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))

@@ -42,7 +42,7 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
 {
     private readonly ConcurrentDictionary<string, Lazy<CatalogueLocal?>> _localCache = new();
 
-    /// <summary>Catalogue pictures whose local features stay in memory (about 350 KB each for MobileNetV2).</summary>
+    /// <summary>Catalogue pictures whose local features (about 350 KB each for MobileNetV2) and colour thumbnail (about 60 KB) stay in memory.</summary>
     public int LocalCacheCapacity { get; init; } = 2048;
 
     public MatchSettings Settings { get; } = settings;
@@ -72,13 +72,11 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         // The whole photo is compared with every catalogue vector (whole pictures and their regions:
         // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
         // small in a scene). Region-to-region pairs would mostly add chance look-alikes.
-        var searches = new List<(float[] Vector, SearchFilter Filter)> { (query.Global, request.Filter) };
-        var wholeOnly = request.Filter with { WholeImagesOnly = true };
-        searches.AddRange(query.Regions.Select(r => (r, wholeOnly)));
-        for (int source = 0; source < searches.Count; source++)
+        var hitLists = new List<IReadOnlyList<VectorHit>> { store.Search(query.Global, fetch, request.Filter) };
+        hitLists.AddRange(store.SearchMany(query.Regions, fetch, request.Filter with { WholeImagesOnly = true }));
+        for (int source = 0; source < hitLists.Count; source++)
         {
-            var (vector, filter) = searches[source];
-            foreach (var hit in store.Search(vector, fetch, filter))
+            foreach (var hit in hitLists[source])
             {
                 if (request.ExcludeObjectIds?.Contains(hit.ObjectId) == true)
                     continue;

@@ -269,6 +269,59 @@ internal sealed class VectorIndex
         }
     }
 
+    /// <summary>
+    /// Several queries in one pass over the rows: each wanted row is read once and scored against
+    /// every query (a photo's many region vectors against the whole pictures). Same scores and order
+    /// as <see cref="Search(ReadOnlySpan{float}, int, SearchFilter)"/> per query; one thread.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        foreach (var query in queries)
+        {
+            if (query.Length != Dimension)
+                throw new ArgumentException($"Query has {query.Length} dimensions; the store holds {Dimension}.");
+        }
+        if (k < 1 || RowCount == 0 || queries.Count == 0)
+            return queries.Select(_ => (IReadOnlyList<VectorHit>)[]).ToList();
+        int objects = _objectSlots;
+        byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
+        byte[] allowed = rentedMask ?? _objectAlive;
+        var best = new float[queries.Count][];
+        var bestRow = new int[queries.Count][];
+        try
+        {
+            for (int j = 0; j < queries.Count; j++)
+                (best[j], bestRow[j]) = RentBest(objects);
+            ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
+            for (int row = 0; row < _rows; row++)
+            {
+                int ordinal = _rowObject[row];
+                if (allowed[ordinal] == 0 || (filter.WholeImagesOnly && _rowRegion[row] != 0))
+                    continue;
+                ref float rowStart = ref Unsafe.Add(ref matrix, (nint)row * Dimension);
+                for (int j = 0; j < queries.Count; j++)
+                    Offer(best[j], bestRow[j], ordinal, row, DotKernels.Dot1(queries[j], ref rowStart));
+            }
+            var results = new IReadOnlyList<VectorHit>[queries.Count];
+            for (int j = 0; j < queries.Count; j++)
+                results[j] = TopK(best[j], bestRow[j], objects, k);
+            return results;
+        }
+        finally
+        {
+            if (rentedMask is not null)
+                ArrayPool<byte>.Shared.Return(rentedMask);
+            for (int j = 0; j < queries.Count; j++)
+            {
+                if (best[j] is not null)
+                    ArrayPool<float>.Shared.Return(best[j]);
+                if (bestRow[j] is not null)
+                    ArrayPool<int>.Shared.Return(bestRow[j]);
+            }
+        }
+    }
+
     private static (float[], int[]) RentBest(int objects)
     {
         var best = ArrayPool<float>.Shared.Rent(Math.Max(1, objects));

@@ -46,6 +46,27 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public void Describe_RegionsOnlyWhenAsked_EachWithItsAreaAndCloseUpFeatures()
+    {
+        var describer = _engine.Describer;
+        var picture = describer.Decode(Dev("gc-painting-hokusai-great-wave"));
+
+        var plain = describer.Describe(picture, includeRegions: false);
+        var query = describer.Describe(picture, includeRegions: true);
+
+        Assert.Empty(plain.Regions);
+        Assert.Equal(plain.Global, query.Global);
+        Assert.True(query.Regions.Count > 20, $"{query.Regions.Count} regions");
+        Assert.Equal(query.Regions.Count, query.RegionAreas.Count);
+        Assert.All(query.RegionAreas, area => Assert.True(area.X >= 0 && area.Y >= 0 && area.Right <= picture.Width && area.Bottom <= picture.Height, $"{area}"));
+        // The close-up of a region covers it and a little more, with more cells than the whole picture's local features give it.
+        var (features, around) = query.RegionLocal!(0);
+        var area = query.RegionAreas[0];
+        Assert.True(around.X <= area.X && around.Y <= area.Y && around.Right >= area.Right && around.Bottom >= area.Bottom);
+        Assert.True(features.Count > query.Local!.Count * area.Width * area.Height / (picture.Width * picture.Height), $"{features.Count} cells");
+    }
+
+    [Fact]
     public void Embed_EditedCopies_AreFarCloserThanUnrelatedPhotos()
     {
         var photo = Dev("gc-painting-hokusai-great-wave");
