@@ -37,6 +37,9 @@ public static class ColourCheck
     /// <summary>Points sampled per cell side inside the matched area.</summary>
     private const int PointsPerSide = 3;
 
+    /// <summary>At most this many points across the matched area.</summary>
+    private const int MaxPointsPerSide = 32;
+
     /// <summary>Fewer coloured points than this and the check abstains.</summary>
     private const int MinPairs = 8;
 
@@ -59,7 +62,12 @@ public static class ColourCheck
         double cell = Math.Max(cellWidth, cellHeight);
         var pixelsToQuery = new List<float>();
         var pixelsToCandidate = new List<float>();
-        foreach (var (x, y) in ConvexHull.PointsInside(ConvexHull.Of(centres), inset: 0.5 * cell, step: cell / PointsPerSide))
+        var hull = ConvexHull.Of(centres);
+        // Three points a cell, but no more than about MaxPointsPerSide across the hull: a large match
+        // is judged as well from a thousand points as from ten thousand.
+        double extent = hull.Count == 0 ? 0 : Math.Max(hull.Max(p => p.X) - hull.Min(p => p.X), hull.Max(p => p.Y) - hull.Min(p => p.Y));
+        double step = Math.Max(cell / PointsPerSide, extent / MaxPointsPerSide);
+        foreach (var (x, y) in ConvexHull.PointsInside(hull, inset: 0.5 * cell, step))
         {
             var (qx, qy) = transform.Apply(x, y);
             if (Chromaticity(candidate, x, y) is not { } there || Chromaticity(query, qx, qy) is not { } here)
@@ -77,7 +85,7 @@ public static class ColourCheck
 
     private static float ClosestDistance(PictureFrame frame, double x, double y, double reach, (float Red, float Blue) wanted)
     {
-        const int steps = 2;
+        const int steps = 1;
         float best = float.MaxValue;
         for (int dy = -steps; dy <= steps; dy++)
         {

@@ -40,6 +40,9 @@ public readonly record struct SimilarityTransform(double Ar, double Ai, double B
 /// </summary>
 public static class SpatialVerifier
 {
+    /// <summary>Matches, strongest first, that transform hypotheses are drawn from.</summary>
+    private const int MaxHypothesisMatches = 32;
+
     public static Verification Verify(LocalFeatures query, int queryWidth, int queryHeight,
                                       LocalFeatures candidate, int candidateWidth, int candidateHeight,
                                       float minSimilarity = 0.4f, float toleranceCells = 1.0f)
@@ -60,9 +63,12 @@ public static class SpatialVerifier
         int best = 1;
         double bestScale = 1;
         var bestTransform = default(SimilarityTransform);
-        for (int i = 0; i < matches.Count; i++)
+        // Hypotheses come from pairs of the strongest matches (all of them when there are few): with
+        // many matches the exhaustive O(n^3) search costs tens of milliseconds and finds the same transform.
+        int hypotheses = Math.Min(matches.Count, MaxHypothesisMatches);
+        for (int i = 0; i < hypotheses; i++)
         {
-            for (int j = i + 1; j < matches.Count; j++)
+            for (int j = i + 1; j < hypotheses; j++)
             {
                 // Similarity mapping candidate -> query from two correspondences, as complex numbers: q = a*c + b.
                 double cx = c[j].X - c[i].X, cy = c[j].Y - c[i].Y;
@@ -125,6 +131,7 @@ public static class SpatialVerifier
         return new SimilarityTransform(ar, ai, tx - (ar * fx - ai * fy), ty - (ai * fx + ar * fy));
     }
 
+    /// <summary>Pairs of cells that are each other's most similar, strongest first.</summary>
     internal static List<(int Query, int Candidate)> MutualNearestNeighbours(LocalFeatures a, LocalFeatures b, float minSimilarity)
     {
         var similarity = new float[a.Count * b.Count];
@@ -145,13 +152,14 @@ public static class SpatialVerifier
             }
             bestForB[j] = arg;
         }
-        var pairs = new List<(int, int)>();
+        var pairs = new List<(int Query, int Candidate, float Similarity)>();
         for (int i = 0; i < a.Count; i++)
         {
             int j = TensorPrimitives.IndexOfMax(similarity.AsSpan(i * b.Count, b.Count));
             if (bestForB[j] == i && similarity[i * b.Count + j] >= minSimilarity)
-                pairs.Add((i, j));
+                pairs.Add((i, j, similarity[i * b.Count + j]));
         }
-        return pairs;
+        // Strongest first (ties in query order), so that hypotheses start from the surest matches.
+        return pairs.OrderByDescending(p => p.Similarity).ThenBy(p => p.Query).Select(p => (p.Query, p.Candidate)).ToList();
     }
 }
