@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "export-vectors" => Scripts.ExportVectors(args[1], int.Parse(args[2]), int.Parse(args[3])),
     "search-timing" => Scripts.SearchTiming(args[1]),
     "make-photos" => Scripts.MakePhotos(args[1], int.Parse(args[2])),
+    "dump-descriptors" => Scripts.DumpDescriptors(args[1], args[2]),
     _ => RunBenchmarkDotNet(args),
 };
 

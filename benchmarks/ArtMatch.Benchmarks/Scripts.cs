@@ -81,6 +81,39 @@ public static class Scripts
         return 0;
     }
 
+    /// <summary>
+    /// Every vector the product pipeline makes for an eval set's catalogue pictures and queries, as raw
+    /// float32 files with a TSV of (picture, object id, region, kind, path) per row, for offline
+    /// experiments on the first-stage search (benchmarks/whitening.py).
+    /// </summary>
+    public static int DumpDescriptors(string set, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        using var engine = Fixtures.Engine();
+        var describer = engine.Describer;
+        var catalogue = File.ReadAllLines(Path.Combine(set, "catalog.csv")).Skip(1).Select(l => l.Split(',')).Select(a => (Id: a[0], Path: a[1], Kind: "catalogue"));
+        var queries = File.ReadAllLines(Path.Combine(set, "queries.csv")).Skip(1).Select(l => l.Split(',')).Select(a => (Id: a[1], Path: a[0], Kind: a[2]));
+        foreach (var (name, items, forCatalogue) in new[] { ("catalogue", catalogue.ToList(), true), ("queries", queries.ToList(), false) })
+        {
+            var descriptions = new ImageDescription[items.Count];
+            Parallel.For(0, items.Count, i => descriptions[i] = describer.Describe(
+                describer.Decode(File.ReadAllBytes(Path.Combine(set, items[i].Path))), includeRegions: true, forCatalogue));
+            using var vectors = new BinaryWriter(File.Create(Path.Combine(folder, name + ".f32")));
+            using var rows = new StreamWriter(Path.Combine(folder, name + ".tsv"));
+            for (int i = 0; i < items.Count; i++)
+            {
+                var all = descriptions[i].AllVectors();
+                for (int region = 0; region < all.Count; region++)
+                {
+                    vectors.Write(MemoryMarshal.AsBytes(all[region].AsSpan()));
+                    rows.WriteLine($"{i}\t{items[i].Id}\t{region}\t{items[i].Kind}\t{items[i].Path}");
+                }
+            }
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new { folder }));
+        return 0;
+    }
+
     /// <summary>Random unit vectors and queries as raw float32 files, for ArtMatch and FAISS to search alike.</summary>
     public static int ExportVectors(string folder, int rows, int queries)
     {
