@@ -41,7 +41,7 @@ public static class ColourCheck
     private const int MaxPointsPerSide = 32;
 
     /// <summary>Fewer coloured points than this and the check abstains.</summary>
-    private const int MinPairs = 8;
+    private const int MinPoints = 8;
 
     /// <summary>
     /// How far apart the colours of the lined-up parts lie (log-chromaticity distance, the larger of the
@@ -80,7 +80,7 @@ public static class ColourCheck
             pixelsToCandidate.Add(ClosestDistance(candidate, x, y, 0.5 * cell, here));
         }
         // Both ways: near-grey silver finds grey background near any gold, but gold finds no gold on silver.
-        return pixelsToQuery.Count < MinPairs ? null : MathF.Max(Median(pixelsToQuery), Median(pixelsToCandidate));
+        return pixelsToQuery.Count < MinPoints ? null : MathF.Max(Median(pixelsToQuery), Median(pixelsToCandidate));
     }
 
     private static float ClosestDistance(PictureFrame frame, double x, double y, double reach, (float Red, float Blue) wanted)
