@@ -49,7 +49,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         foreach (int scale in Settings.GlobalScales)
         {
             var map = MapsAt(scale);
-            var vector = PoolWhole(map);
+            var vector = new MapPooler(map, Manifest.Embedding).PoolWhole();
             if (global.Length == 0)
                 global = vector;
             else
@@ -58,7 +58,6 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         Pooling.L2Normalize(global);
 
         var regions = new List<float[]>();
-        var areas = new List<PixelRect>();
         var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
         var poolers = new Dictionary<FeatureMaps, MapPooler>();
         if (includeRegions)
@@ -69,13 +68,11 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             foreach (var level in levels)
             {
                 var map = MapsAt(level.Input);
-                double cellWidth = (double)image.Width / map.Width, cellHeight = (double)image.Height / map.Height;
                 foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
                 {
                     if (!poolers.TryGetValue(map, out var pooler))
                         poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
                     regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
-                    areas.Add(CellsToPixels(window, cellWidth, cellHeight, image.Width, image.Height));
                     windows.Add((window, map));
                 }
             }
@@ -84,7 +81,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
         return new ImageDescription
         {
-            Global = global, Regions = regions, RegionAreas = areas, Local = local, Width = image.Width, Height = image.Height,
+            Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height,
             RegionLocal = forCatalogue ? null : region => RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height),
         };
     }
@@ -144,41 +141,27 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         return new LocalFeatures(window.Width, window.Height, dim, vectors, positions);
     }
 
-    /// <summary>The whole map pooled the way the manifest says (GeM, average, or none for a vector tap).</summary>
-    private float[] PoolWhole(FeatureMaps maps)
-    {
-        var vector = new float[maps.Channels];
-        var tap = Manifest.Embedding;
-        var map = maps.Item(0);
-        switch (tap.Pooling)
-        {
-            case "avg":
-                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, 1f, 0, maps.Height, 0, maps.Width, vector);
-                break;
-            case "none":
-                map.CopyTo(vector);
-                break;
-            default:
-                Pooling.Gem(map, maps.Channels, maps.Height, maps.Width, tap.GemP, 0, maps.Height, 0, maps.Width, vector);
-                break;
-        }
-        if (tap.Normalize == "l2")
-            Pooling.L2Normalize(vector);
-        return vector;
-    }
-
-    /// <summary>Pools windows of one map the way the manifest says (GeM, average, or none for a vector tap).</summary>
+    /// <summary>Pools one map, whole or by windows, the way the manifest says (GeM, average, or none for a vector tap).</summary>
     private sealed class MapPooler(FeatureMaps maps, EmbeddingTap tap)
     {
-        private WindowPooler? _pooler;
+        private float P => tap.Pooling == "avg" ? 1f : tap.GemP;
 
-        public float[] Pool(int y0, int y1, int x0, int x1)
+        /// <summary>Built on the first window: worth it only when many windows of the map are pooled.</summary>
+        private WindowPooler? _windows;
+
+        public float[] PoolWhole() => Finish(vector =>
+            Pooling.Gem(maps.Item(0), maps.Channels, maps.Height, maps.Width, P, 0, maps.Height, 0, maps.Width, vector));
+
+        public float[] Pool(int y0, int y1, int x0, int x1) => Finish(vector =>
+            (_windows ??= new WindowPooler(maps.Item(0), maps.Channels, maps.Height, maps.Width, P)).Pool(y0, y1, x0, x1, vector));
+
+        private float[] Finish(Action<float[]> pool)
         {
             var vector = new float[maps.Channels];
             if (tap.Pooling == "none")
                 maps.Item(0).CopyTo(vector);
             else
-                (_pooler ??= new WindowPooler(maps.Item(0), maps.Channels, maps.Height, maps.Width, tap.Pooling == "avg" ? 1f : tap.GemP)).Pool(y0, y1, x0, x1, vector);
+                pool(vector);
             if (tap.Normalize == "l2")
                 Pooling.L2Normalize(vector);
             return vector;

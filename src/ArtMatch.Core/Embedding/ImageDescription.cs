@@ -30,12 +30,12 @@ public sealed class ImageDescription
     /// <summary>Unit vectors of crops of the picture (may be empty).</summary>
     public IReadOnlyList<float[]> Regions { get; init; } = [];
 
-    /// <summary>Where each region lies in the decoded picture, in pixels (parallel to <see cref="Regions"/>).</summary>
-    public IReadOnlyList<PixelRect> RegionAreas { get; init; } = [];
-
     public LocalFeatures? Local { get; init; }
 
-    /// <summary>A query region's local features, closer up, and the part of the picture they cover (pixels); null for catalogue pictures.</summary>
+    /// <summary>
+    /// A query region's local features, closer up, and the part of the decoded picture they cover
+    /// (pixels), by region index; null for catalogue pictures.
+    /// </summary>
     public Func<int, (LocalFeatures Features, PixelRect Area)>? RegionLocal { get; init; }
 
     /// <summary>Size of the decoded picture the description was computed from.</summary>

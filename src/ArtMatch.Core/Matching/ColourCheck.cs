@@ -99,7 +99,7 @@ public static class ColourCheck
     }
 
     /// <summary>False for a greyscale picture.</summary>
-    public static bool HasColour(RgbImage image)
+    private static bool HasColour(RgbImage image)
     {
         var pixels = image.Pixels;
         // A sparse sample is enough: a colour photo has many coloured pixels.

@@ -56,7 +56,8 @@ public sealed record MatchSettings
     /// <summary>
     /// Colour difference (log-chromaticity, see <see cref="ColourCheck"/>) beyond which a candidate is at
     /// most "possible". 0.5 is a factor of 1.65 between two channels' ratios: more than a camera's
-    /// white-balance error or a change of light makes, less than gold against silver (about 0.7).
+    /// white-balance error or a change of light makes, less than gold against silver (a gold and a
+    /// silver yen coin of one design measured 0.58).
     /// </summary>
     public float MaxColourShift { get; init; } = 0.5f;
 

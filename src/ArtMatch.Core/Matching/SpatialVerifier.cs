@@ -61,7 +61,6 @@ public static class SpatialVerifier
         double tolerance2 = Math.Pow(toleranceCells * cell, 2);
 
         int best = 1;
-        double bestScale = 1;
         var bestTransform = default(SimilarityTransform);
         // Hypotheses come from pairs of the strongest matches (all of them when there are few): with
         // many matches the exhaustive O(n^3) search costs tens of milliseconds and finds the same transform.
@@ -90,7 +89,6 @@ public static class SpatialVerifier
                 if (inliers > best)
                 {
                     best = inliers;
-                    bestScale = scale;
                     bestTransform = transform;
                 }
             }
@@ -98,7 +96,7 @@ public static class SpatialVerifier
         if (best == 1)
             return new Verification(matches.Count, 1, 1) { InlierPairs = matches.Take(1).ToList() };
         var inlierIndices = Enumerable.Range(0, matches.Count).Where(k => Agrees(bestTransform, k)).ToList();
-        return new Verification(matches.Count, best, (float)bestScale)
+        return new Verification(matches.Count, best, (float)bestTransform.Scale)
         {
             InlierPairs = inlierIndices.Select(k => matches[k]).ToList(),
             Transform = FitLeastSquares(inlierIndices.Select(k => ((double)c[k].X, (double)c[k].Y)).ToList(), inlierIndices.Select(k => ((double)q[k].X, (double)q[k].Y)).ToList()),

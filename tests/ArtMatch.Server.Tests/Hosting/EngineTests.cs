@@ -57,12 +57,12 @@ public sealed class EngineTests : IDisposable
         Assert.Empty(plain.Regions);
         Assert.Equal(plain.Global, query.Global);
         Assert.True(query.Regions.Count > 20, $"{query.Regions.Count} regions");
-        Assert.Equal(query.Regions.Count, query.RegionAreas.Count);
-        Assert.All(query.RegionAreas, area => Assert.True(area.X >= 0 && area.Y >= 0 && area.Right <= picture.Width && area.Bottom <= picture.Height, $"{area}"));
-        // The close-up of a region covers it and a little more, with more cells than the whole picture's local features give it.
-        var (features, around) = query.RegionLocal!(0);
-        var area = query.RegionAreas[0];
-        Assert.True(around.X <= area.X && around.Y <= area.Y && around.Right >= area.Right && around.Bottom >= area.Bottom);
+        var closeUps = Enumerable.Range(0, query.Regions.Count).Select(query.RegionLocal!).ToList();
+        Assert.All(closeUps, c => Assert.True(c.Area.X >= 0 && c.Area.Y >= 0 && c.Area.Right <= picture.Width && c.Area.Bottom <= picture.Height, $"{c.Area}"));
+        // The first (smallest) region's close-up covers part of the picture, with more cells than the
+        // whole picture's local features give that part.
+        var (features, area) = closeUps[0];
+        Assert.True(area.Width * area.Height < picture.Width * picture.Height / 2, $"{area}");
         Assert.True(features.Count > query.Local!.Count * area.Width * area.Height / (picture.Width * picture.Height), $"{features.Count} cells");
     }
 
