@@ -6,6 +6,7 @@ root.Subcommands.Add(EmbedCommands.Embed());
 root.Subcommands.Add(EmbedCommands.Similarity());
 root.Subcommands.Add(CatalogCommands.Import());
 root.Subcommands.Add(CatalogCommands.Reembed());
+root.Subcommands.Add(CatalogCommands.Whiten());
 root.Subcommands.Add(MatchCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
 using ArtMatch.Storage.Internal;
 using Microsoft.Data.Sqlite;
 
@@ -106,7 +107,54 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 }
                 index.Add(rows.GetString(0), rows.GetString(1), rows.GetInt32(2), MemoryMarshal.Cast<byte, float>(data));
             }
+            if (ReadWhitening() is { } whitening)
+                index.SetWhitening(whitening, index.WhitenRows(whitening));
             WriteIndex(_ => _index = index);
+        }
+    }
+
+    private Whitening? ReadWhitening()
+    {
+        using var command = Command("SELECT dimension, learned_from, mean, projection FROM whitening WHERE model_id = $model", ("$model", ModelId));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read() || reader.GetInt32(0) != Dimension)
+            return null;
+        var mean = MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(2)).ToArray();
+        var projection = MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(3)).ToArray();
+        return Whitening.FromStored(Dimension, mean, projection, reader.GetInt32(1));
+    }
+
+    public Whitening? Whitening => ReadIndex(index => index.Whitening);
+
+    /// <summary>
+    /// Learns the whitening from the current vectors when there is none or it is stale (see
+    /// <see cref="ICatalogStore.RefreshWhitening"/>), stores it, and installs it. Writers wait meanwhile
+    /// (seconds for ten thousand pictures); searches go on with the old ranking until the switch.
+    /// </summary>
+    public bool RefreshWhitening(double staleShare = 0.25)
+    {
+        lock (_dbLock)
+        {
+            // Writers are held off by the SQL lock, so the rows cannot change under the reads below.
+            var (rows, current) = ReadIndex(index => (index.LiveRows(), index.Whitening));
+            if (rows.Count < Whitening.MinVectors(Dimension))
+                return false;
+            if (current is not null && staleShare > 0 && Math.Abs(rows.Count - current.LearnedFrom) <= staleShare * current.LearnedFrom)
+                return false;
+            var whitening = Whitening.Learn(rows, Dimension);
+            var whitened = ReadIndex(index => index.WhitenRows(whitening));
+            using (var transaction = _db.BeginTransaction())
+            {
+                Run("""
+                    INSERT OR REPLACE INTO whitening (model_id, dimension, learned_from, learned_at, mean, projection)
+                    VALUES ($model, $dimension, $count, $at, $mean, $projection)
+                    """, ("$model", ModelId), ("$dimension", Dimension), ("$count", rows.Count), ("$at", Now()),
+                    ("$mean", MemoryMarshal.AsBytes(whitening.Mean).ToArray()), ("$projection", MemoryMarshal.AsBytes(whitening.Projection).ToArray()));
+                AuditLocked(null, "whiten", null, $"learned from {rows.Count} vectors of {ModelId}");
+                transaction.Commit();
+            }
+            WriteIndex(index => index.SetWhitening(whitening, whitened));
+            return true;
         }
     }
 
@@ -451,6 +499,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
             using (var transaction = _db.BeginTransaction())
             {
                 Run("DELETE FROM vectors");
+                Run("DELETE FROM whitening");   // learned from the vectors dropped here
                 foreach (var (imageId, imageVectors) in all)
                 {
                     var owners = new List<string>();

@@ -34,6 +34,9 @@ public sealed class ApiTests(EngineFixture fixture) : IClassFixture<EngineFixtur
         Assert.True(response.Candidates[0].Inliers > 12, $"inliers {response.Candidates[0].Inliers}");
         Assert.True(response.Candidates[0].HasColourShift);
         Assert.InRange(response.Candidates[0].ColourShift, 0f, 0.1f);
+        // A catalogue this small is not whitened: candidates are ranked by their score itself.
+        Assert.All(response.Candidates, c => Assert.Equal(c.Score, c.RankScore));
+        Assert.True(response.Candidates.Zip(response.Candidates.Skip(1)).All(pair => pair.First.RankScore >= pair.Second.RankScore));
     }
 
     [Theory]

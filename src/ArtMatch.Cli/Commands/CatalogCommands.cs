@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using ArtMatch.Core;
+using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Import;
 using ArtMatch.Server.Hosting;
 using Spectre.Console;
@@ -53,8 +54,41 @@ internal static class CatalogCommands
             summary.ImagesAdded.ToString(), summary.ImagesAlreadyPresent.ToString(), summary.Failures.Count.ToString(),
             summary.Seconds.ToString("F1"), summary.ImagesPerSecond.ToString("F1"));
         AnsiConsole.Write(table);
+        if (summary.WhiteningLearned)
+            AnsiConsole.MarkupLine("the catalogue changed enough to learn its whitening again (search ranking)");
         foreach (var failure in summary.Failures)
             AnsiConsole.MarkupLineInterpolated($"[yellow]line {failure.Line}[/] {failure.ObjectId ?? "?"}: skipped: {failure.Message}");
+    }
+
+    public static Command Whiten()
+    {
+        var store = CliSupport.StoreOption();
+        var json = CliSupport.JsonOption();
+        var config = CliSupport.ConfigOption();
+        var command = new Command("whiten", "Learn the catalogue's whitening (search ranking) again from its current vectors; import does it when the catalogue changed by a quarter") { store, json, config };
+        command.SetAction(parse => CliSupport.Run(() =>
+        {
+            using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);
+            var catalogStore = engine.RequireStore();
+            var clock = Stopwatch.StartNew();
+            bool learned = false;
+            CliSupport.ProgressConsole.Status().Start("learning the whitening", _ => learned = catalogStore.RefreshWhitening(staleShare: 0));
+            var result = new
+            {
+                learned,
+                vectors = catalogStore.VectorCount,
+                minimum_vectors = Whitening.MinVectors(catalogStore.Dimension),
+                seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            };
+            if (parse.GetValue(json))
+                CliSupport.WriteJson(result);
+            else if (learned)
+                AnsiConsole.MarkupLineInterpolated($"whitening learned from {result.vectors} vectors in {result.seconds:F1} s");
+            else
+                AnsiConsole.MarkupLineInterpolated($"[yellow]not whitened[/]: {result.vectors} vectors, at least {result.minimum_vectors} needed");
+            return learned ? 0 : 3;
+        }));
+        return command;
     }
 
     public static Command Reembed()
@@ -81,7 +115,9 @@ internal static class CatalogCommands
                 });
             });
             catalogStore.ReplaceEmbeddings(engine.Describer.VectorSpaceId, engine.Describer.Dimension, vectors);
-            var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, seconds = clock.Elapsed.TotalSeconds };
+            // The old whitening went with the old vectors.
+            bool whitened = catalogStore.RefreshWhitening();
+            var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, whitened, seconds = clock.Elapsed.TotalSeconds };
             if (parse.GetValue(json))
                 CliSupport.WriteJson(result);
             else

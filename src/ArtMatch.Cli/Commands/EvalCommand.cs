@@ -121,7 +121,7 @@ internal static class EvalCommand
             output[key] = value;
         output["latency"] = new { p50_ms = Math.Round(report.Overall.LatencyP50Ms, 1), p95_ms = Math.Round(report.Overall.LatencyP95Ms, 1) };
         output["per_kind"] = report.PerKind.ToDictionary(kv => kv.Key, kv => MetricJson(kv.Value));
-        output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count };
+        output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count, whitened = report.Import.WhiteningLearned };
         output["settings"] = report.Settings;
         return output;
     }
@@ -138,7 +138,7 @@ internal static class EvalCommand
                 kind = o.Query.Kind,
                 verdict = o.Verdict,
                 ms = Math.Round(o.Milliseconds, 1),
-                candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, colour = c.ColourShift }),
+                candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, colour = c.ColourShift, rank = c.RankScore }),
             }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }
     }

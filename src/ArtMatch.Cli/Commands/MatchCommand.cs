@@ -58,6 +58,7 @@ internal static class MatchCommand
             similarity = c.Similarity,
             inliers = c.Inliers,
             colour_shift = c.ColourShift,
+            rank_score = c.RankScore,
             verdict = c.Verdict,
             matched_image_id = c.ImageId,
         }),

@@ -1,4 +1,4 @@
-
+using ArtMatch.Core.Embedding;
 
 namespace ArtMatch.Core.Catalog;
 
@@ -25,8 +25,19 @@ public sealed record SearchFilter
     public bool IsEmpty => Registries is null && Statuses is null && ObjectTypes is null && Countries is null;
 }
 
-/// <summary>One object found by vector search: the best-scoring of its vectors wins.</summary>
-public sealed record VectorHit(string ObjectId, string ImageId, int Region, float Score);
+/// <summary>
+/// One object found by vector search: the best-scoring of its vectors wins. <see cref="Score"/> is the
+/// plain cosine (what verdicts are calibrated on); when the store whitens, objects were ranked by
+/// <see cref="WhitenedScore"/> instead.
+/// </summary>
+public sealed record VectorHit(string ObjectId, string ImageId, int Region, float Score)
+{
+    /// <summary>Cosine in the catalogue's whitened space (<see cref="Embedding.Whitening"/>); null when the store does not whiten.</summary>
+    public float? WhitenedScore { get; init; }
+
+    /// <summary>What the search ranked by.</summary>
+    public float RankScore => WhitenedScore ?? Score;
+}
 
 public sealed record UpsertResult(string ObjectId, bool Created, int ImagesAdded, int ImagesAlreadyPresent);
 
@@ -64,7 +75,10 @@ public interface ICatalogStore : IDisposable
 
     int VectorCount { get; }
 
-    /// <summary>Top <paramref name="k"/> objects by cosine (dot product of unit vectors), several images of one object collapsed.</summary>
+    /// <summary>
+    /// Top <paramref name="k"/> objects by cosine (dot product of unit vectors), several images of one
+    /// object collapsed; by whitened cosine when the store has learned a <see cref="Whitening"/>.
+    /// </summary>
     IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter);
 
     /// <summary>
@@ -73,6 +87,17 @@ public interface ICatalogStore : IDisposable
     /// </summary>
     IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter) =>
         queries.Select(query => Search(query, k, filter)).ToList();
+
+    /// <summary>The whitening searches rank by (learned from this catalogue's vectors), or null.</summary>
+    Whitening? Whitening => null;
+
+    /// <summary>
+    /// Learns the whitening from the catalogue's current vectors and keeps it, when there is none or
+    /// the number of vectors changed by more than <paramref name="staleShare"/> since it was learned
+    /// (0 relearns always). Returns false when nothing was learned: too few vectors, still fresh, or a
+    /// store that does not whiten.
+    /// </summary>
+    bool RefreshWhitening(double staleShare = 0.25) => false;
 
     /// <summary>Full-text search over title, maker, inscriptions, description, then field filters.</summary>
     IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit);

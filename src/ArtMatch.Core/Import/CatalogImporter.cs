@@ -20,6 +20,9 @@ public sealed record ImportSummary
     public IReadOnlyList<ImportFailure> Failures { get; init; } = [];
     public double Seconds { get; init; }
 
+    /// <summary>The store learned its whitening afresh after this import (<see cref="ICatalogStore.RefreshWhitening"/>).</summary>
+    public bool WhiteningLearned { get; init; }
+
     /// <summary>Newly embedded images per second of wall time.</summary>
     public double ImagesPerSecond => Seconds > 0 ? ImagesAdded / Seconds : 0;
 }
@@ -68,9 +71,12 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
                 progress?.Report(new ImportProgress(Interlocked.Increment(ref done), entries.Count, Volatile.Read(ref embedded)));
             }
         });
+        // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
+        bool whitened = store.RefreshWhitening();
 
         return new ImportSummary
         {
+            WhiteningLearned = whitened,
             ObjectsCreated = created,
             ObjectsUpdated = updated,
             ObjectsUnchanged = unchanged,

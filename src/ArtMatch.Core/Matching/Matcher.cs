@@ -13,6 +13,13 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
     /// <summary>How far the colours of the geometrically matched parts lie apart (<see cref="ColourCheck"/>); null when not judged.</summary>
     public float? ColourShift { get; init; }
+
+    /// <summary>
+    /// What candidates are ordered by: the whitened similarity (when the store whitens) plus the same
+    /// geometric bonus. Whitening tells objects apart better; <see cref="Score"/> keeps the plain cosine,
+    /// whose scale the verdict thresholds were calibrated on and which does not move with the catalogue.
+    /// </summary>
+    public float RankScore { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -66,8 +73,9 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var query = describer.Describe(image, includeRegions: true);
         cancellation.ThrowIfCancellationRequested();
 
-        // Each object's best hit, and which query vector found it (0: the whole photo; i: region i - 1).
-        var fused = new Dictionary<string, (VectorHit Hit, int Source)>(StringComparer.Ordinal);
+        // Each object's best-ranked hit, which query vector found it (0: the whole photo; i: region i - 1),
+        // and its best plain cosine over all query vectors (with whitening, another vector may give it).
+        var fused = new Dictionary<string, (VectorHit Hit, int Source, float Plain)>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
         // The whole photo is compared with every catalogue vector (whole pictures and their regions:
         // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
@@ -80,12 +88,16 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             {
                 if (request.ExcludeObjectIds?.Contains(hit.ObjectId) == true)
                     continue;
-                if (!fused.TryGetValue(hit.ObjectId, out var best) || hit.Score > best.Hit.Score)
-                    fused[hit.ObjectId] = (hit, source);
+                if (!fused.TryGetValue(hit.ObjectId, out var best))
+                    fused[hit.ObjectId] = (hit, source, hit.Score);
+                else if (hit.RankScore > best.Hit.RankScore)
+                    fused[hit.ObjectId] = (hit, source, Math.Max(best.Plain, hit.Score));
+                else if (hit.Score > best.Plain)
+                    fused[hit.ObjectId] = best with { Plain = hit.Score };
             }
         }
 
-        var ranked = fused.Values.OrderByDescending(h => h.Hit.Score).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
+        var ranked = fused.Values.OrderByDescending(h => h.Hit.RankScore).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
             .Take(Math.Max(request.TopK, Settings.VerifyTop)).ToList();
         cancellation.ThrowIfCancellationRequested();
 
@@ -93,7 +105,7 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var candidates = new List<Candidate>(ranked.Count);
         for (int i = 0; i < ranked.Count; i++)
         {
-            var (hit, source) = ranked[i];
+            var (hit, source, plain) = ranked[i];
             int inliers = 0;
             float? colourShift = null;
             if (i < Settings.VerifyTop && query.Local is not null && CatalogueLocalFeatures(hit.ImageId) is { } local)
@@ -118,12 +130,18 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
                 var candidateFrame = new PictureFrame(local.Thumbnail, (double)local.Thumbnail.Width / local.Width);
                 colourShift = ColourCheck.Shift(queryFrame, candidateFrame, local.Features, local.Width, local.Height, check);
             }
-            float score = hit.Score + Bonus(inliers);
-            candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, hit.Score, inliers, Judge(score, colourShift)) { ColourShift = colourShift });
+            float score = plain + Bonus(inliers);
+            candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, plain, inliers, Judge(score, colourShift))
+            {
+                ColourShift = colourShift,
+                RankScore = hit.RankScore + Bonus(inliers),
+            });
         }
 
-        var sorted = candidates.OrderByDescending(c => c.Score).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
-        float margin = sorted.Count switch { 0 => 0, 1 => sorted[0].Score, _ => sorted[0].Score - sorted[1].Score };
+        var sorted = candidates.OrderByDescending(c => c.RankScore).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
+        // The lead over the strongest other candidate on the calibrated scale; when the whitened ranking
+        // put first an object whose plain score trails another's, the lead is negative: no "match".
+        float margin = sorted.Count switch { 0 => 0, 1 => sorted[0].Score, _ => sorted[0].Score - sorted.Skip(1).Max(c => c.Score) };
         if (sorted.Count > 0)
             sorted[0] = sorted[0] with { Verdict = Judge(sorted[0].Score, sorted[0].ColourShift, margin) };
         var top = sorted.Take(request.TopK).Select(c => c with { Record = store.Get(c.ObjectId) }).ToList();

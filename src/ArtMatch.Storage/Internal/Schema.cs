@@ -7,11 +7,12 @@ namespace ArtMatch.Storage.Internal;
 
 /// <summary>
 /// The catalogue schema, versioned with PRAGMA user_version. Version 1 kept each record as JSON;
-/// version 2 has a column per field (extra fields as JSON) and the dimension of each vector.
+/// version 2 has a column per field (extra fields as JSON) and the dimension of each vector;
+/// version 3 keeps each model's learned whitening.
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -22,9 +23,15 @@ internal static class Schema
             return;
         using var transaction = db.BeginTransaction();
         if (version == 0)
+        {
             Create(db);
-        else if (version == 1)
-            UpgradeFrom1(db);
+        }
+        else
+        {
+            if (version == 1)
+                UpgradeFrom1(db);
+            CreateWhitening(db);
+        }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
     }
@@ -55,7 +62,16 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
-        """);
+        """ + WhiteningTable);
+
+    /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
+    private const string WhiteningTable = """
+        CREATE TABLE whitening (
+            model_id TEXT PRIMARY KEY, dimension INTEGER NOT NULL, learned_from INTEGER NOT NULL, learned_at TEXT NOT NULL,
+            mean BLOB NOT NULL, projection BLOB NOT NULL);
+        """;
+
+    private static void CreateWhitening(SqliteConnection db) => Sql.Execute(db, WhiteningTable);
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
 
 namespace ArtMatch.Storage.Internal;
 
@@ -10,7 +11,9 @@ namespace ArtMatch.Storage.Internal;
 /// image and region, and each object's filter fields as small integers. Exact search scans all rows
 /// (split across cores when large), keeps each object's best row, and returns the top objects.
 /// Deleted objects' rows stay in place, skipped by the scan, until a quarter of the rows are dead;
-/// then the matrix is compacted. Not thread-safe by itself: the store guards it with a reader-writer lock.
+/// then the matrix is compacted. With a <see cref="Whitening"/> installed, a second matrix holds every
+/// row whitened: the scan ranks by it, and each hit also carries its row's plain cosine (the score
+/// verdicts are calibrated on). Not thread-safe by itself: the store guards it with a reader-writer lock.
 /// </summary>
 internal sealed class VectorIndex
 {
@@ -30,6 +33,8 @@ internal sealed class VectorIndex
 
     // Rows. Invariant: rows [0, _rows) are filled; a row is live when its object is.
     private float[] _matrix;
+    // Invariant: null exactly when Whitening is; then rows [0, _rows) hold the whitened rows of _matrix.
+    private float[]? _whitened;
     private int[] _rowObject = new int[1024];
     private int[] _rowImage = new int[1024];
     private int[] _rowRegion = new int[1024];
@@ -39,7 +44,7 @@ internal sealed class VectorIndex
     // Objects by ordinal. A deleted object keeps its ordinal (id null, alive 0) until compaction.
     private string?[] _objectIds = new string?[256];
     private byte[] _objectAlive = new byte[256];
-    private int[] _objectRowCount = new int[256];
+    private List<int>[] _objectRows = new List<int>[256];
     private int[] _objectRegistry = new int[256];
     private int[] _objectType = new int[256];
     private int[] _objectCountry = new int[256];
@@ -65,6 +70,8 @@ internal sealed class VectorIndex
 
     public int Dimension { get; }
 
+    public Whitening? Whitening { get; private set; }
+
     /// <summary>Live rows (vectors of objects not deleted).</summary>
     public int RowCount => _rows - _deadRows;
 
@@ -80,7 +87,7 @@ internal sealed class VectorIndex
             ordinal = _objectSlots++;
             _objectIds[ordinal] = record.ObjectId;
             _objectAlive[ordinal] = 1;
-            _objectRowCount[ordinal] = 0;
+            _objectRows[ordinal] = [];
             _objectOrdinal[record.ObjectId] = ordinal;
         }
         _objectRegistry[ordinal] = Code(_registryCodes, record.Registry);
@@ -106,10 +113,12 @@ internal sealed class VectorIndex
         if (_rows == _rowObject.Length)
             GrowRows();
         vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
+        if (Whitening is not null)
+            Whitening.Apply([vector.ToArray()], _whitened.AsSpan((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;
-        _objectRowCount[ordinal]++;
+        _objectRows[ordinal].Add(_rows);
         _rows++;
     }
 
@@ -119,7 +128,7 @@ internal sealed class VectorIndex
             return;
         _objectIds[ordinal] = null;
         _objectAlive[ordinal] = 0;
-        _deadRows += _objectRowCount[ordinal];
+        _deadRows += _objectRows[ordinal].Count;
         if (_deadRows > _rows / 4)
             Compact();
     }
@@ -131,6 +140,8 @@ internal sealed class VectorIndex
             throw new InvalidOperationException($"The in-memory index is full ({_rows} vectors of {Dimension} dimensions).");
         int capacity = (int)Math.Min(maxRows, _rowObject.Length * 2L);
         Array.Resize(ref _matrix, (int)((long)capacity * Dimension));
+        if (_whitened is not null)
+            Array.Resize(ref _whitened, (int)((long)capacity * Dimension));
         Array.Resize(ref _rowObject, capacity);
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowRegion, capacity);
@@ -140,7 +151,7 @@ internal sealed class VectorIndex
     {
         Array.Resize(ref _objectIds, capacity);
         Array.Resize(ref _objectAlive, capacity);
-        Array.Resize(ref _objectRowCount, capacity);
+        Array.Resize(ref _objectRows, capacity);
         Array.Resize(ref _objectRegistry, capacity);
         Array.Resize(ref _objectType, capacity);
         Array.Resize(ref _objectCountry, capacity);
@@ -162,7 +173,7 @@ internal sealed class VectorIndex
             newOrdinal[o] = objects;
             _objectIds[objects] = _objectIds[o];
             _objectAlive[objects] = 1;
-            _objectRowCount[objects] = _objectRowCount[o];
+            _objectRows[objects] = [];
             _objectRegistry[objects] = _objectRegistry[o];
             _objectType[objects] = _objectType[o];
             _objectCountry[objects] = _objectCountry[o];
@@ -170,6 +181,7 @@ internal sealed class VectorIndex
             objects++;
         }
         Array.Clear(_objectIds, objects, _objectSlots - objects);
+        Array.Clear(_objectRows, objects, _objectSlots - objects);
         Array.Clear(_objectAlive, objects, _objectSlots - objects);
         _objectSlots = objects;
         _objectOrdinal = new Dictionary<string, int>(objects, StringComparer.Ordinal);
@@ -192,8 +204,12 @@ internal sealed class VectorIndex
                 imageOrdinal[imageId] = image;
             }
             if (write != row)
+            {
                 _matrix.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_matrix.AsSpan((int)((long)write * Dimension), Dimension));
+                _whitened?.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_whitened.AsSpan((int)((long)write * Dimension), Dimension));
+            }
             _rowObject[write] = ordinal;
+            _objectRows[ordinal].Add(write);
             _rowImage[write] = image;
             _rowRegion[write] = _rowRegion[row];
             write++;
@@ -202,6 +218,40 @@ internal sealed class VectorIndex
         _imageOrdinal = imageOrdinal;
         _rows = write;
         _deadRows = 0;
+    }
+
+    /// <summary>The live rows (views into the matrix, valid until the next write), to learn a whitening from.</summary>
+    public IReadOnlyList<ReadOnlyMemory<float>> LiveRows()
+    {
+        var rows = new List<ReadOnlyMemory<float>>(RowCount);
+        for (int row = 0; row < _rows; row++)
+        {
+            if (_objectAlive[_rowObject[row]] != 0)
+                rows.Add(_matrix.AsMemory((int)((long)row * Dimension), Dimension));
+        }
+        return rows;
+    }
+
+    /// <summary>Every row whitened by <paramref name="whitening"/>, laid out as the matrix (slow: the caller keeps writers out, not readers).</summary>
+    public float[] WhitenRows(Whitening whitening)
+    {
+        if (whitening.Dimension != Dimension)
+            throw new ArgumentException($"The whitening has {whitening.Dimension} dimensions; the index holds {Dimension}.");
+        var rows = new List<ReadOnlyMemory<float>>(_rows);
+        for (int row = 0; row < _rows; row++)
+            rows.Add(_matrix.AsMemory((int)((long)row * Dimension), Dimension));
+        var whitened = new float[_matrix.Length];
+        whitening.Apply(rows, whitened);
+        return whitened;
+    }
+
+    /// <summary>Installs a whitening with the rows <see cref="WhitenRows"/> made for it (no write in between), or removes it.</summary>
+    public void SetWhitening(Whitening? whitening, float[]? whitenedRows)
+    {
+        if ((whitening is null) != (whitenedRows is null) || (whitenedRows is not null && whitenedRows.Length != _matrix.Length))
+            throw new ArgumentException("A whitening needs its whitened rows, laid out as the matrix.");
+        Whitening = whitening;
+        _whitened = whitenedRows;
     }
 
     /// <summary>The top <paramref name="k"/> objects by their best row's dot product with <paramref name="query"/>.</summary>
@@ -222,13 +272,17 @@ internal sealed class VectorIndex
         var best = new float[parts][];
         var bestRow = new int[parts][];
         float[] queryCopy = ArrayPool<float>.Shared.Rent(Dimension);
+        float[] matrix = _whitened ?? _matrix;
         try
         {
-            query.CopyTo(queryCopy);
+            if (Whitening is not null)
+                Whitening.Apply([query.ToArray()], queryCopy);
+            else
+                query.CopyTo(queryCopy);
             if (parts == 1)
             {
                 (best[0], bestRow[0]) = RentBest(objects);
-                Scan(queryCopy, 0, _rows, allowed, filter.WholeImagesOnly, best[0], bestRow[0]);
+                Scan(matrix, queryCopy, 0, _rows, allowed, filter.WholeImagesOnly, best[0], bestRow[0]);
             }
             else
             {
@@ -237,7 +291,7 @@ internal sealed class VectorIndex
                 Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
                 {
                     (best[part], bestRow[part]) = RentBest(objects);
-                    Scan(queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best[part], bestRow[part]);
+                    Scan(matrix, queryCopy, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best[part], bestRow[part]);
                 });
                 // Later parts hold later rows: a strict comparison keeps the earliest row on a tie, as one thread would.
                 for (int part = 1; part < parts; part++)
@@ -252,7 +306,7 @@ internal sealed class VectorIndex
                     }
                 }
             }
-            return TopK(best[0], bestRow[0], objects, k);
+            return TopK(best[0], bestRow[0], objects, k, query, filter.WholeImagesOnly);
         }
         finally
         {
@@ -289,11 +343,18 @@ internal sealed class VectorIndex
         byte[] allowed = rentedMask ?? _objectAlive;
         var best = new float[queries.Count][];
         var bestRow = new int[queries.Count][];
+        var ranked = queries;
+        if (Whitening is not null)
+        {
+            var whitened = new float[queries.Count * Dimension];
+            Whitening.Apply(queries.Select(q => (ReadOnlyMemory<float>)q).ToList(), whitened);
+            ranked = Enumerable.Range(0, queries.Count).Select(j => whitened.AsSpan(j * Dimension, Dimension).ToArray()).ToList();
+        }
         try
         {
             for (int j = 0; j < queries.Count; j++)
                 (best[j], bestRow[j]) = RentBest(objects);
-            ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
+            ref float matrix = ref MemoryMarshal.GetArrayDataReference(_whitened ?? _matrix);
             for (int row = 0; row < _rows; row++)
             {
                 int ordinal = _rowObject[row];
@@ -301,11 +362,11 @@ internal sealed class VectorIndex
                     continue;
                 ref float rowStart = ref Unsafe.Add(ref matrix, (nint)row * Dimension);
                 for (int j = 0; j < queries.Count; j++)
-                    Offer(best[j], bestRow[j], ordinal, row, DotKernels.Dot1(queries[j], ref rowStart));
+                    Offer(best[j], bestRow[j], ordinal, row, DotKernels.Dot1(ranked[j], ref rowStart));
             }
             var results = new IReadOnlyList<VectorHit>[queries.Count];
             for (int j = 0; j < queries.Count; j++)
-                results[j] = TopK(best[j], bestRow[j], objects, k);
+                results[j] = TopK(best[j], bestRow[j], objects, k, queries[j], filter.WholeImagesOnly);
             return results;
         }
         finally
@@ -330,11 +391,11 @@ internal sealed class VectorIndex
     }
 
     /// <summary>Scores rows [start, end): four at a time when all four are wanted, else one by one. No allocation.</summary>
-    private void Scan(float[] query, int start, int end, byte[] allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
+    private void Scan(float[] rows, float[] query, int start, int end, byte[] allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
     {
         int dim = Dimension;
         var q = new ReadOnlySpan<float>(query, 0, dim);
-        ref float matrix = ref MemoryMarshal.GetArrayDataReference(_matrix);
+        ref float matrix = ref MemoryMarshal.GetArrayDataReference(rows);
         int[] rowObject = _rowObject;
         int[] rowRegion = _rowRegion;
         int row = start;
@@ -380,8 +441,12 @@ internal sealed class VectorIndex
         }
     }
 
-    /// <summary>The k best objects, highest score first; equal scores ordered by object id.</summary>
-    private List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k)
+    /// <summary>
+    /// The k best objects, highest score first; equal scores ordered by object id. When the scores were
+    /// whitened, each hit's <see cref="VectorHit.Score"/> is still its object's best plain cosine with
+    /// <paramref name="query"/> (over the rows searched), so that it means what it means without whitening.
+    /// </summary>
+    private List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k, ReadOnlySpan<float> query, bool wholeImagesOnly)
     {
         k = Math.Min(k, objects);
         int[] top = ArrayPool<int>.Shared.Rent(Math.Max(1, k > SmallK ? objects : k));
@@ -418,7 +483,10 @@ internal sealed class VectorIndex
             {
                 int ordinal = top[i];
                 int row = bestRow[ordinal];
-                hits.Add(new VectorHit(_objectIds[ordinal]!, _images[_rowImage[row]], _rowRegion[row], best[ordinal]));
+                var hit = new VectorHit(_objectIds[ordinal]!, _images[_rowImage[row]], _rowRegion[row], best[ordinal]);
+                if (Whitening is not null)
+                    hit = hit with { Score = BestPlainScore(ordinal, query, wholeImagesOnly), WhitenedScore = best[ordinal] };
+                hits.Add(hit);
             }
             return hits;
         }
@@ -426,6 +494,17 @@ internal sealed class VectorIndex
         {
             ArrayPool<int>.Shared.Return(top);
         }
+    }
+
+    private float BestPlainScore(int ordinal, ReadOnlySpan<float> query, bool wholeImagesOnly)
+    {
+        float best = float.NegativeInfinity;
+        foreach (int row in _objectRows[ordinal])
+        {
+            if (!wholeImagesOnly || _rowRegion[row] == 0)
+                best = MathF.Max(best, DotKernels.Dot1(query, ref _matrix[(int)((long)row * Dimension)]));
+        }
+        return best;
     }
 
     private bool Better(int a, int b, float[] best) =>

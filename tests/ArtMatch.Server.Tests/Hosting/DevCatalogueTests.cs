@@ -27,12 +27,17 @@ public sealed class DevCatalogueTests : IDisposable
 
         Assert.Empty(summary.Failures);
         Assert.Equal(entries.Count, engine.RequireStore().ObjectCount);
+        // Five hundred pictures are enough to learn the whitening that ranks the candidates.
+        Assert.True(summary.WhiteningLearned);
+        Assert.Equal(engine.RequireStore().VectorCount, engine.RequireStore().Whitening!.LearnedFrom);
         var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.ForEach(entries, entry =>
         {
-            var result = engine.RequireMatcher().Match(File.ReadAllBytes(entry.ImagePaths[0]), new MatchRequest { TopK = 1 });
+            var result = engine.RequireMatcher().Match(File.ReadAllBytes(entry.ImagePaths[0]), new MatchRequest { TopK = 3 });
             if (result.Best?.ObjectId != entry.Record!.ObjectId)
                 wrong.Add($"{entry.Record.ObjectId} -> {result.Best?.ObjectId}");
+            if (result.Candidates.Zip(result.Candidates.Skip(1)).Any(pair => pair.First.RankScore < pair.Second.RankScore))
+                wrong.Add($"{entry.Record.ObjectId}: candidates not in rank order");
         });
         Assert.True(wrong.IsEmpty, $"{wrong.Count} catalogue images matched another object first: {string.Join("; ", wrong.Take(10))}");
     }
