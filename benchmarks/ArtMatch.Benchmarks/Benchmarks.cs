@@ -136,7 +136,11 @@ public class MatchBenchmarks
     [Params("jpeg-12mp", "jpeg-1mp")]
     public string Input { get; set; } = "";
 
-    [Params("product", "previous")]
+    /// <summary>
+    /// "unwhitened": the product with the catalogue's whitening suspended (ranking by plain cosine);
+    /// "no-turns": the product without the quarter-turned photos.
+    /// </summary>
+    [Params("product", "unwhitened", "no-turns")]
     public string Pipeline { get; set; } = "";
 
     [GlobalSetup]
@@ -144,16 +148,12 @@ public class MatchBenchmarks
     {
         _store = Directory.CreateTempSubdirectory("artmatch-bench-").FullName;
         var config = new ArtMatchConfig();
-        if (Pipeline == "previous")
-        {
-            config = config with
-            {
-                Describer = config.Describer with { QueryRegions = [new(0.3f, 640), new(0.5f, 640), new(0.75f, 640)] },
-                Match = config.Match with { VerifyQueryRegion = false },
-            };
-        }
+        if (Pipeline == "no-turns")
+            config = config with { Describer = config.Describer with { QueryQuarterTurns = false } };
         _engine = ArtMatchEngine.Create(config).OpenStore(_store);
         _engine.Importer!.Import(CatalogFile.Read(Path.Combine(Fixtures.DevSet, "catalog.csv")));
+        if (Pipeline == "unwhitened")
+            ((ArtMatch.Storage.SqliteCatalogStore)_engine.RequireStore()).SuspendWhitening();
         _photo = Input == "jpeg-12mp" ? Fixtures.Jpeg12Mp : Fixtures.Jpeg1Mp;
     }
 

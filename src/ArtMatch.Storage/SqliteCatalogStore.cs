@@ -158,6 +158,9 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
+    /// <summary>Searches without the whitening until the store is opened again (benchmarks compare the two).</summary>
+    internal void SuspendWhitening() => WriteIndex(index => index.SetWhitening(null, null));
+
     public int ObjectCount
     {
         get

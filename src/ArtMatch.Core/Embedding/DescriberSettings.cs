@@ -31,6 +31,13 @@ public sealed record DescriberSettings
     public RegionLevel[] QueryRegions { get; init; } =
         [new(0.3f, 800), new(0.4f, 800), new(0.5f, 640), new(0.75f, 640)];
 
+    /// <summary>
+    /// Also describe the photo turned by 90, 180 and 270 degrees (global vector and local features,
+    /// one small model run each): a photo taken sideways whose orientation tag was lost, or an object
+    /// lying at another angle than in the catalogue. CNN features do not survive a quarter turn.
+    /// </summary>
+    public bool QueryQuarterTurns { get; init; } = true;
+
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
     public int LocalFeatureScale { get; init; } = 320;
 

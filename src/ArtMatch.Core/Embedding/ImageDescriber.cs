@@ -45,17 +45,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             return found;
         }
 
-        var global = new float[0];
-        foreach (int scale in Settings.GlobalScales)
-        {
-            var map = MapsAt(scale);
-            var vector = new MapPooler(map, Manifest.Embedding).PoolWhole();
-            if (global.Length == 0)
-                global = vector;
-            else
-                System.Numerics.Tensors.TensorPrimitives.Add(global, vector, global);
-        }
-        Pooling.L2Normalize(global);
+        var global = GlobalVector(MapsAt);
 
         var regions = new List<float[]>();
         var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
@@ -79,11 +69,48 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         }
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
         var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
+        var turns = includeRegions && !forCatalogue && Settings.QueryQuarterTurns ? Turned(image) : [];
         return new ImageDescription
         {
-            Global = global, Regions = regions, Local = local, Width = image.Width, Height = image.Height,
+            Global = global, Regions = regions, Local = local, Turns = turns, Width = image.Width, Height = image.Height,
             RegionLocal = forCatalogue ? null : region => RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height),
         };
+    }
+
+    /// <summary>GeM of the whole picture at each global scale, summed and normalised.</summary>
+    private float[] GlobalVector(Func<int, FeatureMaps> mapsAt)
+    {
+        var global = new float[0];
+        foreach (int scale in Settings.GlobalScales)
+        {
+            var vector = new MapPooler(mapsAt(scale), Manifest.Embedding).PoolWhole();
+            if (global.Length == 0)
+                global = vector;
+            else
+                System.Numerics.Tensors.TensorPrimitives.Add(global, vector, global);
+        }
+        Pooling.L2Normalize(global);
+        return global;
+    }
+
+    /// <summary>The picture turned by one to three quarter turns: global vector and local features of each (no regions).</summary>
+    private List<TurnedView> Turned(RgbImage image)
+    {
+        var turns = new List<TurnedView>(3);
+        for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
+        {
+            var turned = ImageOps.TurnClockwise(image, quarterTurns);
+            var maps = new Dictionary<int, FeatureMaps>();
+            FeatureMaps MapsAt(int longSide)
+            {
+                if (!maps.TryGetValue(longSide, out var found))
+                    maps[longSide] = found = Run([ResizeToStride(turned, longSide)]);
+                return found;
+            }
+            var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
+            turns.Add(new TurnedView(quarterTurns, turned, GlobalVector(MapsAt), local));
+        }
+        return turns;
     }
 
     private float[] BaselineVector(RgbImage image)

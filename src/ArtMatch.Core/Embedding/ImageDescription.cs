@@ -22,6 +22,9 @@ public sealed class LocalFeatures(int gridWidth, int gridHeight, int dimension, 
     public ReadOnlySpan<float> Vector(int index) => Vectors.AsSpan(index * Dimension, Dimension);
 }
 
+/// <summary>The photo turned clockwise by a number of quarter turns, as the pipeline sees it.</summary>
+public sealed record TurnedView(int QuarterTurns, RgbImage Picture, float[] Global, LocalFeatures? Local);
+
 /// <summary>What the pipeline knows of one picture: its global vector, regional vectors and local features.</summary>
 public sealed class ImageDescription
 {
@@ -31,6 +34,9 @@ public sealed class ImageDescription
     public IReadOnlyList<float[]> Regions { get; init; } = [];
 
     public LocalFeatures? Local { get; init; }
+
+    /// <summary>The photo turned by one, two and three quarter turns (queries, when configured); empty otherwise.</summary>
+    public IReadOnlyList<TurnedView> Turns { get; init; } = [];
 
     /// <summary>
     /// A query region's local features, closer up, and the part of the decoded picture they cover

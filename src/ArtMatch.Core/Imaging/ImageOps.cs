@@ -23,6 +23,30 @@ public static class ImageOps
         return new RgbImage(rect.Width, rect.Height, pixels);
     }
 
+    /// <summary>The picture turned clockwise by <paramref name="quarterTurns"/> times 90 degrees (exact: pixels only move).</summary>
+    public static RgbImage TurnClockwise(RgbImage source, int quarterTurns)
+    {
+        int turns = ((quarterTurns % 4) + 4) % 4;
+        if (turns == 0)
+            return source;
+        int w = source.Width, h = source.Height;
+        int outWidth = turns == 2 ? w : h, outHeight = turns == 2 ? h : w;
+        var pixels = new byte[source.Pixels.Length];
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                // Where source pixel (x, y) lands after the turn.
+                var (tx, ty) = turns switch { 1 => (h - 1 - y, x), 2 => (w - 1 - x, h - 1 - y), _ => (y, w - 1 - x) };
+                int from = (y * w + x) * 3, to = (ty * outWidth + tx) * 3;
+                pixels[to] = source.Pixels[from];
+                pixels[to + 1] = source.Pixels[from + 1];
+                pixels[to + 2] = source.Pixels[from + 2];
+            }
+        }
+        return new RgbImage(outWidth, outHeight, pixels);
+    }
+
     /// <summary>
     /// Resizes with an area (box) filter when shrinking and bilinear interpolation when enlarging,
     /// so a shrink never aliases and an enlargement stays smooth.

@@ -73,7 +73,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var query = describer.Describe(image, includeRegions: true);
         cancellation.ThrowIfCancellationRequested();
 
-        // Each object's best-ranked hit, which query vector found it (0: the whole photo; i: region i - 1),
+        // Each object's best-ranked hit, which query vector found it (0: the whole photo; 1..R: region
+        // i - 1; R+1..R+3: the photo turned by 1..3 quarter turns),
         // and its best plain cosine over all query vectors (with whitening, another vector may give it).
         var fused = new Dictionary<string, (VectorHit Hit, int Source, float Plain)>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
@@ -82,6 +83,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         // small in a scene). Region-to-region pairs would mostly add chance look-alikes.
         var hitLists = new List<IReadOnlyList<VectorHit>> { store.Search(query.Global, fetch, request.Filter) };
         hitLists.AddRange(store.SearchMany(query.Regions, fetch, request.Filter with { WholeImagesOnly = true }));
+        // The turned photo is a whole photo too: against every catalogue vector.
+        hitLists.AddRange(store.SearchMany(query.Turns.Select(t => t.Global).ToList(), fetch, request.Filter));
         for (int source = 0; source < hitLists.Count; source++)
         {
             foreach (var hit in hitLists[source])
@@ -114,7 +117,7 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
                 var queryFrame = new PictureFrame(image);
                 // Found through a region of the photo (an object small in a scene): the whole photo has
                 // too few cells on the object, so check that region, closer up, as well.
-                if (source > 0 && Settings.VerifyQueryRegion && query.RegionLocal is not null)
+                if (source > 0 && source <= query.Regions.Count && Settings.VerifyQueryRegion && query.RegionLocal is not null)
                 {
                     if (!regionLocals.TryGetValue(source, out var closeUp))
                         regionLocals[source] = closeUp = query.RegionLocal(source - 1);
@@ -125,6 +128,14 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
                         check = closer;
                         queryFrame = new PictureFrame(image, 1, area.X, area.Y);
                     }
+                }
+                // Found through the photo turned (taken sideways): check the turned photo as well.
+                if (source > query.Regions.Count && query.Turns[source - 1 - query.Regions.Count] is { Local: { } turnedLocal } turn
+                    && SpatialVerifier.Verify(turnedLocal, turn.Picture.Width, turn.Picture.Height, local.Features, local.Width, local.Height, Settings.LocalMinSimilarity) is var turned
+                    && turned.Inliers > check.Inliers)
+                {
+                    check = turned;
+                    queryFrame = new PictureFrame(turn.Picture);
                 }
                 inliers = check.Inliers;
                 var candidateFrame = new PictureFrame(local.Thumbnail, (double)local.Thumbnail.Width / local.Width);

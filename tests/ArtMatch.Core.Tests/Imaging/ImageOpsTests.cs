@@ -33,6 +33,25 @@ public class ImageOpsTests
     }
 
     [Fact]
+    public void TurnClockwise_QuarterTurn_MovesTheTopLeftCornerToTheTopRight()
+    {
+        // 3 x 2 picture whose red channel numbers the pixels row by row: 0 1 2 / 3 4 5.
+        var pixels = new byte[3 * 2 * 3];
+        for (int i = 0; i < 6; i++)
+            pixels[i * 3] = (byte)i;
+        var picture = new RgbImage(3, 2, pixels);
+
+        var turned = ImageOps.TurnClockwise(picture, 1);
+
+        Assert.Equal((2, 3), (turned.Width, turned.Height));
+        // Turned clockwise: rows become 3 0 / 4 1 / 5 2.
+        Assert.Equal([3, 0, 4, 1, 5, 2], Enumerable.Range(0, 6).Select(i => (int)turned.Pixels[i * 3]));
+        Assert.Equal([5, 4, 3, 2, 1, 0], Enumerable.Range(0, 6).Select(i => (int)ImageOps.TurnClockwise(picture, 2).Pixels[i * 3]));
+        Assert.Equal(picture.Pixels, ImageOps.TurnClockwise(ImageOps.TurnClockwise(picture, 3), 1).Pixels);
+        Assert.Same(picture, ImageOps.TurnClockwise(picture, 4));
+    }
+
+    [Fact]
     public void Crop_OutsideImage_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => ImageOps.Crop(Gradient(4, 4), new PixelRect(2, 2, 3, 1)));
 

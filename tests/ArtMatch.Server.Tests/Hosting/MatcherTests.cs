@@ -81,6 +81,23 @@ public sealed class MatcherTests : IDisposable
     }
 
     [Fact]
+    public void Match_PhotoTakenSideways_IsFoundAndVerifiedThroughTheTurnedPhoto()
+    {
+        var upright = Picture("gc-painting-hokusai-great-wave");
+        var sideways = ImageOps.TurnClockwise(upright, 3);
+
+        var result = _engine.RequireMatcher().Match(sideways, new MatchRequest { TopK = 3 });
+
+        Assert.Equal("gc-painting-hokusai-great-wave", result.Best!.ObjectId);
+        // CNN features do not survive a quarter turn: the agreement comes from the photo turned back.
+        Assert.True(result.Best.Inliers >= 12, $"inliers {result.Best.Inliers}");
+        Assert.Equal(Verdict.Match, result.Verdict);
+        var turns = _engine.Describer.Describe(sideways, includeRegions: true).Turns;
+        Assert.Equal([1, 2, 3], turns.Select(t => t.QuarterTurns));
+        Assert.Equal((upright.Width, upright.Height), (turns[0].Picture.Width, turns[0].Picture.Height));
+    }
+
+    [Fact]
     public void Match_ObjectSmallInAScene_VerifiesTheRegionThatFoundIt()
     {
         // The camel picture at a third of the frame, in a street scene that is not catalogued.
