@@ -94,12 +94,15 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>The picture turned by one to three quarter turns: global vector and local features of each (no regions).</summary>
+    /// <remarks>Turns a copy already at the largest size the model sees it (cheaper than turning and resizing the decoded photo three times).</remarks>
     private List<TurnedView> Turned(RgbImage image)
     {
+        int longest = Math.Max(Settings.GlobalScales.Max(), Settings.LocalFeatureScale);
+        var small = longest < Math.Max(image.Width, image.Height) ? ResizeToStride(image, longest) : image;
         var turns = new List<TurnedView>(3);
         for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
         {
-            var turned = ImageOps.TurnClockwise(image, quarterTurns);
+            var turned = ImageOps.TurnClockwise(small, quarterTurns);
             var maps = new Dictionary<int, FeatureMaps>();
             FeatureMaps MapsAt(int longSide)
             {

@@ -22,7 +22,7 @@ public sealed class LocalFeatures(int gridWidth, int gridHeight, int dimension, 
     public ReadOnlySpan<float> Vector(int index) => Vectors.AsSpan(index * Dimension, Dimension);
 }
 
-/// <summary>The photo turned clockwise by a number of quarter turns, as the pipeline sees it.</summary>
+/// <summary>The photo turned clockwise by a number of quarter turns, at the size the model sees it.</summary>
 public sealed record TurnedView(int QuarterTurns, RgbImage Picture, float[] Global, LocalFeatures? Local);
 
 /// <summary>What the pipeline knows of one picture: its global vector, regional vectors and local features.</summary>
