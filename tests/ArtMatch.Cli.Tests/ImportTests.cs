@@ -27,6 +27,23 @@ public class ImportTests
     }
 
     [Fact]
+    public void Whiten_CatalogueTooSmall_SaysHowManyVectorsItNeedsAndExits3()
+    {
+        using var dir = new TempDir();
+        var csv = CatalogueFixture.WriteCsv(dir.File("c.csv"), CatalogueFixture.DevObjects(3));
+        var store = dir.File("store");
+        var import = CliRunner.Run("import", "--store", store, "--catalog", csv, "--json");
+
+        var result = CliRunner.Run("whiten", "--store", store, "--json");
+
+        Assert.False(import.Json.GetProperty("whitening_learned").GetBoolean());
+        Assert.Equal(3, result.ExitCode);
+        Assert.False(result.Json.GetProperty("learned").GetBoolean());
+        Assert.Equal(2 * 1280, result.Json.GetProperty("minimum_vectors").GetInt32());
+        Assert.InRange(result.Json.GetProperty("vectors").GetInt32(), 3, 2 * 1280 - 1);
+    }
+
+    [Fact]
     public void Import_BadRowsAndUnreadableImage_AreReportedByLineAndSkipped()
     {
         using var dir = new TempDir();
