@@ -136,11 +136,12 @@ public sealed class SqliteCatalogStore : ICatalogStore
         lock (_dbLock)
         {
             // Writers are held off by the SQL lock, so the rows cannot change under the reads below.
-            var (rows, current) = ReadIndex(index => (index.LiveRows(), index.Whitening));
-            if (rows.Count < Whitening.MinVectors(Dimension))
+            var (count, current) = ReadIndex(index => (index.RowCount, index.Whitening));
+            if (count < Whitening.MinVectors(Dimension))
                 return false;
-            if (current is not null && staleShare > 0 && Math.Abs(rows.Count - current.LearnedFrom) <= staleShare * current.LearnedFrom)
+            if (current is not null && staleShare > 0 && Math.Abs(count - current.LearnedFrom) <= staleShare * current.LearnedFrom)
                 return false;
+            var rows = ReadIndex(index => index.LiveRows());
             var whitening = Whitening.Learn(rows, Dimension);
             var whitened = ReadIndex(index => index.WhitenRows(whitening));
             using (var transaction = _db.BeginTransaction())
@@ -270,10 +271,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
     private static void AddRows(VectorIndex index, string objectId, List<NewImage> images)
     {
         foreach (var image in images)
-        {
-            for (int region = 0; region < image.Vectors.Count; region++)
-                index.Add(objectId, image.ImageId, region, image.Vectors[region]);
-        }
+            index.AddImage(objectId, image.ImageId, image.Vectors);
     }
 
     private void Validate(string objectId, IReadOnlyList<NewImage> images)

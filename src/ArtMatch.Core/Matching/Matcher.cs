@@ -41,8 +41,9 @@ public sealed record MatchRequest
 
 /// <summary>
 /// The matching pipeline shared by the server, the CLI and evaluation: describe the photo (global
-/// vector plus crops), search the store with each vector and keep every object's best score, re-check
-/// the leaders geometrically against the catalogue image that matched, rank, and judge.
+/// vector, crops, quarter turns), search the store with each vector and keep every object's best
+/// score, re-check the leaders geometrically against the catalogue image that matched, rank (by the
+/// whitened similarity when the store whitens), and judge (on the plain cosine the thresholds know).
 /// Thread-safe.
 /// </summary>
 public sealed class Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings)
@@ -73,9 +74,9 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         var query = describer.Describe(image, includeRegions: true);
         cancellation.ThrowIfCancellationRequested();
 
-        // Each object's best-ranked hit, which query vector found it (0: the whole photo; 1..R: region
-        // i - 1; R+1..R+3: the photo turned by 1..3 quarter turns),
-        // and its best plain cosine over all query vectors (with whitening, another vector may give it).
+        // Per object: its best-ranked hit; the query vector that found it (Source 0: the whole photo,
+        // 1..R: region Source - 1, R+1..R+3: the photo turned by 1..3 quarter turns); and its best plain
+        // cosine over all query vectors (with whitening, another vector may give it).
         var fused = new Dictionary<string, (VectorHit Hit, int Source, float Plain)>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
         // The whole photo is compared with every catalogue vector (whole pictures and their regions:

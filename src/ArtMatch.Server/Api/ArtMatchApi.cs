@@ -79,6 +79,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         var record = ApiMapping.ToDomain(request.Object);
         var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
         var result = Store.Upsert(record, images, context.Caller);
+        engine.RefreshWhiteningInBackground();
         return ToApi(result);
     }
 
@@ -94,6 +95,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         try
         {
             var result = Store.AddImages(request.ObjectId, images, context.Caller);
+            engine.RefreshWhiteningInBackground();
             return ToApi(result);
         }
         catch (KeyNotFoundException e)
@@ -126,6 +128,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         bool deleted = Store.Delete(request.ObjectId, context.Caller);
         if (!deleted)
             throw new RpcException(StatusCode.NotFound, $"No object '{request.ObjectId}' in the catalogue.");
+        engine.RefreshWhiteningInBackground();
         return Task.FromResult(new Wire.DeleteObjectResponse { Deleted = true });
     }
 

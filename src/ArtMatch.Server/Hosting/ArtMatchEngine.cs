@@ -62,6 +62,36 @@ public sealed class ArtMatchEngine : IDisposable
         return this;
     }
 
+    private int _whiteningRefresh;
+
+    /// <summary>
+    /// After writes through the API: learns the whitening again in the background if the catalogue has
+    /// changed by a quarter since (a partner enrolling objects one by one never runs an import). One
+    /// refresh at a time; searches go on meanwhile, writes wait for it.
+    /// </summary>
+    public void RefreshWhiteningInBackground()
+    {
+        if (Store is not { } store || Interlocked.Exchange(ref _whiteningRefresh, 1) == 1)
+            return;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                store.RefreshWhitening();
+            }
+            catch (Exception e)
+            {
+                // A background task must not take the server down; the search keeps its previous
+                // ranking and nothing was half written (the store switches only after storing it).
+                Console.Error.WriteLine($"artmatch: learning the catalogue's whitening failed: {e.Message}");
+            }
+            finally
+            {
+                Volatile.Write(ref _whiteningRefresh, 0);
+            }
+        });
+    }
+
     public void Dispose()
     {
         Store?.Dispose();

@@ -98,7 +98,26 @@ internal sealed class VectorIndex
     }
 
     /// <summary>Appends one vector of an object already set with <see cref="SetObject"/>.</summary>
-    public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
+    public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector) => Add(objectId, imageId, region, vector, whiten: true);
+
+    /// <summary>
+    /// Appends all vectors of one image (region = position in the list), whitened together when a
+    /// whitening is installed: the projection is several MB, read once for the lot instead of per row.
+    /// </summary>
+    public void AddImage(string objectId, string imageId, IReadOnlyList<float[]> vectors)
+    {
+        foreach (var vector in vectors)
+        {
+            if (vector.Length != Dimension)
+                throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
+        }
+        int first = _rows;
+        for (int region = 0; region < vectors.Count; region++)
+            Add(objectId, imageId, region, vectors[region], whiten: false);
+        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), _whitened.AsSpan((int)((long)first * Dimension), vectors.Count * Dimension));
+    }
+
+    private void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector, bool whiten)
     {
         if (vector.Length != Dimension)
             throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
@@ -113,7 +132,7 @@ internal sealed class VectorIndex
         if (_rows == _rowObject.Length)
             GrowRows();
         vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
-        if (Whitening is not null)
+        if (Whitening is not null && whiten)
             Whitening.Apply([vector.ToArray()], _whitened.AsSpan((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
