@@ -129,7 +129,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
     /// <summary>
     /// Learns the whitening from the current vectors when there is none or it is stale (see
     /// <see cref="ICatalogStore.RefreshWhitening"/>), stores it, and installs it. Writers wait meanwhile
-    /// (seconds for ten thousand pictures); searches go on with the old ranking until the switch.
+    /// (8 s for the 15.5k vectors of 500 pictures; whitening every row grows with the catalogue);
+    /// searches go on with the old ranking until the switch.
     /// </summary>
     public bool RefreshWhitening(double staleShare = 0.25)
     {

@@ -22,6 +22,13 @@ public sealed class Whitening
 
     private const double EigenvaluePower = -0.25;
 
+    /// <summary>
+    /// The statistics come from at most this many vectors, evenly spaced over the catalogue: 50 per
+    /// dimension estimate a covariance well, and learning stays under a minute however large the
+    /// catalogue (the cost grows with the vectors used).
+    /// </summary>
+    public const int MaxSample = 65_536;
+
     private readonly float[] _mean;
     private readonly float[] _projection;
 
@@ -45,16 +52,18 @@ public sealed class Whitening
 
     public static int MinVectors(int dimension) => MinVectorsPerDimension * dimension;
 
-    /// <summary>Learns the transform from <paramref name="vectors"/> (each of <paramref name="dimension"/> values).</summary>
-    public static Whitening Learn(IReadOnlyList<ReadOnlyMemory<float>> vectors, int dimension)
+    /// <summary>Learns the transform from <paramref name="catalogue"/> (each of <paramref name="dimension"/> values; at most <see cref="MaxSample"/> of them used).</summary>
+    public static Whitening Learn(IReadOnlyList<ReadOnlyMemory<float>> catalogue, int dimension)
     {
-        if (vectors.Count < MinVectors(dimension))
-            throw new ArgumentException($"Whitening needs at least {MinVectors(dimension)} vectors of {dimension} dimensions; got {vectors.Count}.", nameof(vectors));
+        if (catalogue.Count < MinVectors(dimension))
+            throw new ArgumentException($"Whitening needs at least {MinVectors(dimension)} vectors of {dimension} dimensions; got {catalogue.Count}.", nameof(catalogue));
+        int stride = (catalogue.Count + MaxSample - 1) / MaxSample;
+        var vectors = stride == 1 ? catalogue : Enumerable.Range(0, (catalogue.Count + stride - 1) / stride).Select(i => catalogue[i * stride]).ToList();
         var mean = new double[dimension];
         foreach (var vector in vectors)
         {
             if (vector.Length != dimension)
-                throw new ArgumentException($"A vector has {vector.Length} values, expected {dimension}.", nameof(vectors));
+                throw new ArgumentException($"A vector has {vector.Length} values, expected {dimension}.", nameof(catalogue));
             var values = vector.Span;
             for (int i = 0; i < dimension; i++)
                 mean[i] += values[i];
@@ -71,7 +80,7 @@ public sealed class Whitening
             for (int i = 0; i < dimension; i++)
                 projection[i * dimension + j] = (float)(eigenvectors[j * dimension + i] * scale);
         }
-        return new Whitening(dimension, mean.Select(m => (float)m).ToArray(), projection, vectors.Count);
+        return new Whitening(dimension, mean.Select(m => (float)m).ToArray(), projection, catalogue.Count);
     }
 
     /// <summary>Rebuilds a transform stored by <see cref="Mean"/> and <see cref="Projection"/>.</summary>
@@ -83,7 +92,7 @@ public sealed class Whitening
     }
 
     /// <summary>Whitens <paramref name="vectors"/> into <paramref name="destination"/> (one row each, unit length).</summary>
-    public void Apply(IReadOnlyList<ReadOnlyMemory<float>> vectors, Span<float> destination)
+    public void Apply(IReadOnlyList<ReadOnlyMemory<float>> vectors, Memory<float> destination)
     {
         int n = Dimension;
         if (destination.Length < vectors.Count * n)
@@ -96,16 +105,14 @@ public sealed class Whitening
         int blocks = (vectors.Count + ApplyBlock - 1) / ApplyBlock;
         if (blocks == 1)
         {
-            ApplyBlockOf(vectors, 0, vectors.Count, destination);
+            ApplyBlockOf(vectors, 0, vectors.Count, destination.Span);
             return;
         }
-        var output = new float[vectors.Count * n];
         Parallel.For(0, blocks, block =>
         {
             int start = block * ApplyBlock;
-            ApplyBlockOf(vectors, start, Math.Min(vectors.Count, start + ApplyBlock), output.AsSpan(start * n));
+            ApplyBlockOf(vectors, start, Math.Min(vectors.Count, start + ApplyBlock), destination.Span[(start * n)..]);
         });
-        output.CopyTo(destination);
     }
 
     /// <summary>Vectors whitened together: the projection (several MB) is read once per block while their outputs stay in cache.</summary>

@@ -114,7 +114,7 @@ internal sealed class VectorIndex
         int first = _rows;
         for (int region = 0; region < vectors.Count; region++)
             Add(objectId, imageId, region, vectors[region], whiten: false);
-        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), _whitened.AsSpan((int)((long)first * Dimension), vectors.Count * Dimension));
+        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), _whitened.AsMemory((int)((long)first * Dimension), vectors.Count * Dimension));
     }
 
     private void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector, bool whiten)
@@ -133,7 +133,7 @@ internal sealed class VectorIndex
             GrowRows();
         vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
         if (Whitening is not null && whiten)
-            Whitening.Apply([vector.ToArray()], _whitened.AsSpan((int)((long)_rows * Dimension), Dimension));
+            Whitening.Apply([vector.ToArray()], _whitened.AsMemory((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;

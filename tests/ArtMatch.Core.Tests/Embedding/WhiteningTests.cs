@@ -55,6 +55,19 @@ public class WhiteningTests
     }
 
     [Fact]
+    public void Learn_MoreThanTheSample_UsesEvenlySpacedVectorsButCountsThemAll()
+    {
+        var catalogue = Catalogue(Whitening.MaxSample + 10);   // stride 2: the even positions are the sample
+        var even = catalogue.Where((_, i) => i % 2 == 0).ToList();
+
+        var learned = Whitening.Learn(catalogue, Dimension);
+
+        Assert.Equal(catalogue.Count, learned.LearnedFrom);
+        float[] x = [0.5f, 0.1f, 0.2f, 0, 0, 0.3f, 0, 0];
+        Assert.Equal(Whitening.Learn(even, Dimension).Apply(x), learned.Apply(x));
+    }
+
+    [Fact]
     public void FromStored_RoundTrip_WhitensAlike()
     {
         var learned = Whitening.Learn(Catalogue(100), Dimension);
@@ -66,16 +79,18 @@ public class WhiteningTests
         Assert.Equal(100, stored.LearnedFrom);
     }
 
-    [Fact]
-    public void Apply_Batch_EqualsOneByOne()
+    [Theory]
+    [InlineData(5)]
+    [InlineData(130)]   // several blocks, whitened in parallel
+    public void Apply_Batch_EqualsOneByOne(int count)
     {
         var whitening = Whitening.Learn(Catalogue(100), Dimension);
-        var inputs = Catalogue(5);
-        var batch = new float[5 * Dimension];
+        var inputs = Catalogue(count);
+        var batch = new float[count * Dimension];
 
         whitening.Apply(inputs, batch);
 
-        for (int v = 0; v < 5; v++)
+        for (int v = 0; v < count; v++)
             Assert.Equal(whitening.Apply(inputs[v].Span), batch.AsSpan(v * Dimension, Dimension).ToArray());
     }
 }
