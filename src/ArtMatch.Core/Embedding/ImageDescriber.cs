@@ -36,16 +36,8 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         if (Settings.Baseline)
             return new ImageDescription { Global = BaselineVector(image), Width = image.Width, Height = image.Height };
 
-        // One forward pass per input size, shared by the global vector, regions and local features.
-        var maps = new Dictionary<int, FeatureMaps>();
-        FeatureMaps MapsAt(int longSide)
-        {
-            if (!maps.TryGetValue(longSide, out var found))
-                maps[longSide] = found = Run([ResizeToStride(image, longSide)]);
-            return found;
-        }
-
-        var global = GlobalVector(MapsAt);
+        var mapsAt = MapsOf(image);
+        var global = GlobalVector(mapsAt);
 
         var regions = new List<float[]>();
         var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
@@ -57,7 +49,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
                 : Settings.QueryRegions;
             foreach (var level in levels)
             {
-                var map = MapsAt(level.Input);
+                var map = mapsAt(level.Input);
                 foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
                 {
                     if (!poolers.TryGetValue(map, out var pooler))
@@ -68,12 +60,24 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             }
         }
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
-        var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
+        var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
         var turns = includeRegions && !forCatalogue && Settings.QueryQuarterTurns ? Turned(image) : [];
         return new ImageDescription
         {
             Global = global, Regions = regions, Local = local, Turns = turns, Width = image.Width, Height = image.Height,
             RegionLocal = forCatalogue ? null : region => RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height),
+        };
+    }
+
+    /// <summary>The picture's feature maps by input long side: one forward pass per size, shared by the global vector, regions and local features.</summary>
+    private Func<int, FeatureMaps> MapsOf(RgbImage image)
+    {
+        var maps = new Dictionary<int, FeatureMaps>();
+        return longSide =>
+        {
+            if (!maps.TryGetValue(longSide, out var found))
+                maps[longSide] = found = Run([ResizeToStride(image, longSide)]);
+            return found;
         };
     }
 
@@ -103,15 +107,9 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
         {
             var turned = ImageOps.TurnClockwise(small, quarterTurns);
-            var maps = new Dictionary<int, FeatureMaps>();
-            FeatureMaps MapsAt(int longSide)
-            {
-                if (!maps.TryGetValue(longSide, out var found))
-                    maps[longSide] = found = Run([ResizeToStride(turned, longSide)]);
-                return found;
-            }
-            var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(MapsAt(Settings.LocalFeatureScale)) : null;
-            turns.Add(new TurnedView(quarterTurns, turned, GlobalVector(MapsAt), local));
+            var mapsAt = MapsOf(turned);
+            var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
+            turns.Add(new TurnedView(quarterTurns, turned, GlobalVector(mapsAt), local));
         }
         return turns;
     }

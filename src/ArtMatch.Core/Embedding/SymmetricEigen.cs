@@ -6,7 +6,7 @@ namespace ArtMatch.Core.Embedding;
 /// Eigenvalues and eigenvectors of a real symmetric matrix: Householder reduction to tridiagonal
 /// form, then implicit symmetric QR steps with Wilkinson shifts (Golub and Van Loan, 8.3).
 /// Eigenvectors are kept as rows of a row-major matrix so that every inner loop runs over contiguous
-/// memory; a 1280-d covariance takes a few seconds.
+/// memory (learning a 1280-d whitening from 15.5k vectors, covariance included, took 5.7 s).
 /// </summary>
 internal static class SymmetricEigen
 {

@@ -24,8 +24,8 @@ public sealed class Whitening
 
     /// <summary>
     /// The statistics come from at most this many vectors, evenly spaced over the catalogue: 50 per
-    /// dimension estimate a covariance well, and learning stays under a minute however large the
-    /// catalogue (the cost grows with the vectors used).
+    /// dimension estimate a covariance well, and the cost of learning (which grows with the vectors
+    /// used) stops growing with the catalogue. The dev catalogue's 15.5k vectors took 5.7 s.
     /// </summary>
     public const int MaxSample = 65_536;
 

@@ -79,13 +79,14 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         // cosine over all query vectors (with whitening, another vector may give it).
         var fused = new Dictionary<string, (VectorHit Hit, int Source, float Plain)>(StringComparer.Ordinal);
         int fetch = Math.Max(Settings.Shortlist, request.TopK) + (request.ExcludeObjectIds?.Count ?? 0);
-        // The whole photo is compared with every catalogue vector (whole pictures and their regions:
-        // a detail or partial view); the photo's regions only with whole catalogue pictures (an object
-        // small in a scene). Region-to-region pairs would mostly add chance look-alikes.
-        var hitLists = new List<IReadOnlyList<VectorHit>> { store.Search(query.Global, fetch, request.Filter) };
+        // The whole photo, upright and turned, is compared with every catalogue vector (whole pictures
+        // and their regions: a detail or partial view), in one pass; the photo's regions only with
+        // whole catalogue pictures (an object small in a scene). Region-to-region pairs would mostly
+        // add chance look-alikes.
+        var wholes = store.SearchMany([query.Global, .. query.Turns.Select(t => t.Global)], fetch, request.Filter);
+        var hitLists = new List<IReadOnlyList<VectorHit>> { wholes[0] };
         hitLists.AddRange(store.SearchMany(query.Regions, fetch, request.Filter with { WholeImagesOnly = true }));
-        // The turned photo is a whole photo too: against every catalogue vector.
-        hitLists.AddRange(store.SearchMany(query.Turns.Select(t => t.Global).ToList(), fetch, request.Filter));
+        hitLists.AddRange(wholes.Skip(1));
         for (int source = 0; source < hitLists.Count; source++)
         {
             foreach (var hit in hitLists[source])

@@ -98,7 +98,11 @@ internal sealed class VectorIndex
     }
 
     /// <summary>Appends one vector of an object already set with <see cref="SetObject"/>.</summary>
-    public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector) => Add(objectId, imageId, region, vector, whiten: true);
+    public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
+    {
+        AppendRow(objectId, imageId, region, vector);
+        Whitening?.Apply([vector.ToArray()], WhitenedRows(_rows - 1, 1));
+    }
 
     /// <summary>
     /// Appends all vectors of one image (region = position in the list), whitened together when a
@@ -113,11 +117,15 @@ internal sealed class VectorIndex
         }
         int first = _rows;
         for (int region = 0; region < vectors.Count; region++)
-            Add(objectId, imageId, region, vectors[region], whiten: false);
-        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), _whitened.AsMemory((int)((long)first * Dimension), vectors.Count * Dimension));
+            AppendRow(objectId, imageId, region, vectors[region]);
+        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), WhitenedRows(first, vectors.Count));
     }
 
-    private void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector, bool whiten)
+    /// <summary>Where rows [first, first + count) of the whitened matrix live (only while a whitening is installed).</summary>
+    private Memory<float> WhitenedRows(int first, int count) => _whitened.AsMemory((int)((long)first * Dimension), count * Dimension);
+
+    /// <summary>Appends a row to the plain matrix; the callers whiten it.</summary>
+    private void AppendRow(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
         if (vector.Length != Dimension)
             throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
@@ -132,8 +140,6 @@ internal sealed class VectorIndex
         if (_rows == _rowObject.Length)
             GrowRows();
         vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
-        if (Whitening is not null && whiten)
-            Whitening.Apply([vector.ToArray()], _whitened.AsMemory((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;

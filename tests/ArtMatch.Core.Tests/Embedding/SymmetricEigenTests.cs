@@ -47,12 +47,22 @@ public class SymmetricEigenTests
     [Fact]
     public void Decompose_RepeatedEigenvaluesAndZeros_StillConverges()
     {
-        // diag(3, 3, 0, 0, 1) rotated is the same as unrotated for a repeated spectrum: use it as it is, plus a zero row.
+        // Q diag(3, 3, 0, 0, 1) Q' with Q a reflection I - 2uu' (u a unit vector): full, not already diagonal.
         int n = 5;
+        double[] spectrum = [3, 3, 0, 0, 1];
+        double[] u = [0.5, -0.5, 0.5, 0.3, Math.Sqrt(1 - 0.75 - 0.09)];
         var matrix = new double[n * n];
-        matrix[0] = 3;
-        matrix[1 * n + 1] = 3;
-        matrix[4 * n + 4] = 1;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    double qik = (i == k ? 1 : 0) - 2 * u[i] * u[k], qjk = (j == k ? 1 : 0) - 2 * u[j] * u[k];
+                    matrix[i * n + j] += qik * spectrum[k] * qjk;
+                }
+            }
+        }
 
         var (values, _) = SymmetricEigen.Decompose(matrix, n);
 
