@@ -138,9 +138,10 @@ public class MatchBenchmarks
 
     /// <summary>
     /// "unwhitened": the product with the catalogue's whitening suspended (ranking by plain cosine);
-    /// "no-turns": the product without the quarter-turned photos.
+    /// "no-turns": the product without the quarter-turned photos; "no-keypoints": the product without
+    /// the keypoint search (no photo keypoints, no keypoint bonus).
     /// </summary>
-    [Params("product", "unwhitened", "no-turns")]
+    [Params("product", "unwhitened", "no-turns", "no-keypoints")]
     public string Pipeline { get; set; } = "";
 
     [GlobalSetup]
@@ -150,6 +151,8 @@ public class MatchBenchmarks
         var config = new ArtMatchConfig();
         if (Pipeline == "no-turns")
             config = config with { Describer = config.Describer with { QueryQuarterTurns = false } };
+        if (Pipeline == "no-keypoints")
+            config = config with { Describer = config.Describer with { QueryKeypoints = null }, Match = config.Match with { KeypointBonus = 0 } };
         _engine = ArtMatchEngine.Create(config).OpenStore(_store);
         _engine.Importer!.Import(CatalogFile.Read(Path.Combine(Fixtures.DevSet, "catalog.csv")));
         if (Pipeline == "unwhitened")

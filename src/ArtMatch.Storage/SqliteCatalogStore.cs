@@ -4,17 +4,19 @@ using System.Text;
 using System.Text.Json;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Keypoints;
 using ArtMatch.Storage.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace ArtMatch.Storage;
 
 /// <summary>
-/// The embedded catalogue: SQLite (WAL) is the durable truth for records, images, embeddings and the
-/// audit log; the current model's vectors are also held in memory for exact search. Every write for
-/// one object is a single transaction, so a crash leaves whole objects only. Thread-safe: one
-/// connection behind a lock for SQL, a reader-writer lock for the in-memory index. Lock order is
-/// always SQL lock, then index lock, so the index changes in the same order as the database.
+/// The embedded catalogue: SQLite (WAL) is the durable truth for records, images, embeddings,
+/// keypoints and the audit log; the current model's vectors and every image's keypoints are also held
+/// in memory for search. Every write for one object is a single transaction, so a crash leaves whole
+/// objects only. Thread-safe: one connection behind a lock for SQL, a reader-writer lock for the
+/// in-memory vector index (the keypoint index locks itself). Lock order is always SQL lock, then index
+/// lock, and both indexes change under the SQL lock after the commit, so in the same order as the database.
 /// </summary>
 public sealed class SqliteCatalogStore : ICatalogStore
 {
@@ -22,6 +24,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
     private readonly Lock _dbLock = new();
     private readonly ReaderWriterLockSlim _indexLock = new();
     private VectorIndex _index;
+    private readonly KeypointIndex _keypoints = new(new KeypointMatchSettings());
 
     private SqliteCatalogStore(SqliteConnection db, string modelId, int dimension)
     {
@@ -73,6 +76,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         try
         {
             store.LoadIndex();
+            store.LoadKeypoints();
         }
         catch
         {
@@ -110,6 +114,31 @@ public sealed class SqliteCatalogStore : ICatalogStore
             if (ReadWhitening() is { } whitening)
                 index.SetWhitening(whitening, index.WhitenRows(whitening));
             WriteIndex(_ => _index = index);
+        }
+    }
+
+    /// <summary>Loads every stored image's keypoints (they belong to no model, so a model change does not reload them).</summary>
+    private void LoadKeypoints()
+    {
+        lock (_dbLock)
+        {
+            _keypoints.Clear();
+            using var command = Command("SELECT object_id, image_id, data FROM keypoints ORDER BY rowid");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                string objectId = reader.GetString(0), imageId = reader.GetString(1);
+                KeypointSet keypoints;
+                try
+                {
+                    keypoints = KeypointSet.FromBytes((byte[])reader.GetValue(2));
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidDataException($"The keypoints of image {imageId} of '{objectId}' are unreadable: {e.Message}", e);
+                }
+                _keypoints.Add(objectId, imageId, keypoints);
+            }
         }
     }
 
@@ -207,6 +236,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 index.SetObject(record);
                 AddRows(index, record.ObjectId, stored);
             });
+            AddKeypoints(record.ObjectId, stored);
             return new UpsertResult(record.ObjectId, created, stored.Count, present);
         }
     }
@@ -232,11 +262,12 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 transaction.Commit();
             }
             WriteIndex(index => AddRows(index, objectId, stored));
+            AddKeypoints(objectId, stored);
             return new UpsertResult(objectId, false, stored.Count, present);
         }
     }
 
-    /// <summary>Inserts images the object does not hold yet (with vectors of the current model); repeats count as present.</summary>
+    /// <summary>Inserts images the object does not hold yet (with vectors of the current model, and keypoints when given); repeats count as present.</summary>
     private (List<NewImage> Stored, int Present) InsertImages(string objectId, IReadOnlyList<NewImage> images, string now)
     {
         var stored = new List<NewImage>();
@@ -257,6 +288,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 ("$bytes", image.Encoded), ("$now", now));
             for (int region = 0; region < image.Vectors.Count; region++)
                 InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
+            if (image.Keypoints is not null)
+                InsertKeypoints(objectId, image.ImageId, image.Keypoints);
             stored.Add(image);
         }
         return (stored, present);
@@ -268,6 +301,20 @@ public sealed class SqliteCatalogStore : ICatalogStore
             VALUES ($object, $image, $model, $region, $dimension, $data)
             """, ("$object", objectId), ("$image", imageId), ("$model", modelId), ("$region", region),
             ("$dimension", vector.Length), ("$data", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
+
+    private void InsertKeypoints(string objectId, string imageId, KeypointSet keypoints) =>
+        Run("INSERT OR REPLACE INTO keypoints (object_id, image_id, data) VALUES ($object, $image, $data)",
+            ("$object", objectId), ("$image", imageId), ("$data", keypoints.ToBytes()));
+
+    /// <summary>Puts the committed images' keypoints in the keypoint index (call under the SQL lock, after the commit).</summary>
+    private void AddKeypoints(string objectId, List<NewImage> images)
+    {
+        foreach (var image in images)
+        {
+            if (image.Keypoints is not null)
+                _keypoints.Add(objectId, image.ImageId, image.Keypoints);
+        }
+    }
 
     private static void AddRows(VectorIndex index, string objectId, List<NewImage> images)
     {
@@ -299,7 +346,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    /// <summary>Deletes the record, its images, all its vectors and its text entry in one transaction.</summary>
+    /// <summary>Deletes the record, its images, all its vectors and keypoints and its text entry in one transaction.</summary>
     public bool Delete(string objectId, string? actor = null)
     {
         lock (_dbLock)
@@ -307,13 +354,14 @@ public sealed class SqliteCatalogStore : ICatalogStore
             using (var transaction = _db.BeginTransaction())
             {
                 Run("DELETE FROM objects_fts WHERE object_id = $id", ("$id", objectId));
-                // Images and vectors go with the record (ON DELETE CASCADE).
+                // Images, vectors and keypoints go with the record (ON DELETE CASCADE).
                 if (Run("DELETE FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
                     return false;
                 AuditLocked(actor, "delete", objectId, null);
                 transaction.Commit();
             }
             WriteIndex(index => index.Remove(objectId));
+            _keypoints.RemoveObject(objectId);
             return true;
         }
     }
@@ -385,6 +433,83 @@ public sealed class SqliteCatalogStore : ICatalogStore
         {
             _indexLock.ExitReadLock();
         }
+    }
+
+    /// <summary>The vector evidence for objects another search found (see <see cref="ICatalogStore.ScoreObjects"/>).</summary>
+    public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(objectIds);
+        return ReadIndex(index => index.ScoreObjects(query, objectIds));
+    }
+
+    /// <summary>
+    /// Catalogue pictures whose keypoints agree with <paramref name="query"/> on one transform (see
+    /// <see cref="ICatalogStore.SearchKeypoints"/>). Which objects may match is decided by the vector
+    /// index, which holds every live object's filter fields, so both searches filter alike.
+    /// </summary>
+    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(filter);
+        // A copy of the allowed ids, so the keypoint search holds no index lock. Taken after a delete
+        // has left the vector index, it also keeps out an object the keypoint index is about to drop.
+        var allowed = ReadIndex(index => index.AllowedObjectIds(filter));
+        if (excludeObjectIds is not null)
+            allowed.ExceptWith(excludeObjectIds);
+        return _keypoints.Search(query, minInliers, top, allowed.Contains);
+    }
+
+    /// <summary>Ids of stored images (once each) that some object holds without keypoints: those stored before schema 4 or without them.</summary>
+    public IReadOnlyList<string> ImagesWithoutKeypoints()
+    {
+        lock (_dbLock)
+        {
+            using var command = Command("""
+                SELECT DISTINCT i.image_id FROM images i
+                WHERE NOT EXISTS (SELECT 1 FROM keypoints k WHERE k.object_id = i.object_id AND k.image_id = i.image_id)
+                ORDER BY i.image_id
+                """);
+            using var reader = command.ExecuteReader();
+            var ids = new List<string>();
+            while (reader.Read())
+                ids.Add(reader.GetString(0));
+            return ids;
+        }
+    }
+
+    /// <summary>Stores (or replaces) the keypoints of an image for every object holding it, in one transaction; false when no object does.</summary>
+    public bool SetKeypoints(string imageId, KeypointSet keypoints)
+    {
+        ArgumentNullException.ThrowIfNull(imageId);
+        ArgumentNullException.ThrowIfNull(keypoints);
+        lock (_dbLock)
+        {
+            List<string> owners;
+            using (var transaction = _db.BeginTransaction())
+            {
+                owners = ObjectsHoldingLocked(imageId);
+                if (owners.Count == 0)
+                    return false;
+                foreach (var objectId in owners)
+                    InsertKeypoints(objectId, imageId, keypoints);
+                transaction.Commit();
+            }
+            foreach (var objectId in owners)
+                _keypoints.Add(objectId, imageId, keypoints);
+            return true;
+        }
+    }
+
+    /// <summary>The objects an image belongs to (the same picture may be stored under several).</summary>
+    private List<string> ObjectsHoldingLocked(string imageId)
+    {
+        using var command = Command("SELECT object_id FROM images WHERE image_id = $id ORDER BY object_id", ("$id", imageId));
+        using var reader = command.ExecuteReader();
+        var owners = new List<string>();
+        while (reader.Read())
+            owners.Add(reader.GetString(0));
+        return owners;
     }
 
     /// <summary>
@@ -481,7 +606,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
 
     /// <summary>
     /// Replaces every stored vector (of every model) with <paramref name="vectors"/> of <paramref name="modelId"/>,
-    /// in one transaction, and makes that model the one this store writes and searches.
+    /// in one transaction, and makes that model the one this store writes and searches. Keypoints stay:
+    /// they come from the pixels, not the model.
     /// </summary>
     public void ReplaceEmbeddings(string modelId, int dimension, IEnumerable<(string ImageId, IReadOnlyList<float[]> Vectors)> vectors)
     {
@@ -504,13 +630,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 Run("DELETE FROM whitening");   // learned from the vectors dropped here
                 foreach (var (imageId, imageVectors) in all)
                 {
-                    var owners = new List<string>();
-                    using (var command = Command("SELECT object_id FROM images WHERE image_id = $id", ("$id", imageId)))
-                    using (var reader = command.ExecuteReader())
-                    {
-                        while (reader.Read())
-                            owners.Add(reader.GetString(0));
-                    }
+                    var owners = ObjectsHoldingLocked(imageId);
                     if (owners.Count == 0)
                         unknown++;
                     foreach (var objectId in owners)

@@ -1,6 +1,8 @@
+using System.Collections;
 using System.Numerics.Tensors;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Keypoints;
 using Microsoft.Data.Sqlite;
 
 namespace ArtMatch.Storage.Tests;
@@ -42,8 +44,65 @@ public sealed class TempStore : IDisposable
         return new NewImage(bytes, label, 640, 480, Enumerable.Range(0, vectors).Select(_ => UnitVector(random, dim)).ToList());
     }
 
+    /// <summary>An image whose vectors pass validation (enumeration) but fail when the store reads them to write.</summary>
+    public static NewImage FailingImage(Random random, int dim = Dim)
+    {
+        var vectors = new VectorsFailingOnRead([UnitVector(random, dim)]);
+        var bytes = new byte[16];
+        random.NextBytes(bytes);
+        return new NewImage(bytes, "failing", 10, 10, vectors);
+    }
+
+    private sealed class VectorsFailingOnRead(IReadOnlyList<float[]> vectors) : IReadOnlyList<float[]>
+    {
+        public float[] this[int index] => throw new IOException("simulated failure while writing vectors");
+
+        public int Count => vectors.Count;
+
+        public IEnumerator<float[]> GetEnumerator() => vectors.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     public static CulturalObject Record(string id, string? registry = "INTERPOL", ObjectStatus status = ObjectStatus.Stolen, string? type = "painting", string? country = "FR") =>
         new() { ObjectId = id, Registry = registry, Status = status, ObjectType = type, Country = country, Title = "Title " + id };
+}
+
+/// <summary>Synthetic pictures with real keypoints: random grey blocks give many distinct corners.</summary>
+public static class Textures
+{
+    /// <summary>A pseudo-random pattern of 5x5 grey blocks; each seed gives a different picture.</summary>
+    public static GreyImage Blocks(int seed, int width = 200, int height = 160)
+    {
+        const int block = 5;
+        var random = new Random(seed);
+        int columns = (width + block - 1) / block;
+        var levels = new byte[columns * ((height + block - 1) / block)];
+        random.NextBytes(levels);
+        var pixels = new byte[width * height];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+                pixels[y * width + x] = levels[y / block * columns + x / block];
+        }
+        return new GreyImage(width, height, pixels);
+    }
+
+    /// <summary>The 90x90 middle of <paramref name="image"/>: a photo showing part of the picture.</summary>
+    public static GreyImage MiddleCrop(GreyImage image, int size = 90)
+    {
+        int left = (image.Width - size) / 2, top = (image.Height - size) / 2;
+        var pixels = new byte[size * size];
+        for (int y = 0; y < size; y++)
+            image.Pixels.AsSpan((top + y) * image.Width + left, size).CopyTo(pixels.AsSpan(y * size));
+        return new GreyImage(size, size, pixels);
+    }
+
+    public static KeypointSet Keypoints(GreyImage image) => KeypointDetector.Detect(image, new KeypointSettings());
+
+    /// <summary>A stored image (with random bytes and <paramref name="dim"/>-d vectors) carrying the keypoints of texture <paramref name="seed"/>.</summary>
+    public static NewImage Image(Random random, int seed, int dim = 8) =>
+        TempStore.Image(random, $"texture-{seed}", vectors: 2, dim: dim) with { Keypoints = Keypoints(Blocks(seed)) };
 }
 
 /// <summary>One stored vector as the naive reference sees it.</summary>

@@ -1,4 +1,3 @@
-using System.Collections;
 using ArtMatch.Core.Catalog;
 
 namespace ArtMatch.Storage.Tests;
@@ -118,7 +117,7 @@ public class StoreWriteTests
         using var store = temp.Open();
         var random = new Random(5);
         var good = TempStore.Image(random, "ok", vectors: 2);
-        var failing = FailingImage(random);
+        var failing = TempStore.FailingImage(random);
 
         var error = Assert.Throws<IOException>(() => store.Upsert(TempStore.Record("Z") with { Maker = "Caravaggio" }, [good, failing]));
 
@@ -143,7 +142,7 @@ public class StoreWriteTests
         store.Upsert(TempStore.Record("Z") with { Title = "old" }, [first]);
         var second = TempStore.Image(random, "second");
 
-        Assert.Throws<IOException>(() => store.Upsert(TempStore.Record("Z") with { Title = "new" }, [second, FailingImage(random)]));
+        Assert.Throws<IOException>(() => store.Upsert(TempStore.Record("Z") with { Title = "new" }, [second, TempStore.FailingImage(random)]));
 
         Assert.Equal("old", store.Get("Z")!.Title);
         Assert.Equal([first.ImageId], store.GetImages("Z").Select(i => i.ImageId));
@@ -225,25 +224,5 @@ public class StoreWriteTests
         Assert.All(log, e => Assert.Equal("L", e.ObjectId));
         Assert.Equal("screening case 12", log[1].Detail);
         Assert.All(log, e => Assert.Equal(DateTimeKind.Utc, e.At.Kind));
-    }
-
-    /// <summary>An image whose vectors pass validation (enumeration) but fail when the store reads them to write.</summary>
-    private static NewImage FailingImage(Random random)
-    {
-        var vectors = new VectorsFailingOnRead([TempStore.UnitVector(random)]);
-        var bytes = new byte[16];
-        random.NextBytes(bytes);
-        return new NewImage(bytes, "failing", 10, 10, vectors);
-    }
-
-    private sealed class VectorsFailingOnRead(IReadOnlyList<float[]> vectors) : IReadOnlyList<float[]>
-    {
-        public float[] this[int index] => throw new IOException("simulated failure while writing vectors");
-
-        public int Count => vectors.Count;
-
-        public IEnumerator<float[]> GetEnumerator() => vectors.GetEnumerator();
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

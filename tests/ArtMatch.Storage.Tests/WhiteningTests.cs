@@ -117,6 +117,32 @@ public class WhiteningTests
     }
 
     [Fact]
+    public void ScoreObjects_WithWhitening_ReportsBestPlainAndWhitenedCosineAndTheWhitenedWinningRow()
+    {
+        using var temp = new TempStore();
+        using var store = temp.Open(dim: Dim);
+        var random = new Random(7);
+        var rows = Fill(store, random, objects: 40);
+        Assert.True(store.RefreshWhitening());
+        var whitening = store.Whitening!;
+        var query = Skewed(random);
+        string[] named = ["obj-007", "obj-031", "obj-000"];
+
+        var hits = store.ScoreObjects(query, named);
+
+        Assert.Equal(named, hits.Select(h => h.ObjectId));
+        var whitenedQuery = whitening.Apply(query);
+        foreach (var hit in hits)
+        {
+            var own = rows.Where(r => r.ObjectId == hit.ObjectId).ToList();
+            var ranked = own.MaxBy(r => TensorPrimitives.Dot(whitenedQuery, whitening.Apply(r.Vector)))!;
+            Assert.Equal((ranked.ImageId, ranked.Region), (hit.ImageId, hit.Region));
+            Assert.Equal(TensorPrimitives.Dot(whitenedQuery, whitening.Apply(ranked.Vector)), hit.WhitenedScore!.Value, 1e-4f);
+            Assert.Equal(own.Max(r => TensorPrimitives.Dot(query, r.Vector)), hit.Score, 1e-5f);
+        }
+    }
+
+    [Fact]
     public void RefreshWhitening_FreshSkips_StaleOrForcedRelearns()
     {
         using var temp = new TempStore();

@@ -117,7 +117,9 @@ internal static class CatalogCommands
             catalogStore.ReplaceEmbeddings(engine.Describer.VectorSpaceId, engine.Describer.Dimension, vectors);
             // The old whitening went with the old vectors.
             bool whitened = catalogStore.RefreshWhitening();
-            var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, whitened, seconds = clock.Elapsed.TotalSeconds };
+            // Keypoints do not depend on the model; images stored before keypoints existed get them now.
+            int keypointsAdded = engine.Importer!.BackfillKeypoints();
+            var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, whitened, keypoints_added = keypointsAdded, seconds = clock.Elapsed.TotalSeconds };
             if (parse.GetValue(json))
                 CliSupport.WriteJson(result);
             else

@@ -57,6 +57,7 @@ internal static class MatchCommand
             score = c.Score,
             similarity = c.Similarity,
             inliers = c.Inliers,
+            keypoint_inliers = c.KeypointInliers,
             colour_shift = c.ColourShift,
             rank_score = c.RankScore,
             verdict = c.Verdict,
@@ -69,12 +70,12 @@ internal static class MatchCommand
         string colour = result.Verdict switch { Verdict.Match => "red", Verdict.Possible => "yellow", _ => "green" };
         AnsiConsole.MarkupLineInterpolated($"verdict: [bold {colour}]{VerdictName(result.Verdict)}[/] (best score {result.BestScore:F3}, {result.Milliseconds:F0} ms, {result.ModelId})");
         // Ordered by rank score (whitened similarity + geometry); the verdict is judged on score.
-        var table = new Table().AddColumns("#", "object id", "title", "registry", "score", "rank score", "verdict", "matched image");
+        var table = new Table().AddColumns("#", "object id", "title", "registry", "score", "rank score", "keypoints", "verdict", "matched image");
         int rank = 1;
         foreach (var c in result.Candidates)
         {
             table.AddRow((rank++).ToString(), Markup.Escape(c.ObjectId), Markup.Escape(c.Record?.Title ?? ""), Markup.Escape(c.Record?.Registry ?? ""),
-                c.Score.ToString("F3"), c.RankScore.ToString("F3"), VerdictName(c.Verdict), c.ImageId[..12]);
+                c.Score.ToString("F3"), c.RankScore.ToString("F3"), c.KeypointInliers.ToString(), VerdictName(c.Verdict), c.ImageId[..12]);
         }
         AnsiConsole.Write(table);
     }

@@ -26,6 +26,7 @@ internal static class ServeCommand
             engine.OpenStore(storeDir);
             if (parse.GetValue(store) is null)
                 AnsiConsole.MarkupLineInterpolated($"[grey]{DemoCatalog.Ensure(engine)}[/]");
+            engine.BackfillKeypointsInBackground();
             var settings = new ServerSettings
             {
                 Port = parse.GetValue(port), TlsCertificate = parse.GetValue(cert), TlsKey = parse.GetValue(key),

@@ -41,7 +41,7 @@ internal static class EvalHtmlReport
             foreach (var c in o.Candidates.Take(3))
             {
                 html.Append("<div class=\"cand\">").Append(imageOf.TryGetValue(c.ObjectId, out var p) ? thumbnails.ImgTag(p, c.ObjectId) : "")
-                    .Append($"{Encode(c.ObjectId)}<br>score {c.Score:F3} (cos {c.Similarity:F3}, inliers {c.Inliers}{(c.ColourShift is { } shift ? $", colour shift {shift:F2}" : "")})</div>");
+                    .Append($"{Encode(c.ObjectId)}<br>score {c.Score:F3} (cos {c.Similarity:F3}, inliers {c.Inliers}, keypoints {c.KeypointInliers}{(c.ColourShift is { } shift ? $", colour shift {shift:F2}" : "")})</div>");
             }
             html.Append("</td></tr>");
         }

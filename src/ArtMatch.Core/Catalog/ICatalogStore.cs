@@ -1,4 +1,5 @@
 using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Keypoints;
 
 namespace ArtMatch.Core.Catalog;
 
@@ -6,6 +7,9 @@ namespace ArtMatch.Core.Catalog;
 public sealed record NewImage(byte[] Encoded, string? Label, int Width, int Height, IReadOnlyList<float[]> Vectors)
 {
     public string ImageId { get; } = Hashing.Sha256Hex(Encoded);
+
+    /// <summary>The picture's keypoints (<see cref="KeypointDetector"/>), stored beside its vectors; null when not computed.</summary>
+    public KeypointSet? Keypoints { get; init; }
 }
 
 /// <summary>Restricts a search to records whose fields match; null means any.</summary>
@@ -98,6 +102,26 @@ public interface ICatalogStore : IDisposable
     /// store that does not whiten.
     /// </summary>
     bool RefreshWhitening(double staleShare = 0.25) => false;
+
+    /// <summary>
+    /// The best plain cosine (and whitened cosine, when the store whitens) of <paramref name="query"/>
+    /// with any vector of each named object: the vector evidence for an object another search found.
+    /// Objects not in the store are left out.
+    /// </summary>
+    IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) => [];
+
+    /// <summary>
+    /// Catalogue pictures whose keypoints agree with the photo's on one transform, with at least
+    /// <paramref name="minInliers"/> inliers, most first, among objects passing <paramref name="filter"/>
+    /// and not in <paramref name="excludeObjectIds"/>. A store that keeps no keypoints finds none.
+    /// </summary>
+    IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) => [];
+
+    /// <summary>Ids of stored images that have no keypoints yet (stored before keypoints existed).</summary>
+    IReadOnlyList<string> ImagesWithoutKeypoints() => [];
+
+    /// <summary>Stores (or replaces) one image's keypoints; false when the image is not in the store.</summary>
+    bool SetKeypoints(string imageId, KeypointSet keypoints) => false;
 
     /// <summary>Full-text search over title, maker, inscriptions, description, then field filters.</summary>
     IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit);

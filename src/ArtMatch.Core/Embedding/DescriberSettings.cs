@@ -1,3 +1,5 @@
+using ArtMatch.Core.Keypoints;
+
 namespace ArtMatch.Core.Embedding;
 
 /// <summary>How pictures become vectors. The defaults are the product's pipeline; <see cref="Baseline"/> is the plain recipe.</summary>
@@ -41,7 +43,19 @@ public sealed record DescriberSettings
     /// <summary>Model input long side for the dense local features used by spatial verification; 0 turns them off.</summary>
     public int LocalFeatureScale { get; init; } = 320;
 
-    public static DescriberSettings Plain { get; } = new() { Baseline = true };
+    /// <summary>
+    /// Keypoints of a query photo (pixel-level evidence beside the CNN, see <see cref="KeypointDetector"/>);
+    /// null turns them off.
+    /// </summary>
+    public KeypointSettings? QueryKeypoints { get; init; } = new();
+
+    /// <summary>
+    /// Keypoints of a catalogue picture: many more than a photo's, so that a close-up of any part of
+    /// it still meets a dozen of them (a 72 px detail of a 500 px picture covers 2 % of it).
+    /// </summary>
+    public KeypointSettings? CatalogueKeypoints { get; init; } = new() { MaxKeypoints = 6000 };
+
+    public static DescriberSettings Plain { get; } = new() { Baseline = true, QueryKeypoints = null, CatalogueKeypoints = null };
 }
 
 /// <summary>One size of region window and the input size its feature map is computed at.</summary>

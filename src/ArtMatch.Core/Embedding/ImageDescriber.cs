@@ -1,4 +1,5 @@
 using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Keypoints;
 
 namespace ArtMatch.Core.Embedding;
 
@@ -65,6 +66,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         return new ImageDescription
         {
             Global = global, Regions = regions, Local = local, Turns = turns, Width = image.Width, Height = image.Height,
+            Keypoints = includeRegions ? KeypointsOf(image, forCatalogue) : null,
             RegionLocal = forCatalogue ? null : region => RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height),
         };
     }
@@ -122,6 +124,12 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         Pooling.L2Normalize(vector);
         return vector;
     }
+
+    /// <summary>Keypoints of the decoded picture, with the catalogue's or the query's settings; null when those are off.</summary>
+    public KeypointSet? KeypointsOf(RgbImage image, bool forCatalogue) =>
+        (forCatalogue ? Settings.CatalogueKeypoints : Settings.QueryKeypoints) is { } keypoints && !Settings.Baseline
+            ? KeypointDetector.Detect(GreyImage.FromRgb(image), keypoints)
+            : null;
 
     /// <summary>Local features of a picture alone (a catalogue image being verified against).</summary>
     public LocalFeatures? LocalFeaturesOf(RgbImage image) =>

@@ -1,4 +1,5 @@
 using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Keypoints;
 
 namespace ArtMatch.Core.Embedding;
 
@@ -43,6 +44,9 @@ public sealed class ImageDescription
     /// (pixels), by region index; null for catalogue pictures.
     /// </summary>
     public Func<int, (LocalFeatures Features, PixelRect Area)>? RegionLocal { get; init; }
+
+    /// <summary>Keypoints of the decoded picture (positions in its pixels); null when turned off.</summary>
+    public KeypointSet? Keypoints { get; init; }
 
     /// <summary>Size of the decoded picture the description was computed from.</summary>
     public int Width { get; init; }

@@ -23,6 +23,9 @@ public sealed record ImportSummary
     /// <summary>The store learned its whitening afresh after this import (<see cref="ICatalogStore.RefreshWhitening"/>).</summary>
     public bool WhiteningLearned { get; init; }
 
+    /// <summary>Images stored before keypoints existed that got them during this import.</summary>
+    public int KeypointsBackfilled { get; init; }
+
     /// <summary>Newly embedded images per second of wall time.</summary>
     public double ImagesPerSecond => Seconds > 0 ? ImagesAdded / Seconds : 0;
 }
@@ -73,10 +76,12 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         });
         // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
         bool whitened = store.RefreshWhitening();
+        int backfilled = BackfillKeypoints(cancellation);
 
         return new ImportSummary
         {
             WhiteningLearned = whitened,
+            KeypointsBackfilled = backfilled,
             ObjectsCreated = created,
             ObjectsUpdated = updated,
             ObjectsUnchanged = unchanged,
@@ -134,12 +139,39 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         return new Outcome(result.Created ? OutcomeKind.Created : OutcomeKind.Updated, result.ImagesAdded, present + result.ImagesAlreadyPresent);
     }
 
+    /// <summary>
+    /// Gives keypoints to the stored images that have none (a store written before keypoints existed),
+    /// from their stored bytes. Returns how many images got them; 0 when the describer makes none.
+    /// </summary>
+    public int BackfillKeypoints(CancellationToken cancellation = default)
+    {
+        if (describer.Settings.CatalogueKeypoints is null)
+            return 0;
+        int filled = 0;
+        Parallel.ForEach(store.ImagesWithoutKeypoints(), new ParallelOptions { CancellationToken = cancellation }, imageId =>
+        {
+            if (store.GetImageBytes(imageId) is not { } bytes)
+                return;
+            try
+            {
+                if (describer.KeypointsOf(describer.Decode(bytes), forCatalogue: true) is { } keypoints && store.SetKeypoints(imageId, keypoints))
+                    Interlocked.Increment(ref filled);
+            }
+            catch (ImageDecodeException)
+            {
+                // Stored bytes that no longer decode (a stricter decoder than the one that stored them)
+                // keep their vectors; they just get no keypoints.
+            }
+        });
+        return filled;
+    }
+
     /// <summary>Decodes and describes one catalogue picture with every vector the store keeps for it.</summary>
     public NewImage Describe(byte[] encoded, string? label)
     {
         var info = decoder.Probe(encoded);
         var description = describer.Describe(describer.Decode(encoded), includeRegions: true, forCatalogue: true);
-        return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors());
+        return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors()) { Keypoints = description.Keypoints };
     }
 
     private static bool SameRecord(CulturalObject a, CulturalObject b) =>

@@ -51,6 +51,20 @@ public sealed record MatchSettings
     /// <summary>Inliers that chance alone gives two unrelated pictures; they earn no bonus.</summary>
     public int InlierFloor { get; init; } = 3;
 
+    /// <summary>
+    /// Score added when the photo's keypoints line up with a catalogue picture's (<see cref="KeypointCap"/>
+    /// inliers or more) and the CNN check found no agreement (it counts for the share the CNN check
+    /// could not show); 0 turns the keypoint search off. Large, because corners agreeing pixel for
+    /// pixel are near proof of the same picture, and a close-up has almost no CNN similarity to add to it.
+    /// </summary>
+    public float KeypointBonus { get; init; } = 0.8f;
+
+    /// <summary>Keypoint inliers two different pictures reach by chance (measured on catalogue impostors); they earn nothing.</summary>
+    public int KeypointFloor { get; init; } = 4;
+
+    /// <summary>Keypoint inliers that earn the full <see cref="KeypointBonus"/>.</summary>
+    public int KeypointCap { get; init; } = 16;
+
     /// <summary>Also verify the photo's region that found a candidate, closer up (objects small in a scene).</summary>
     public bool VerifyQueryRegion { get; init; } = true;
 
@@ -67,5 +81,5 @@ public sealed record MatchSettings
 
     public VerdictThresholds Thresholds { get; init; } = new();
 
-    public static MatchSettings Plain { get; } = new() { VerifyTop = 0 };
+    public static MatchSettings Plain { get; } = new() { VerifyTop = 0, KeypointBonus = 0 };
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Keypoints;
 
 namespace ArtMatch.Core.Matching;
 
@@ -20,6 +21,9 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
     /// whose scale the verdict thresholds were calibrated on and which does not move with the catalogue.
     /// </summary>
     public float RankScore { get; init; }
+
+    /// <summary>Photo keypoints that line up, pixel for pixel, with this object's picture (<see cref="KeypointDetector"/>); 0 when none.</summary>
+    public int KeypointInliers { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -102,7 +106,25 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             }
         }
 
-        var ranked = fused.Values.OrderByDescending(h => h.Hit.RankScore).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
+        // Pixel-level evidence: catalogue pictures whose keypoints line up with the photo's. It finds what
+        // the CNN's 32-pixel cells cannot see (a close-up of a detail) and adds its own weight to the
+        // others; an object only it found joins with its vector scores.
+        var keypointHits = new Dictionary<string, KeypointCandidate>(StringComparer.Ordinal);
+        if (query.Keypoints is { Count: > 0 } keypoints && Settings.KeypointBonus > 0)
+        {
+            foreach (var found in store.SearchKeypoints(keypoints, Settings.KeypointFloor + 1, Settings.VerifyTop, request.Filter, request.ExcludeObjectIds))
+                keypointHits.TryAdd(found.ObjectId, found);
+            var unseen = keypointHits.Keys.Where(id => !fused.ContainsKey(id)).ToList();
+            if (unseen.Count > 0)
+            {
+                foreach (var hit in store.ScoreObjects(query.Global, unseen))
+                    fused[hit.ObjectId] = (hit, 0, hit.Score);
+            }
+        }
+        // Before verification the CNN agreement is unknown: the keypoints' full share orders the shortlist.
+        float KeypointBonusOf(string objectId) => keypointHits.TryGetValue(objectId, out var found) ? GeometricBonus(0, found.Inliers) : 0;
+
+        var ranked = fused.Values.OrderByDescending(h => h.Hit.RankScore + KeypointBonusOf(h.Hit.ObjectId)).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
             .Take(Math.Max(request.TopK, Settings.VerifyTop)).ToList();
         cancellation.ThrowIfCancellationRequested();
 
@@ -140,14 +162,23 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
                     queryFrame = new PictureFrame(turn.Picture);
                 }
                 inliers = check.Inliers;
+                // Keypoints that lined up more parts than the CNN cells did say better where to compare colours.
+                if (keypointHits.TryGetValue(hit.ObjectId, out var pixelLevel) && pixelLevel.Inliers > check.Inliers && pixelLevel.ImageId == hit.ImageId)
+                {
+                    check = AsVerification(pixelLevel, local);
+                    queryFrame = new PictureFrame(image);
+                }
                 var candidateFrame = new PictureFrame(local.Thumbnail, (double)local.Thumbnail.Width / local.Width);
                 colourShift = ColourCheck.Shift(queryFrame, candidateFrame, local.Features, local.Width, local.Height, check);
             }
-            float score = plain + Bonus(inliers);
+            int keypointInliers = keypointHits.TryGetValue(hit.ObjectId, out var keypointHit) ? keypointHit.Inliers : 0;
+            float bonus = GeometricBonus(inliers, keypointInliers);
+            float score = plain + bonus;
             candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, plain, inliers, Judge(score, colourShift))
             {
                 ColourShift = colourShift,
-                RankScore = hit.RankScore + Bonus(inliers),
+                RankScore = hit.RankScore + bonus,
+                KeypointInliers = keypointInliers,
             });
         }
 
@@ -172,12 +203,32 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         return verdict == Verdict.Match && colourShift > Settings.MaxColourShift ? Verdict.Possible : verdict;
     }
 
-    private float Bonus(int inliers)
+    /// <summary>
+    /// The score added for geometric agreement, measured twice: CNN cells (<paramref name="inliers"/>)
+    /// and keypoints. Both tell that the layout is the same, so they do not add up: the keypoints count
+    /// for the share of agreement the CNN check could not show. A whole-object photo the CNN verified
+    /// gets the CNN's bonus; a close-up the CNN cells cannot resolve gets the keypoints' larger one.
+    /// </summary>
+    private float GeometricBonus(int inliers, int keypointInliers)
     {
-        if (Settings.InlierCap <= Settings.InlierFloor)
-            return 0;
-        float agreement = Math.Clamp((float)(inliers - Settings.InlierFloor) / (Settings.InlierCap - Settings.InlierFloor), 0, 1);
-        return Settings.InlierBonus * agreement;
+        float cnn = Agreement(inliers, Settings.InlierFloor, Settings.InlierCap);
+        float keypoints = Agreement(keypointInliers, Settings.KeypointFloor, Settings.KeypointCap);
+        return Settings.InlierBonus * cnn + Settings.KeypointBonus * keypoints * (1 - cnn);
+    }
+
+    /// <summary>0 at <paramref name="floor"/> inliers (what chance gives), growing linearly to 1 at <paramref name="cap"/>.</summary>
+    private static float Agreement(int inliers, int floor, int cap) =>
+        cap <= floor ? 0 : Math.Clamp((float)(inliers - floor) / (cap - floor), 0, 1);
+
+    /// <summary>Keypoint inliers in the terms the colour check reads: the catalogue cells they fall in and the transform.</summary>
+    private static Verification AsVerification(KeypointCandidate found, CatalogueLocal local)
+    {
+        var grid = local.Features;
+        var cells = found.CatalogueInliers
+            .Select(p => Math.Clamp((int)(p.Y / local.Height * grid.GridHeight), 0, grid.GridHeight - 1) * grid.GridWidth
+                       + Math.Clamp((int)(p.X / local.Width * grid.GridWidth), 0, grid.GridWidth - 1))
+            .Distinct().Select(cell => (Query: -1, Candidate: cell)).ToList();
+        return new Verification(found.Matches, found.Inliers, (float)(found.Transform?.Scale ?? 1)) { InlierPairs = cells, Transform = found.Transform };
     }
 
     /// <summary>What verification needs of a catalogue picture: local features, its size, and a small copy for the colour check.</summary>

@@ -4,21 +4,23 @@ namespace ArtMatch.Core.Matching;
 
 /// <summary>
 /// Makes plausible "photos" of a catalogue picture for calibration: crops, tilts in brightness
-/// and contrast, loss of detail, and the picture pasted small into another picture (an object on
-/// a market stall). Seeded, so calibration is reproducible.
+/// and contrast, loss of detail, the picture pasted small into another picture (an object on
+/// a market stall), and a small close-up of one part (a detail cut from a larger photo). Seeded,
+/// so calibration is reproducible.
 /// </summary>
 public static class SyntheticViews
 {
     /// <summary>One random view; <paramref name="pasted"/> says whether the background (another picture) is in it.</summary>
     public static RgbImage Make(RgbImage source, RgbImage? background, Random random, out bool pasted)
     {
-        int kind = random.Next(4);
+        int kind = random.Next(5);
         pasted = kind == 2 && background is not null;
         return kind switch
         {
             0 => RandomCrop(source, random, 0.45, 0.9),
             1 => Degrade(source, random),
             2 when background is not null => PasteInto(source, background, random),
+            3 => CloseUp(source, random),
             _ => Photometric(RandomCrop(source, random, 0.7, 1.0), random),
         };
     }
@@ -33,6 +35,17 @@ public static class SyntheticViews
         return ImageOps.Crop(source, new PixelRect(x, y, width, height));
     }
 
+    /// <summary>
+    /// A square of 64-128 pixels cut at the picture's own scale, slightly retoned: a detail shown on
+    /// its own (a close-up in a sale catalogue, a fragment), too small for the CNN's 32-pixel cells.
+    /// </summary>
+    public static RgbImage CloseUp(RgbImage source, Random random)
+    {
+        int side = Math.Min(64 + random.Next(65), Math.Min(source.Width, source.Height));
+        var square = ImageOps.Crop(source, new PixelRect(random.Next(source.Width - side + 1), random.Next(source.Height - side + 1), side, side));
+        return Photometric(square, random, maxShift: 0.2);
+    }
+
     /// <summary>Down to a small size and back up: the blur of a poor phone photo or a web thumbnail.</summary>
     public static RgbImage Degrade(RgbImage source, Random random)
     {
@@ -41,9 +54,10 @@ public static class SyntheticViews
         return ImageOps.Resize(small, source.Width, source.Height);
     }
 
-    public static RgbImage Photometric(RgbImage source, Random random)
+    /// <summary>Gain and offset of brightness (gain within 1 ± <paramref name="maxShift"/>); one in four greyscale.</summary>
+    public static RgbImage Photometric(RgbImage source, Random random, double maxShift = 0.4)
     {
-        double gain = 0.6 + random.NextDouble() * 0.8, offset = (random.NextDouble() - 0.5) * 60;
+        double gain = 1 - maxShift + random.NextDouble() * 2 * maxShift, offset = (random.NextDouble() - 0.5) * 150 * maxShift;
         bool grey = random.Next(4) == 0;
         var pixels = new byte[source.Pixels.Length];
         for (int i = 0; i < pixels.Length; i += 3)

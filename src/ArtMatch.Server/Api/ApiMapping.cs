@@ -69,7 +69,7 @@ internal static class ApiMapping
             var candidate = new Wire.Candidate
             {
                 Object = c.Record is { } record ? ToApi(record) : new Wire.CulturalObject { ObjectId = c.ObjectId },
-                MatchedImageId = c.ImageId, Score = c.Score, Verdict = ToApi(c.Verdict), Inliers = c.Inliers, RankScore = c.RankScore,
+                MatchedImageId = c.ImageId, Score = c.Score, Verdict = ToApi(c.Verdict), Inliers = c.Inliers, RankScore = c.RankScore, KeypointInliers = c.KeypointInliers,
             };
             if (c.ColourShift is { } shift)
                 candidate.ColourShift = shift;

@@ -65,6 +65,28 @@ public sealed class ArtMatchEngine : IDisposable
     private int _whiteningRefresh;
 
     /// <summary>
+    /// Gives keypoints to stored images that have none (a store written before they existed), in the
+    /// background so that the server answers meanwhile (those images are found by their vectors only
+    /// until done).
+    /// </summary>
+    public void BackfillKeypointsInBackground()
+    {
+        if (Importer is not { } importer)
+            return;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                importer.BackfillKeypoints();
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"artmatch: adding keypoints to stored images failed: {e.Message}");
+            }
+        });
+    }
+
+    /// <summary>
     /// After writes through the API: learns the whitening again in the background if the catalogue has
     /// changed by a quarter since (a partner enrolling objects one by one never runs an import). One
     /// refresh at a time; searches go on meanwhile, writes wait for it.

@@ -8,11 +8,11 @@ namespace ArtMatch.Storage.Internal;
 /// <summary>
 /// The catalogue schema, versioned with PRAGMA user_version. Version 1 kept each record as JSON;
 /// version 2 has a column per field (extra fields as JSON) and the dimension of each vector;
-/// version 3 keeps each model's learned whitening.
+/// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints.
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -30,7 +30,9 @@ internal static class Schema
         {
             if (version == 1)
                 UpgradeFrom1(db);
-            CreateWhitening(db);
+            if (version < 3)
+                CreateWhitening(db);
+            CreateKeypoints(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -62,7 +64,7 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
-        """ + WhiteningTable);
+        """ + WhiteningTable + KeypointsTable);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
     private const string WhiteningTable = """
@@ -72,6 +74,19 @@ internal static class Schema
         """;
 
     private static void CreateWhitening(SqliteConnection db) => Sql.Execute(db, WhiteningTable);
+
+    /// <summary>
+    /// One <see cref="Core.Keypoints.KeypointSet.ToBytes"/> blob per stored image of an object. No model
+    /// column: keypoints come from the pixels alone, so a model change keeps them.
+    /// </summary>
+    private const string KeypointsTable = """
+        CREATE TABLE keypoints (
+            object_id TEXT NOT NULL, image_id TEXT NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (object_id, image_id),
+            FOREIGN KEY (object_id, image_id) REFERENCES images(object_id, image_id) ON DELETE CASCADE);
+        """;
+
+    private static void CreateKeypoints(SqliteConnection db) => Sql.Execute(db, KeypointsTable);
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {

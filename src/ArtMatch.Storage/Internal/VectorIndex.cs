@@ -532,6 +532,63 @@ internal sealed class VectorIndex
         return best;
     }
 
+    /// <summary>
+    /// Each named object's best row by <paramref name="query"/>: its plain cosine as the score and, with a
+    /// whitening installed, its whitened cosine, the image and region being those of the row that ranks
+    /// (whitened when whitening, as in <see cref="Search(ReadOnlySpan{float}, int, SearchFilter)"/>).
+    /// Objects not in the index, or without rows, are left out; repeated ids count once.
+    /// </summary>
+    public IReadOnlyList<VectorHit> ScoreObjects(ReadOnlySpan<float> query, IReadOnlyCollection<string> objectIds)
+    {
+        if (query.Length != Dimension)
+            throw new ArgumentException($"Query has {query.Length} dimensions; the store holds {Dimension}.");
+        float[]? whitenedQuery = Whitening?.Apply(query);
+        var hits = new List<VectorHit>();
+        foreach (var objectId in objectIds.Distinct(StringComparer.Ordinal))
+        {
+            if (!_objectOrdinal.TryGetValue(objectId, out int ordinal) || _objectRows[ordinal].Count == 0)
+                continue;
+            float plain = float.NegativeInfinity, rankScore = float.NegativeInfinity;
+            int rankRow = -1;
+            foreach (int row in _objectRows[ordinal])
+            {
+                int at = (int)((long)row * Dimension);
+                float score = DotKernels.Dot1(query, ref _matrix[at]);
+                plain = MathF.Max(plain, score);
+                if (whitenedQuery is not null)
+                    score = DotKernels.Dot1(whitenedQuery, ref _whitened![at]);
+                if (score > rankScore)
+                    (rankScore, rankRow) = (score, row);
+            }
+            var hit = new VectorHit(objectId, _images[_rowImage[rankRow]], _rowRegion[rankRow], plain);
+            hits.Add(whitenedQuery is null ? hit : hit with { WhitenedScore = rankScore });
+        }
+        return hits;
+    }
+
+    /// <summary>Ids of the live objects whose fields pass <paramref name="filter"/> (<see cref="SearchFilter.WholeImagesOnly"/> is about rows and plays no part).</summary>
+    public HashSet<string> AllowedObjectIds(SearchFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (filter.IsEmpty)
+            return new HashSet<string>(_objectOrdinal.Keys, StringComparer.Ordinal);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        byte[] allowed = AllowedObjects(filter);
+        try
+        {
+            for (int o = 0; o < _objectSlots; o++)
+            {
+                if (allowed[o] != 0)
+                    ids.Add(_objectIds[o]!);
+            }
+            return ids;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(allowed);
+        }
+    }
+
     private bool Better(int a, int b, float[] best) =>
         best[a] > best[b] || (best[a] == best[b] && string.CompareOrdinal(_objectIds[a], _objectIds[b]) < 0);
 

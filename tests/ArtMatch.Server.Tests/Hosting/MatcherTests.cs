@@ -81,6 +81,37 @@ public sealed class MatcherTests : IDisposable
     }
 
     [Fact]
+    public void Match_SmallCloseUpOfADetail_IsFoundByItsKeypoints()
+    {
+        // 80 pixels of the painting at the catalogue's own scale: 2-3 CNN cells, far too few to match on.
+        var painting = Picture("gc-painting-mona-lisa");
+        var closeUp = ImageOps.Crop(painting, new PixelRect(painting.Width / 2 - 10, painting.Height / 3, 80, 80));
+        var matcher = _engine.RequireMatcher();
+        var withoutKeypoints = new Matcher(_engine.Describer, _engine.RequireStore(), matcher.Settings with { KeypointBonus = 0 });
+
+        var result = matcher.Match(closeUp, new MatchRequest());
+        var cnnOnly = withoutKeypoints.Match(closeUp, new MatchRequest());
+
+        Assert.Equal("gc-painting-mona-lisa", result.Best!.ObjectId);
+        Assert.True(result.Best.KeypointInliers >= matcher.Settings.KeypointCap, $"keypoint inliers {result.Best.KeypointInliers}");
+        Assert.Equal(Verdict.Match, result.Verdict);
+        Assert.NotEqual(Verdict.Match, cnnOnly.Verdict);
+        Assert.All(cnnOnly.Candidates, c => Assert.Equal(0, c.KeypointInliers));
+    }
+
+    [Fact]
+    public void Match_CloseUpOfAPictureNotInTheCatalogue_IsNoAlarm()
+    {
+        var stranger = _engine.Describer.Decode(File.ReadAllBytes(RepoPaths.DevFile("catalog/gc-painting-van-gogh-the-harvest/1.jpg")));
+        var closeUp = ImageOps.Crop(stranger, new PixelRect(stranger.Width / 2, stranger.Height / 2, 80, 80));
+
+        var result = _engine.RequireMatcher().Match(closeUp, new MatchRequest { TopK = 10 });
+
+        Assert.NotEqual(Verdict.Match, result.Verdict);
+        Assert.All(result.Candidates, c => Assert.True(c.KeypointInliers <= _engine.RequireMatcher().Settings.KeypointFloor, $"{c.ObjectId}: {c.KeypointInliers} keypoint inliers"));
+    }
+
+    [Fact]
     public void Match_PhotoTakenSideways_IsFoundAndVerifiedThroughTheTurnedPhoto()
     {
         var upright = Picture("gc-painting-hokusai-great-wave");
