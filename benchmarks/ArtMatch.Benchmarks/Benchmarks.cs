@@ -3,6 +3,7 @@ using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
 using ArtMatch.Core.Import;
+using ArtMatch.Core.Keypoints;
 using ArtMatch.Core.Matching;
 using ArtMatch.Server.Hosting;
 using ArtMatch.Storage.Internal;
@@ -169,4 +170,55 @@ public class MatchBenchmarks
 
     [Benchmark]
     public MatchResult Match() => _engine.RequireMatcher().Match(_photo, new MatchRequest());
+}
+
+/// <summary>
+/// The keypoint stage alone: detecting a photo's keypoints (640 px decode of the 1 MP photo, and a
+/// 72 px close-up cut from a catalogue picture) and searching them in the dev catalogue's keypoints
+/// (503 pictures, up to 6000 keypoints each).
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class KeypointBenchmarks
+{
+    private readonly KeypointIndex _index = new(new KeypointMatchSettings());
+    private GreyImage _photo = null!;
+    private KeypointSet _keypoints = null!;
+
+    [Params("photo-640px", "closeup-72px")]
+    public string Input { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var decoder = new ArtMatch.Imaging.VipsImageDecoder();
+        var catalogue = new KeypointSettings { MaxKeypoints = 6000 };
+        Parallel.ForEach(CatalogFile.Read(Path.Combine(Fixtures.DevSet, "catalog.csv")), entry =>
+        {
+            foreach (var image in entry.ImagePaths)
+            {
+                var grey = GreyImage.FromRgb(decoder.Decode(File.ReadAllBytes(image), DecodeOptions.LongSide(640, allowUpscale: false)));
+                _index.Add(entry.Record!.ObjectId, image, KeypointDetector.Detect(grey, catalogue));
+            }
+        });
+        var source = GreyImage.FromRgb(decoder.Decode(Input == "photo-640px" ? Fixtures.Jpeg1Mp : File.ReadAllBytes(Fixtures.SourcePhoto),
+            DecodeOptions.LongSide(640, allowUpscale: false)));
+        _photo = Input == "photo-640px" ? source : Crop(source, source.Width / 2, source.Height / 2, 72);
+        _keypoints = KeypointDetector.Detect(_photo, new KeypointSettings());
+        _index.Search(_keypoints, 5);
+    }
+
+    private static GreyImage Crop(GreyImage source, int x0, int y0, int side)
+    {
+        var pixels = new byte[side * side];
+        for (int y = 0; y < side; y++)
+            Array.Copy(source.Pixels, (y0 + y) * source.Width + x0, pixels, y * side, side);
+        return new GreyImage(side, side, pixels);
+    }
+
+    [Benchmark]
+    public KeypointSet Detect() => KeypointDetector.Detect(_photo, new KeypointSettings());
+
+    [Benchmark]
+    public IReadOnlyList<KeypointCandidate> Search() => _index.Search(_keypoints, 5);
 }

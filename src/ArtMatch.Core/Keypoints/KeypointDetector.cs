@@ -19,6 +19,9 @@ public sealed record KeypointSettings
     /// still has corners far enough from its edge to be described.
     /// </summary>
     public int PatchRadius { get; init; } = 12;
+
+    /// <summary>Side, in pixels of each pyramid level, of the grid cells keypoints are spread over (0: strongest first only).</summary>
+    public int CellSize { get; init; } = 16;
 }
 
 /// <summary>
@@ -66,8 +69,9 @@ public static class KeypointDetector
             double area = (double)(level.Width - 2 * border) * (level.Height - 2 * border);
             int quota = (int)Math.Ceiling(settings.MaxKeypoints * area / totalArea);
             var corners = FindCorners(level, settings.FastThreshold, border);
-            var kept = corners.Select(c => (c.X, c.Y, Response: Harris(level, c.X, c.Y)))
-                .OrderByDescending(c => c.Response).ThenBy(c => c.Y).ThenBy(c => c.X).Take(quota).ToList();
+            var ranked = corners.Select(c => (c.X, c.Y, Response: Harris(level, c.X, c.Y)))
+                .OrderByDescending(c => c.Response).ThenBy(c => c.Y).ThenBy(c => c.X).ToList();
+            var kept = SpreadOut(ranked, quota, level.Width, level.Height, settings.CellSize);
             if (kept.Count == 0)
                 continue;
             var integral = Integral(level);
@@ -79,6 +83,37 @@ public static class KeypointDetector
             }
         }
         return new KeypointSet(image.Width, image.Height, [.. points], [.. descriptors]);
+    }
+
+    /// <summary>
+    /// The strongest corners, but first an equal share from every cell of a grid: ranked by strength
+    /// alone they crowd into the most contrasted parts of a picture, and a close-up of a quieter part
+    /// would find none to match. Cells with fewer corners leave their share to the strongest elsewhere.
+    /// </summary>
+    private static List<(int X, int Y, float Response)> SpreadOut(List<(int X, int Y, float Response)> ranked, int quota, int width, int height, int cellSize)
+    {
+        if (ranked.Count <= quota || cellSize <= 0)
+            return ranked.Take(quota).ToList();
+        int columns = (width + cellSize - 1) / cellSize, cells = columns * ((height + cellSize - 1) / cellSize);
+        int perCell = Math.Max(1, quota / cells);
+        var taken = new int[cells];
+        var first = new List<(int X, int Y, float Response)>(quota);
+        var rest = new List<(int X, int Y, float Response)>();
+        foreach (var corner in ranked)
+        {
+            int cell = corner.Y / cellSize * columns + corner.X / cellSize;
+            if (taken[cell] < perCell && first.Count < quota)
+            {
+                taken[cell]++;
+                first.Add(corner);
+            }
+            else
+            {
+                rest.Add(corner);
+            }
+        }
+        first.AddRange(rest.Take(quota - first.Count));
+        return first;
     }
 
     /// <summary>FAST-9 corners after 3x3 non-maximum suppression on the FAST score.</summary>

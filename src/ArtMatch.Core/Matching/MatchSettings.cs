@@ -9,21 +9,21 @@ namespace ArtMatch.Core.Matching;
 public sealed record VerdictThresholds
 {
     // Defaults: `artmatch calibrate --samples 2000 --seed 1` on a store of the development catalogue
-    // as import leaves it (whitened), from synthetic photos of catalogue pictures with leave-one-out
-    // impostors; no query answers used.
+    // as import leaves it (whitened, with keypoints), from synthetic photos of catalogue pictures
+    // (close-ups included) with leave-one-out impostors; no query answers used.
 
     /// <summary>At or above: "match" (an alarm).</summary>
-    public float Match { get; init; } = 1.097f;
+    public float Match { get; init; } = 1.093f;
 
     /// <summary>At or above: "possible" (an officer should look).</summary>
-    public float Possible { get; init; } = 0.843f;
+    public float Possible { get; init; } = 0.839f;
 
     /// <summary>
     /// How far the best candidate must lead the next one for "match": when two catalogue objects
     /// explain the photo almost equally (look-alike coins, prints of one series), the photo is
     /// ambiguous and an officer should decide ("possible"). An object-level ratio test.
     /// </summary>
-    public float MinMargin { get; init; } = 0.154f;
+    public float MinMargin { get; init; } = 0.166f;
 
     /// <summary>The verdict for the best candidate: its score and its lead over the runner-up.</summary>
     public Verdict Judge(float score, float margin) =>
