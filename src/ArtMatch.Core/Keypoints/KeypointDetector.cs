@@ -117,43 +117,52 @@ public static class KeypointDetector
     }
 
     /// <summary>FAST-9 corners after 3x3 non-maximum suppression on the FAST score.</summary>
-    private static List<(int X, int Y)> FindCorners(GreyImage image, int threshold, int border)
+    private static unsafe List<(int X, int Y)> FindCorners(GreyImage image, int threshold, int border)
     {
         int width = image.Width, height = image.Height;
-        var px = image.Pixels;
-        var offsets = Ring.Select(r => r.Y * width + r.X).ToArray();
+        int* ring = stackalloc int[16];
+        for (int k = 0; k < 16; k++)
+            ring[k] = Ring[k].Y * width + Ring[k].X;
+        int north = ring[0], east = ring[4], south = ring[8], west = ring[12];
         var score = new int[width * height];
-        for (int y = border; y < height - border; y++)
+        // Pointers: this loop visits every pixel of every pyramid level, and bounds checks on the
+        // ring reads were most of its cost. All reads stay inside the image (border >= 3).
+        fixed (byte* pixels = image.Pixels)
+        fixed (bool* nineInARow = NineInARow)
         {
-            for (int x = border; x < width - border; x++)
+            for (int y = border; y < height - border; y++)
             {
-                int at = y * width + x, centre = px[at];
-                int hi = centre + threshold, lo = centre - threshold;
-                // Quick reject: of the four compass pixels, at least two neighbours must be beyond the step.
-                int n = px[at + offsets[0]], e = px[at + offsets[4]], s = px[at + offsets[8]], w = px[at + offsets[12]];
-                int brightCompass = (n > hi ? 1 : 0) + (e > hi ? 1 : 0) + (s > hi ? 1 : 0) + (w > hi ? 1 : 0);
-                int darkCompass = (n < lo ? 1 : 0) + (e < lo ? 1 : 0) + (s < lo ? 1 : 0) + (w < lo ? 1 : 0);
-                if (brightCompass < 2 && darkCompass < 2)
-                    continue;
-                int bright = 0, dark = 0, brightSum = 0, darkSum = 0;
-                for (int k = 0; k < 16; k++)
+                for (int x = border; x < width - border; x++)
                 {
-                    int v = px[at + offsets[k]];
-                    if (v > hi)
+                    byte* centre = pixels + y * width + x;
+                    int hi = *centre + threshold, lo = *centre - threshold;
+                    // An arc of 9 ring pixels holds one of north/south and one of east/west: test those first.
+                    int n = centre[north], s = centre[south];
+                    bool maybeBright = n > hi || s > hi, maybeDark = n < lo || s < lo;
+                    if (!maybeBright && !maybeDark)
+                        continue;
+                    int e = centre[east], w = centre[west];
+                    maybeBright &= e > hi || w > hi;
+                    maybeDark &= e < lo || w < lo;
+                    if (!maybeBright && !maybeDark)
+                        continue;
+                    int bright = 0, dark = 0, brightSum = 0, darkSum = 0;
+                    // Branch-free: on textured pictures which ring pixels pass is unpredictable.
+                    for (int k = 0; k < 16; k++)
                     {
-                        bright |= 1 << k;
-                        brightSum += v - hi;
+                        int v = centre[ring[k]];
+                        int isBright = (int)((uint)(hi - v) >> 31), isDark = (int)((uint)(v - lo) >> 31);
+                        bright |= isBright << k;
+                        dark |= isDark << k;
+                        brightSum += (v - hi) & -isBright;
+                        darkSum += (lo - v) & -isDark;
                     }
-                    else if (v < lo)
-                    {
-                        dark |= 1 << k;
-                        darkSum += lo - v;
-                    }
+                    int at = y * width + x;
+                    if (nineInARow[bright])
+                        score[at] = brightSum + 1;
+                    if (nineInARow[dark])
+                        score[at] = Math.Max(score[at], darkSum + 1);
                 }
-                if (NineInARow[bright])
-                    score[at] = Math.Max(score[at], brightSum + 1);
-                if (NineInARow[dark])
-                    score[at] = Math.Max(score[at], darkSum + 1);
             }
         }
         var corners = new List<(int, int)>();
