@@ -48,6 +48,10 @@ public static class KeypointDetector
 
     public static KeypointSet Detect(GreyImage image, KeypointSettings settings)
     {
+        // The turned comparison pattern is stored as signed bytes.
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.PatchRadius, 4, nameof(settings.PatchRadius));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.PatchRadius, 100, nameof(settings.PatchRadius));
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.ScaleFactor, 1.05f, nameof(settings.ScaleFactor));
         int border = settings.PatchRadius + BoxRadius + 1;
         var pattern = PatternFor(settings.PatchRadius);
         var levels = new List<(GreyImage Image, float Scale)> { (image, 1) };

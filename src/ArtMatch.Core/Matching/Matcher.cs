@@ -45,10 +45,10 @@ public sealed record MatchRequest
 
 /// <summary>
 /// The matching pipeline shared by the server, the CLI and evaluation: describe the photo (global
-/// vector, crops, quarter turns), search the store with each vector and keep every object's best
-/// score, re-check the leaders geometrically against the catalogue image that matched, rank (by the
-/// whitened similarity when the store whitens), and judge (on the plain cosine the thresholds know).
-/// Thread-safe.
+/// vector, crops, quarter turns, keypoints), search the store with each vector and keep every
+/// object's best score, search the catalogue's keypoints, re-check the leaders geometrically against
+/// the catalogue image that matched, rank (by the whitened similarity when the store whitens), and
+/// judge (on the plain cosine plus geometric agreement, the scale the thresholds know). Thread-safe.
 /// </summary>
 public sealed class Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings)
 {
@@ -107,8 +107,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         }
 
         // Pixel-level evidence: catalogue pictures whose keypoints line up with the photo's. It finds what
-        // the CNN's 32-pixel cells cannot see (a close-up of a detail) and adds its own weight to the
-        // others; an object only it found joins with its vector scores.
+        // the CNN's 32-pixel cells cannot see (a close-up of a detail) and counts where the CNN check
+        // falls short (GeometricBonus); an object only it found joins with its vector scores.
         var keypointHits = new Dictionary<string, KeypointCandidate>(StringComparer.Ordinal);
         if (query.Keypoints is { Count: > 0 } keypoints && Settings.KeypointBonus > 0)
         {

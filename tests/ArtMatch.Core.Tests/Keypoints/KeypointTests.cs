@@ -73,6 +73,13 @@ public class KeypointTests
     }
 
     [Fact]
+    public void Detect_PatchTooLargeForThePattern_IsRefusedWithTheSettingNamed()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => KeypointDetector.Detect(Painting(200, 150, seed: 14), Photo with { PatchRadius = 200 }));
+        Assert.Contains("PatchRadius", error.Message);
+    }
+
+    [Fact]
     public void Search_SmallPixelCropOfCataloguePicture_FindsItWithTheCropOffset()
     {
         var picture = Painting(500, 400, seed: 2);
