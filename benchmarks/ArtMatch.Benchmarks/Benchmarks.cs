@@ -203,17 +203,9 @@ public class KeypointBenchmarks
         });
         var source = GreyImage.FromRgb(decoder.Decode(Input == "photo-640px" ? Fixtures.Jpeg1Mp : File.ReadAllBytes(Fixtures.SourcePhoto),
             DecodeOptions.LongSide(640, allowUpscale: false)));
-        _photo = Input == "photo-640px" ? source : Crop(source, source.Width / 2, source.Height / 2, 72);
+        _photo = Input == "photo-640px" ? source : source.Crop(new PixelRect(source.Width / 2, source.Height / 2, 72, 72));
         _keypoints = KeypointDetector.Detect(_photo, new KeypointSettings());
         _index.Search(_keypoints, 5);
-    }
-
-    private static GreyImage Crop(GreyImage source, int x0, int y0, int side)
-    {
-        var pixels = new byte[side * side];
-        for (int y = 0; y < side; y++)
-            Array.Copy(source.Pixels, (y0 + y) * source.Width + x0, pixels, y * side, side);
-        return new GreyImage(side, side, pixels);
     }
 
     [Benchmark]

@@ -89,14 +89,8 @@ public static class Textures
     }
 
     /// <summary>The 90x90 middle of <paramref name="image"/>: a photo showing part of the picture.</summary>
-    public static GreyImage MiddleCrop(GreyImage image, int size = 90)
-    {
-        int left = (image.Width - size) / 2, top = (image.Height - size) / 2;
-        var pixels = new byte[size * size];
-        for (int y = 0; y < size; y++)
-            image.Pixels.AsSpan((top + y) * image.Width + left, size).CopyTo(pixels.AsSpan(y * size));
-        return new GreyImage(size, size, pixels);
-    }
+    public static GreyImage MiddleCrop(GreyImage image, int size = 90) =>
+        image.Crop(new ArtMatch.Core.Imaging.PixelRect((image.Width - size) / 2, (image.Height - size) / 2, size, size));
 
     public static KeypointSet Keypoints(GreyImage image) => KeypointDetector.Detect(image, new KeypointSettings());
 

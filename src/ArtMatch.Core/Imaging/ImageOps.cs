@@ -106,7 +106,7 @@ public static class ImageOps
     }
 
     /// <summary>Per output pixel: the first contributing input pixel and the normalised weights.</summary>
-    private sealed class ResampleWeights
+    internal sealed class ResampleWeights
     {
         public required int[] Start { get; init; }
         public required int[] Count { get; init; }

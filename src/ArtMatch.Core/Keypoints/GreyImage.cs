@@ -35,52 +35,52 @@ public sealed class GreyImage
     /// <summary>
     /// A smaller copy by area averaging (each output pixel is the mean of the input area it covers),
     /// so that a pyramid level holds what a camera farther away would have recorded, without aliasing.
+    /// The same separable box filter as <see cref="ImageOps.Resize"/>, on one channel.
     /// </summary>
     public GreyImage Shrink(int width, int height)
     {
         if (width > Width || height > Height)
             throw new ArgumentException("Shrink only makes pictures smaller.");
-        double sx = (double)Width / width, sy = (double)Height / height;
-        var columns = Spans(Width, width, sx);
+        var horizontal = ImageOps.ResampleWeights.Create(Width, width);
+        var vertical = ImageOps.ResampleWeights.Create(Height, height);
+        var rows = new float[Height * width];
+        for (int y = 0; y < Height; y++)
+        {
+            int rowIn = y * Width;
+            for (int x = 0; x < width; x++)
+            {
+                var w = horizontal.WeightsFor(x);
+                int first = rowIn + horizontal.Start[x];
+                float sum = 0;
+                for (int i = 0; i < w.Length; i++)
+                    sum += Pixels[first + i] * w[i];
+                rows[y * width + x] = sum;
+            }
+        }
         var output = new byte[width * height];
-        var rowSums = new double[width];
         for (int y = 0; y < height; y++)
         {
-            Array.Clear(rowSums);
-            double top = y * sy, bottom = (y + 1) * sy;
-            for (int iy = (int)top; iy < Math.Min(Height, (int)Math.Ceiling(bottom)); iy++)
-            {
-                double wy = Math.Min(bottom, iy + 1) - Math.Max(top, iy);
-                int row = iy * Width;
-                for (int x = 0; x < width; x++)
-                {
-                    var (first, weights) = columns[x];
-                    double sum = 0;
-                    for (int k = 0; k < weights.Length; k++)
-                        sum += weights[k] * Pixels[row + first + k];
-                    rowSums[x] += wy * sum;
-                }
-            }
-            double area = sx * sy;
+            var w = vertical.WeightsFor(y);
+            int first = vertical.Start[y];
             for (int x = 0; x < width; x++)
-                output[y * width + x] = (byte)Math.Clamp((int)Math.Round(rowSums[x] / area), 0, 255);
+            {
+                float sum = 0;
+                for (int i = 0; i < w.Length; i++)
+                    sum += rows[(first + i) * width + x] * w[i];
+                output[y * width + x] = (byte)Math.Clamp(sum + 0.5f, 0f, 255f);
+            }
         }
         return new GreyImage(width, height, output);
     }
 
-    /// <summary>For each output column: the first input column it covers and how much of each it covers.</summary>
-    private static (int First, double[] Weights)[] Spans(int inSize, int outSize, double step)
+    /// <summary>The pixels of <paramref name="rect"/> (which must lie inside the picture) as a picture of their own.</summary>
+    public GreyImage Crop(PixelRect rect)
     {
-        var spans = new (int, double[])[outSize];
-        for (int o = 0; o < outSize; o++)
-        {
-            double start = o * step, end = (o + 1) * step;
-            int first = (int)start, last = Math.Min(inSize, (int)Math.Ceiling(end));
-            var weights = new double[last - first];
-            for (int i = first; i < last; i++)
-                weights[i - first] = Math.Min(end, i + 1) - Math.Max(start, i);
-            spans[o] = (first, weights);
-        }
-        return spans;
+        if (rect.X < 0 || rect.Y < 0 || rect.Width < 1 || rect.Height < 1 || rect.Right > Width || rect.Bottom > Height)
+            throw new ArgumentOutOfRangeException(nameof(rect), $"{rect} does not lie inside a {Width}x{Height} picture.");
+        var pixels = new byte[rect.Width * rect.Height];
+        for (int y = 0; y < rect.Height; y++)
+            Array.Copy(Pixels, (rect.Y + y) * Width + rect.X, pixels, y * rect.Width, rect.Width);
+        return new GreyImage(rect.Width, rect.Height, pixels);
     }
 }

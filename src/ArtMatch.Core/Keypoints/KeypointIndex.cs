@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using ArtMatch.Core.Matching;
 
 namespace ArtMatch.Core.Keypoints;
@@ -41,8 +42,8 @@ public sealed record KeypointMatchSettings
 /// <summary>
 /// Every catalogue picture's keypoints in one flat array with hash tables over it, searched for each
 /// photo keypoint's nearest descriptors (Hamming distance of 256-bit descriptors) and checked per
-/// picture for one similarity transform. In memory: about 140 bytes per keypoint (the sets, their
-/// flat copy and the tables). Thread-safe; a change rebuilds the flat copy and the tables on the
+/// picture for one similarity transform. In memory, by the array sizes: about 140 bytes per keypoint
+/// (the sets, their flat copy and the tables). Thread-safe; a change rebuilds the flat copy and the tables on the
 /// next search.
 /// </summary>
 public sealed class KeypointIndex(KeypointMatchSettings settings)
@@ -151,7 +152,7 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
     /// enough. A corner seen again differs in few bits, so some chunk is usually identical; comparing
     /// only those rows keeps a pass over millions of keypoints to milliseconds.
     /// </summary>
-    private Dictionary<int, int> Votes(KeypointSet query, Snapshot snapshot, Func<string, bool>? allowObject)
+    private unsafe Dictionary<int, int> Votes(KeypointSet query, Snapshot snapshot, Func<string, bool>? allowObject)
     {
         var allowed = snapshot.ObjectIds.Select(id => allowObject?.Invoke(id) ?? true).ToArray();
         // Per photo keypoint: the picture of its nearest row, and the picture of the nearest row of any
@@ -164,6 +165,7 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
         {
             ulong q0 = q[4 * i], q1 = q[4 * i + 1], q2 = q[4 * i + 2], q3 = q[4 * i + 3];
             int bestDistance = Settings.MaxDistance + 1, bestRow = -1, bestObject = -1, rivalDistance = int.MaxValue, rivalRow = -1;
+            fixed (ulong* descriptors = all)
             for (int table = 0; table < Snapshot.Tables; table++)
             {
                 int key = Snapshot.Chunk(q, i, table);
@@ -176,8 +178,7 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
                 for (int k = from; k < to; k++)
                 {
                     int r = rows[k];
-                    int d = BitOperations.PopCount(q0 ^ all[4 * r]) + BitOperations.PopCount(q1 ^ all[4 * r + 1])
-                          + BitOperations.PopCount(q2 ^ all[4 * r + 2]) + BitOperations.PopCount(q3 ^ all[4 * r + 3]);
+                    int d = Hamming(q0, q1, q2, q3, descriptors + 4 * r);
                     if (d >= rivalDistance && d >= bestDistance)
                         continue;
                     int obj = snapshot.ObjectOfImage[snapshot.ImageOfRow[r]];
@@ -232,8 +233,7 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
                 ulong* qi = q;
                 for (int i = 0; i < n; i++, qi += 4)
                 {
-                    int d = BitOperations.PopCount(qi[0] ^ c0) + BitOperations.PopCount(qi[1] ^ c1)
-                          + BitOperations.PopCount(qi[2] ^ c2) + BitOperations.PopCount(qi[3] ^ c3);
+                    int d = Hamming(c0, c1, c2, c3, qi);
                     if (d >= s[i])
                         continue;
                     if (d < b[i])
@@ -254,6 +254,12 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
             nearest[i] = (best[i], second[i], best[i] == int.MaxValue ? -1 : bestRow[i]);
         return nearest;
     }
+
+    /// <summary>Differing bits between a descriptor given as its four words and the one at <paramref name="words"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Hamming(ulong a0, ulong a1, ulong a2, ulong a3, ulong* words) =>
+        BitOperations.PopCount(a0 ^ words[0]) + BitOperations.PopCount(a1 ^ words[1])
+        + BitOperations.PopCount(a2 ^ words[2]) + BitOperations.PopCount(a3 ^ words[3]);
 
     /// <summary>A single vote is what any picture gets by chance from a large catalogue; it is not worth an exhaustive match.</summary>
     private const int MinVotes = 2;

@@ -59,7 +59,7 @@ public sealed record MatchSettings
     /// </summary>
     public float KeypointBonus { get; init; } = 0.8f;
 
-    /// <summary>Keypoint inliers two different pictures reach by chance (measured on catalogue impostors); they earn nothing.</summary>
+    /// <summary>Keypoint inliers two different pictures can reach by chance (a transform from one match lines up a few more); they earn nothing.</summary>
     public int KeypointFloor { get; init; } = 4;
 
     /// <summary>Keypoint inliers that earn the full <see cref="KeypointBonus"/>.</summary>
