@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Storage.Internal;
+
+namespace ArtMatch.Storage;
+
+/// <summary>Vectors: kept in SQLite, searched through the in-memory <see cref="EmbeddedVectorIndex"/>; a model change.</summary>
+public sealed partial class SqliteCatalogStore
+{
+    /// <summary>Rebuilds the in-memory index from the database (records, then vectors of the current model).</summary>
+    private void LoadIndex()
+    {
+        lock (_dbLock)
+        {
+            var index = new VectorIndex(Dimension);
+            using (var objects = Command($"SELECT {ObjectRows.Columns} FROM objects ORDER BY rowid"))
+            using (var reader = objects.ExecuteReader())
+            {
+                while (reader.Read())
+                    index.SetObject(ObjectRows.Read(reader));
+            }
+            using var vectors = Command("SELECT object_id, image_id, region, dimension, data FROM vectors WHERE model_id = $model ORDER BY rowid", ("$model", ModelId));
+            using var rows = vectors.ExecuteReader();
+            while (rows.Read())
+            {
+                int dimension = rows.GetInt32(3);
+                var data = (byte[])rows.GetValue(4);
+                if (dimension != Dimension || data.Length != Dimension * sizeof(float))
+                {
+                    throw new InvalidDataException(
+                        $"The store holds {dimension}-d vectors of {ModelId}, but {Dimension}-d were asked for: re-embed the catalogue (ReplaceEmbeddings).");
+                }
+                index.Add(rows.GetString(0), rows.GetString(1), rows.GetInt32(2), MemoryMarshal.Cast<byte, float>(data));
+            }
+            if (ReadWhitening() is { } whitening)
+                index.SetWhitening(whitening, index.WhitenRows(whitening));
+            _vectors.Replace(index);
+        }
+    }
+
+    private void InsertVector(string objectId, string imageId, string modelId, int region, float[] vector) =>
+        Run("""
+            INSERT OR REPLACE INTO vectors (object_id, image_id, model_id, region, dimension, data)
+            VALUES ($object, $image, $model, $region, $dimension, $data)
+            """, ("$object", objectId), ("$image", imageId), ("$model", modelId), ("$region", region),
+            ("$dimension", vector.Length), ("$data", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
+
+    private static List<IndexedImage> Indexed(List<NewImage> images) => images.Select(i => new IndexedImage(i.ImageId, i.Vectors)).ToList();
+
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter) => _vectors.Search(query, k, filter);
+
+    public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter) => _vectors.SearchMany(queries, k, filter);
+
+    /// <summary>The vector evidence for objects another search found (see <see cref="ICatalogStore.ScoreObjects"/>).</summary>
+    public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) => _vectors.ScoreObjects(query, objectIds);
+
+    /// <summary>
+    /// Replaces every stored vector (of every model) with <paramref name="vectors"/> of <paramref name="modelId"/>,
+    /// in one transaction, and makes that model the one this store writes and searches. Keypoints stay:
+    /// they come from the pixels, not the model.
+    /// </summary>
+    public void ReplaceEmbeddings(string modelId, int dimension, IEnumerable<(string ImageId, IReadOnlyList<float[]> Vectors)> vectors)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (dimension < 1)
+            throw new ArgumentOutOfRangeException(nameof(dimension), "Dimension must be positive.");
+        var all = vectors.ToList();
+        foreach (var (imageId, imageVectors) in all)
+        {
+            if (imageVectors is null || imageVectors.Count == 0 || imageVectors.Any(v => v is null || v.Length != dimension))
+                throw new ArgumentException($"Image {imageId} needs at least one vector, each of {dimension} dimensions.");
+        }
+        lock (_dbLock)
+        {
+            int unknown = 0;
+            using (var transaction = _db.BeginTransaction())
+            {
+                Run("DELETE FROM vectors");
+                Run("DELETE FROM whitening");   // learned from the vectors dropped here
+                foreach (var (imageId, imageVectors) in all)
+                {
+                    var owners = ObjectsHoldingLocked(imageId);
+                    if (owners.Count == 0)
+                        unknown++;
+                    foreach (var objectId in owners)
+                    {
+                        for (int region = 0; region < imageVectors.Count; region++)
+                            InsertVector(objectId, imageId, modelId, region, imageVectors[region]);
+                    }
+                }
+                AuditLocked(null, "reembed", null, $"{all.Count - unknown} images with {modelId} ({dimension}-d); {unknown} unknown image ids ignored");
+                transaction.Commit();
+            }
+            ModelId = modelId;
+            Dimension = dimension;
+            LoadIndex();
+        }
+    }
+}
