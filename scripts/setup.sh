@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK:
 #   1. Debian packages (libvips with HEIC, test peers python3-grpcio, faiss),
-#   2. the official ONNX Runtime CPU library from the npm package onnxruntime-node,
-#   3. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
-# each checked against its sha256. Nothing binary is committed; all of it lands in ignored folders.
+#   2. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
+#      each checked against its sha256,
+#   3. npm packages for the test and benchmark peers.
+# ONNX Runtime comes with the NuGet package Microsoft.ML.OnnxRuntime (dotnet restore).
+# Nothing binary is committed; all of it lands in ignored folders.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-native_dir="$root/.native"
 model_dir="$root/.models"
-ort_version="1.30.0"
-ort_sha256="ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -33,29 +32,6 @@ install_apt_packages() {
 }
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-install_onnxruntime() {
-  local lib="$native_dir/libonnxruntime.so.1"
-  if [ -f "$lib" ] && [ "$(sha256_of "$lib")" = "$ort_sha256" ]; then
-    log "ONNX Runtime $ort_version present"
-    return
-  fi
-  log "fetching ONNX Runtime $ort_version (npm package onnxruntime-node)"
-  mkdir -p "$native_dir"
-  local tmp
-  tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack --silent "onnxruntime-node@$ort_version" >/dev/null)
-  tar -xzf "$tmp"/onnxruntime-node-*.tgz -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
-  local got
-  got="$(sha256_of "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")"
-  if [ "$got" != "$ort_sha256" ]; then
-    log "ONNX Runtime sha256 mismatch: expected $ort_sha256, got $got"
-    rm -rf "$tmp"
-    exit 1
-  fi
-  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib"
-  rm -rf "$tmp"
-}
 
 # Reads one string field of a flat JSON manifest without needing jq.
 manifest_field() {
@@ -101,8 +77,8 @@ install_models() {
 }
 
 # npm packages for the test peers: the @grpc/grpc-js interop client, and the Node benchmark peer
-# (sharp + onnxruntime-node; --ignore-scripts skips onnxruntime-node's CUDA download, the CPU
-# binary ships in the package).
+# (benchmarks/peer/package.json: sharp and ONNX Runtime's Node binding, a peer to compare with, not
+# ArtMatch's runtime; --ignore-scripts skips its CUDA download, the CPU binary ships in the package).
 install_node_packages() {
   if ! command -v npm >/dev/null; then
     log "npm not found: install Node.js (Debian: apt-get install nodejs npm) for the interop tests"
@@ -121,7 +97,6 @@ install_node_packages() {
 }
 
 install_apt_packages
-install_onnxruntime
 install_models
 install_node_packages
 log "done"

@@ -1,25 +1,37 @@
+using System.Collections.Concurrent;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Inference.Internal;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OrtException = Microsoft.ML.OnnxRuntime.OnnxRuntimeException;
 
 namespace ArtMatch.Inference;
 
 /// <summary>
 /// An ONNX image encoder run by ONNX Runtime, described by a manifest: the model file is patched in
-/// memory to expose the embedding tap and accept any input size. Thread-safe.
+/// memory to expose the embedding tap and accept any input size. The input tensor is the caller's
+/// memory (pinned for the run, never copied); the output is written by ORT straight into the array
+/// returned once the output's shape for that input size is known. Thread-safe.
 /// </summary>
 public sealed class OnnxFeatureExtractor : IFeatureExtractor
 {
-    private readonly OrtSession _session;
+    /// <summary>Input sizes whose output shapes are remembered; a caller cycling through more just copies.</summary>
+    private const int MaxRememberedShapes = 4096;
 
-    private OnnxFeatureExtractor(ModelManifest manifest, OrtSession session)
+    private static readonly RunOptions DefaultRun = new();
+
+    private readonly OrtSessions _sessions;
+    private readonly ConcurrentDictionary<(string Output, int Batch, int Height, int Width), long[]> _outputShapes = new();
+
+    private OnnxFeatureExtractor(ModelManifest manifest, OrtSessions sessions)
     {
         Manifest = manifest;
-        _session = session;
+        _sessions = sessions;
     }
 
     public ModelManifest Manifest { get; }
 
-    public static string RuntimeVersion => OrtSession.RuntimeVersion;
+    public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
 
     /// <summary>Loads the manifest at <paramref name="manifestPath"/> and its model file (see <see cref="ModelFiles.Resolve"/>).</summary>
     public static OnnxFeatureExtractor Open(string manifestPath, InferenceOptions? options = null)
@@ -42,44 +54,43 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         options ??= new InferenceOptions();
         if (options.IntraOpThreads < 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"IntraOpThreads is {options.IntraOpThreads}; use 0 for ORT's default or a positive count.");
-        var session = new OrtSession(patched, options.IntraOpThreads);
+        var sessions = new OrtSessions(patched, options);
         try
         {
-            if (!session.OutputNames.Contains(manifest.Embedding.Tensor))
+            if (!sessions.OutputNames.Contains(manifest.Embedding.Tensor))
                 throw new InvalidDataException($"Model {manifest.Id}: tensor '{manifest.Embedding.Tensor}' is not an output after patching.");
-            if (manifest.Classifier is { } classifier && !session.OutputNames.Contains(classifier.Output))
-                throw new InvalidDataException($"Model {manifest.Id}: classifier output '{classifier.Output}' not found (outputs: {string.Join(", ", session.OutputNames)}).");
-            return new OnnxFeatureExtractor(manifest, session);
+            if (manifest.Classifier is { } classifier && !sessions.OutputNames.Contains(classifier.Output))
+                throw new InvalidDataException($"Model {manifest.Id}: classifier output '{classifier.Output}' not found (outputs: {string.Join(", ", sessions.OutputNames)}).");
+            return new OnnxFeatureExtractor(manifest, sessions);
         }
         catch
         {
-            session.Dispose();
+            sessions.Dispose();
             throw;
         }
     }
 
     public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width)
     {
-        var tensor = RunOne(input, batch, height, width, Manifest.Embedding.Tensor);
-        var shape = tensor.Shape;
+        var data = RunOne(input, batch, height, width, Manifest.Embedding.Tensor, out var shape);
         if (shape.Length == 0 || shape[0] != batch)
             throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has shape [{string.Join(",", shape)}]; expected batch {batch} first.");
         if (Manifest.Embedding.Layout == "NC" || shape.Length == 2)
-            return new FeatureMaps(batch, (int)shape[1], 1, 1, tensor.Data);
+            return new FeatureMaps(batch, (int)shape[1], 1, 1, data);
         if (shape.Length != 4)
             throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has rank {shape.Length}; expected 2 (NC) or 4.");
         if (Manifest.Embedding.Layout == "NHWC")
-            return new FeatureMaps(batch, (int)shape[3], (int)shape[1], (int)shape[2], ToNchw(tensor.Data, batch, (int)shape[1], (int)shape[2], (int)shape[3]));
-        return new FeatureMaps(batch, (int)shape[1], (int)shape[2], (int)shape[3], tensor.Data);
+            return new FeatureMaps(batch, (int)shape[3], (int)shape[1], (int)shape[2], ToNchw(data, batch, (int)shape[1], (int)shape[2], (int)shape[3]));
+        return new FeatureMaps(batch, (int)shape[1], (int)shape[2], (int)shape[3], data);
     }
 
     public float[] Classify(ReadOnlySpan<float> input, int batch, int height, int width)
     {
         var classifier = Manifest.Classifier ?? throw new InvalidOperationException($"Model {Manifest.Id} names no classifier output.");
-        return RunOne(input, batch, height, width, classifier.Output).Data;
+        return RunOne(input, batch, height, width, classifier.Output, out _);
     }
 
-    private OrtTensor RunOne(ReadOnlySpan<float> input, int batch, int height, int width, string output)
+    private unsafe float[] RunOne(ReadOnlySpan<float> input, int batch, int height, int width, string output, out long[] outputShape)
     {
         if (batch < 1 || height < 1 || width < 1)
             throw new ArgumentException($"Batch, height and width must be positive (got {batch}x{height}x{width}).");
@@ -89,7 +100,42 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         if (!Manifest.Input.SymbolicSize && (height != Manifest.Input.Size || width != Manifest.Input.Size))
             throw new ArgumentException($"Model {Manifest.Id} takes {Manifest.Input.Size}x{Manifest.Input.Size} input only.");
         long[] shape = Manifest.Input.Layout == "NHWC" ? [batch, height, width, 3] : [batch, 3, height, width];
-        return _session.Run(Manifest.Input.Name, input, shape, [output])[0];
+        var session = _sessions.For(height, width);
+        var key = (output, batch, height, width);
+        try
+        {
+            fixed (float* data = input)
+            {
+                using var inputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
+                    shape, (nint)data, input.Length * sizeof(float));
+                if (_outputShapes.TryGetValue(key, out var known))
+                {
+                    var result = new float[ShapeSize(known)];
+                    using var outputValue = OrtValue.CreateTensorValueFromMemory(result, known);
+                    session.Run(DefaultRun, [Manifest.Input.Name], [inputValue], [output], [outputValue]);
+                    outputShape = known;
+                    return result;
+                }
+                // First run at this size: ORT allocates the output and tells its shape.
+                using var outputs = session.Run(DefaultRun, [Manifest.Input.Name], [inputValue], [output]);
+                outputShape = outputs[0].GetTensorTypeAndShape().Shape;
+                if (_outputShapes.Count < MaxRememberedShapes)
+                    _outputShapes.TryAdd(key, outputShape);
+                return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+            }
+        }
+        catch (OrtException e)
+        {
+            throw OnnxRuntimeException.From(e);
+        }
+    }
+
+    private static int ShapeSize(long[] shape)
+    {
+        long size = 1;
+        foreach (var dim in shape)
+            size *= dim;
+        return checked((int)size);
     }
 
     internal static float[] ToNchw(float[] nhwc, int n, int h, int w, int c)
@@ -103,5 +149,5 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         return nchw;
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose() => _sessions.Dispose();
 }

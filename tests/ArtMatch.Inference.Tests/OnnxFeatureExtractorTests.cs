@@ -2,11 +2,18 @@ using ArtMatch.Core.Embedding;
 using ArtMatch.Inference.Internal;
 using ArtMatch.Inference.Internal.Onnx;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace ArtMatch.Inference.Tests;
 
 public class OnnxFeatureExtractorTests
 {
+    [Fact]
+    public void RuntimeVersion_IsThePackages1_32()
+    {
+        Assert.StartsWith("1.32.", OnnxFeatureExtractor.RuntimeVersion);
+    }
+
     [Fact]
     public void Classify_CatPhotoAt224_TopClassIsACat()
     {
@@ -78,10 +85,12 @@ public class OnnxFeatureExtractorTests
     public void Classify_PatchedModel_GivesTheUnpatchedModelsLogits()
     {
         using var extractor = Model.Open();
-        using var upstream = new OrtSession(File.ReadAllBytes(Model.File), 1);
+        using var upstream = new InferenceSession(File.ReadAllBytes(Model.File));
         var input = TestImages.Tensor(TestImages.CentreCrop(TestImages.Cat, 224, 224), Model.Manifest.Input);
 
-        var expected = upstream.Run("input", input, [1, 3, 224, 224], ["output"])[0].Data;
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, 224, 224]);
+        using var outputs = upstream.Run(new RunOptions(), ["input"], [inputValue], ["output"]);
+        var expected = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         var actual = extractor.Classify(input, 1, 224, 224);
 
         AssertClose(expected, actual);
@@ -167,9 +176,10 @@ public class OnnxFeatureExtractorTests
         var upstream = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Model.File)).Graph;
         var hollow = new ModelProto { Graph = new GraphProto { Input = { upstream.Input }, Output = { upstream.Output } } };
 
-        var error = Assert.Throws<OnnxRuntimeException>(() => OnnxFeatureExtractor.FromBytes(Model.Manifest, hollow.ToByteArray()));
+        var error = Assert.Throws<ArtMatch.Inference.OnnxRuntimeException>(() => OnnxFeatureExtractor.FromBytes(Model.Manifest, hollow.ToByteArray()));
 
         Assert.NotEqual(0, error.ErrorCode);
+        Assert.IsType<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(error.InnerException);
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
     }
 
@@ -178,7 +188,7 @@ public class OnnxFeatureExtractorTests
     {
         var manifest = Model.Manifest with { Embedding = Model.Manifest.Embedding with { Tensor = "no-such-tensor" } };
 
-        var error = Assert.Throws<OnnxRuntimeException>(() => OnnxFeatureExtractor.FromBytes(manifest, File.ReadAllBytes(Model.File)));
+        var error = Assert.Throws<ArtMatch.Inference.OnnxRuntimeException>(() => OnnxFeatureExtractor.FromBytes(manifest, File.ReadAllBytes(Model.File)));
 
         Assert.Contains("no-such-tensor", error.Message);
     }

@@ -5,8 +5,6 @@ public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    public static string NativeDir => Path.Combine(Root, ".native");
-
     public static string ModelDir => Path.Combine(Root, ".models");
 
     public static string ManifestDir => Path.Combine(Root, "models");

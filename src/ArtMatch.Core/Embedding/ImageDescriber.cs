@@ -225,9 +225,18 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     {
         int width = images[0].Width, height = images[0].Height;
         int size = 3 * width * height;
-        var input = new float[size * images.Count];
-        for (int i = 0; i < images.Count; i++)
-            TensorBuilder.Fill(images[i], Manifest.Input, input.AsSpan(i * size, size));
-        return extractor.Extract(input, images.Count, height, width);
+        // Pooled: the extractor reads the tensor in place during the run and keeps no reference.
+        var pooled = System.Buffers.ArrayPool<float>.Shared.Rent(size * images.Count);
+        try
+        {
+            var input = pooled.AsSpan(0, size * images.Count);
+            for (int i = 0; i < images.Count; i++)
+                TensorBuilder.Fill(images[i], Manifest.Input, input.Slice(i * size, size));
+            return extractor.Extract(input, images.Count, height, width);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(pooled);
+        }
     }
 }
