@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK:
-#   1. Debian packages (libvips with HEIC, test peers python3-grpcio, faiss),
+#   1. Debian packages (poppler-utils, the test peers python3-grpcio, faiss),
 #   2. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
 #      each checked against its sha256,
 #   3. npm packages for the test and benchmark peers.
-# ONNX Runtime comes with the NuGet package Microsoft.ML.OnnxRuntime (dotnet restore).
+# ONNX Runtime and libvips come with their NuGet packages (Microsoft.ML.OnnxRuntime, NetVips.Native)
+# when dotnet restores: nothing native is installed here for them.
 # Nothing binary is committed; all of it lands in ignored folders.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_apt_packages() {
   # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
-  local wanted=(libvips42 libheif1 libde265-0 poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss)
+  local wanted=(poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -19,11 +19,11 @@ public class DecodeBenchmarks
     private readonly ArtMatch.Imaging.VipsImageDecoder _decoder = new();
     private byte[] _photo = [];
 
-    [Params("jpeg-12mp", "jpeg-1mp", "heic-1mp")]
+    [Params("jpeg-12mp", "jpeg-1mp", "avif-1mp")]
     public string Input { get; set; } = "";
 
     [GlobalSetup]
-    public void Setup() => _photo = Input switch { "jpeg-12mp" => Fixtures.Jpeg12Mp, "jpeg-1mp" => Fixtures.Jpeg1Mp, _ => Fixtures.Heic };
+    public void Setup() => _photo = Input switch { "jpeg-12mp" => Fixtures.Jpeg12Mp, "jpeg-1mp" => Fixtures.Jpeg1Mp, _ => Fixtures.Avif };
 
     [Benchmark]
     public RgbImage DecodeTo640() => _decoder.Decode(_photo, DecodeOptions.LongSide(640, allowUpscale: false));

@@ -6,7 +6,7 @@ using ArtMatch.Server.Hosting;
 
 namespace ArtMatch.Benchmarks;
 
-/// <summary>Benchmark inputs made from dev-set photos: a 12 MP and a 1 MP JPEG and a HEIC, cached under benchmarks/.fixtures.</summary>
+/// <summary>Benchmark inputs made from dev-set photos: a 12 MP and a 1 MP JPEG and an AVIF, cached under benchmarks/.fixtures.</summary>
 public static class Fixtures
 {
     public static string Root => RepoLocator.Root();
@@ -21,7 +21,7 @@ public static class Fixtures
 
     public static byte[] Jpeg1Mp => Cached("photo-1mp.jpg", () => Scaled(1155, 866));
 
-    public static byte[] Heic => Cached("photo-1mp.heic", () => VipsEncoder.Reencode(Jpeg1Mp, VipsEncoder.Format.Heif));
+    public static byte[] Avif => Cached("photo-1mp.avif", () => VipsEncoder.Reencode(Jpeg1Mp, VipsEncoder.Format.Avif));
 
     private static byte[] Scaled(int width, int height)
     {

@@ -1,4 +1,5 @@
 using ArtMatch.Benchmarks;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 // Script modes print JSON for benchmarks/run.sh; anything else goes to BenchmarkDotNet.
@@ -10,11 +11,15 @@ return args.FirstOrDefault() switch
     "search-timing" => Scripts.SearchTiming(args[1]),
     "make-photos" => Scripts.MakePhotos(args[1], int.Parse(args[2])),
     "dump-descriptors" => Scripts.DumpDescriptors(args[1], args[2]),
+    "session-options" => SessionOptionTiming.Run(args.Length > 1 ? int.Parse(args[1]) : 30),
     _ => RunBenchmarkDotNet(args),
 };
 
 static int RunBenchmarkDotNet(string[] args)
 {
-    BenchmarkSwitcher.FromAssembly(typeof(Fixtures).Assembly).Run(args);
+    // BenchmarkDotNet rebuilds the whole solution per job without the shared compiler: on a loaded
+    // two-core machine that passes its default two-minute build timeout.
+    var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(15));
+    BenchmarkSwitcher.FromAssembly(typeof(Fixtures).Assembly).Run(args, config);
     return 0;
 }

@@ -1,17 +1,21 @@
-using System.Runtime.InteropServices;
 using ArtMatch.Core.Imaging;
 using ArtMatch.Imaging.Internal;
+using NetVips;
 
 namespace ArtMatch.Imaging;
 
 /// <summary>
-/// Decodes photos with libvips: format sniffed from the bytes (JPEG, PNG, WebP, TIFF, GIF, HEIC/AVIF
-/// only; libvips' untrusted loaders are blocked), size checked from the header before decoding,
-/// shrink-on-load to the size asked, EXIF auto-rotation, alpha flattened onto white, sRGB, 8-bit.
-/// Truncated files fail rather than decode with grey padding. Thread-safe.
+/// Decodes photos with libvips (NetVips): format sniffed from the bytes (JPEG, PNG, WebP, TIFF, GIF,
+/// HEIF with AV1, i.e. AVIF; every other loader blocked), size checked from the header before
+/// decoding, shrink-on-load to the size asked, EXIF auto-rotation, alpha flattened onto white, sRGB,
+/// 8-bit. Truncated files fail rather than decode with grey padding. Thread-safe.
 /// </summary>
-public sealed unsafe class VipsImageDecoder : IImageDecoder
+public sealed class VipsImageDecoder : IImageDecoder
 {
+    private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or AVIF";
+
+    private static readonly double[] White = [255, 255, 255];
+
     private readonly VipsDecoderOptions _limits;
 
     public VipsImageDecoder(VipsDecoderOptions options)
@@ -19,55 +23,33 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPixels, 1, nameof(options.MaxPixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEncodedBytes, 1, nameof(options.MaxEncodedBytes));
-        VipsRuntime.EnsureStarted();
+        LibvipsRuntime.EnsureStarted();
         _limits = options;
     }
-
-    private static readonly Dictionary<string, string> AllowedLoaders = new(StringComparer.Ordinal)
-    {
-        ["VipsForeignLoadJpegBuffer"] = "jpeg",
-        ["VipsForeignLoadPngBuffer"] = "png",
-        ["VipsForeignLoadSpngBuffer"] = "png",
-        ["VipsForeignLoadWebpBuffer"] = "webp",
-        ["VipsForeignLoadTiffBuffer"] = "tiff",
-        ["VipsForeignLoadGifBuffer"] = "gif",
-        ["VipsForeignLoadNsgifBuffer"] = "gif",
-        ["VipsForeignLoadHeifBuffer"] = "heif",
-    };
-
-    /// <summary>Loader options for every open: a truncated file is an error, not grey padding.</summary>
-    private const string LoaderOptions = "fail_on=truncated";
-
-    private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or HEIC";
 
     public VipsImageDecoder()
         : this(new VipsDecoderOptions())
     {
     }
 
-    public static string LibvipsVersion => $"{Vips.Version(0)}.{Vips.Version(1)}.{Vips.Version(2)}";
+    public static string LibvipsVersion => LibvipsRuntime.Version;
 
     public ImageInfo Probe(ReadOnlySpan<byte> encoded)
     {
-        fixed (byte* data = encoded)
-        {
-            using var header = OpenHeader(data, encoded.Length, out string format);
-            return new ImageInfo(Vips.ImageGetWidth(header.Pointer), Vips.ImageGetHeight(header.Pointer), format, ReadOrientation(header.Pointer));
-        }
+        using var source = OpenSource(encoded);
+        using var header = OpenHeader(source, encoded, out string format);
+        return new ImageInfo(header.Width, header.Height, format, ReadOrientation(header));
     }
 
     public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Size.Width < 1 || options.Size.Height < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), $"Decode size must be positive, got {options.Size.Width}x{options.Size.Height}.");
-        fixed (byte* data = encoded)
-        {
-            using var header = OpenHeader(data, encoded.Length, out string format);
-            CheckOutputSize(header.Pointer, options);
-            using var image = Thumbnail(data, encoded.Length, header.Pointer, format, options);
-            return ToRgb(image);
-        }
+        CheckRequest(options);
+        using var source = OpenSource(encoded);
+        using var header = OpenHeader(source, encoded, out string format);
+        CheckOutputSize(header, options);
+        using var thumbnail = Thumbnail(source, header, format, options);
+        using var normalised = Normalise(thumbnail);
+        return ToRgb(normalised);
     }
 
     /// <summary>A JPEG thumbnail (long side at most <paramref name="longSide"/>, never enlarged) for reports.</summary>
@@ -77,72 +59,74 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
         var options = DecodeOptions.LongSide(longSide, allowUpscale: false);
-        fixed (byte* data = encoded)
-        {
-            using var header = OpenHeader(data, encoded.Length, out string format);
-            CheckOutputSize(header.Pointer, options);
-            using var thumbnail = Thumbnail(data, encoded.Length, header.Pointer, format, options);
-            using var rgb = Normalise(thumbnail);
-            void* buffer;
-            nuint length;
-            if (Vips.JpegSaveBuffer(rgb.Pointer, &buffer, &length, "Q", quality, "strip", 1, 0) != 0)
-                throw Failure("could not encode a thumbnail");
-            try
-            {
-                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
-            }
-            finally
-            {
-                Vips.Free(buffer);
-            }
-        }
+        using var source = OpenSource(encoded);
+        using var header = OpenHeader(source, encoded, out string format);
+        CheckOutputSize(header, options);
+        using var thumbnail = Thumbnail(source, header, format, options);
+        using var rgb = Normalise(thumbnail);
+        return Run("could not encode a thumbnail", () => rgb.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.None));
+    }
+
+    private static void CheckRequest(DecodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Size.Width < 1 || options.Size.Height < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Decode size must be positive, got {options.Size.Width}x{options.Size.Height}.");
+    }
+
+    /// <summary>The encoded bytes in libvips' memory (one copy), refused unread when empty or over the byte limit.</summary>
+    private Source OpenSource(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length == 0)
+            throw new ImageDecodeException(ImageErrorKind.Empty, "The image is empty (0 bytes).");
+        if (encoded.Length > _limits.MaxEncodedBytes)
+            throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {Bytes(encoded.Length)}; the limit is {Bytes(_limits.MaxEncodedBytes)}.");
+        return Source.NewFromMemory(encoded);
     }
 
     /// <summary>Sniffs the format and reads the header only; refuses what must not be decoded.</summary>
-    private VipsImageHandle OpenHeader(byte* data, int length, out string format)
+    private Image OpenHeader(Source source, ReadOnlySpan<byte> encoded, out string format)
     {
-        if (length == 0)
-            throw new ImageDecodeException(ImageErrorKind.Empty, "The image is empty (0 bytes).");
-        if (length > _limits.MaxEncodedBytes)
-            throw new ImageDecodeException(ImageErrorKind.TooLarge, $"The image file is {Bytes(length)}; the limit is {Bytes(_limits.MaxEncodedBytes)}.");
-        // No vips_error_clear here: the buffer is shared by all threads, and clearing it could wipe
-        // another decode's message between its failure and its TakeError.
-        var loader = Vips.FindLoadBuffer(data, (nuint)length);
-        if (loader == null)
+        string? loader = Image.FindLoadSource(source);
+        if (loader is null)
         {
             string detail = TakeError();
-            if (FormatSniffer.ClaimedFormat(new ReadOnlySpan<byte>(data, length)) is { } claimed)
+            if (FormatSniffer.ClaimedFormat(encoded) is { } claimed)
                 throw new ImageDecodeException(ImageErrorKind.Corrupt,
                     $"The image is damaged or unreadable: it starts like a {claimed} file but libvips cannot open it{(detail.Length > 0 ? ": " + detail : ".")}");
             throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image: expected {Supported}.");
         }
-        string loaderName = Marshal.PtrToStringUTF8((nint)loader) ?? "";
-        if (!AllowedLoaders.TryGetValue(loaderName, out format!))
-            throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image ({loaderName.Replace("VipsForeignLoad", "").Replace("Buffer", "").ToLowerInvariant()}): expected {Supported}.");
+        string family = loader.EndsWith("Source", StringComparison.Ordinal) ? loader[..^"Source".Length] : loader;
+        if (!LibvipsRuntime.AllowedLoaders.TryGetValue(family, out format!))
+            throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat, $"Not a supported image ({family.Replace("VipsForeignLoad", "").ToLowerInvariant()}): expected {Supported}.");
 
-        // Lazy: reads the header only. fail_on matters once pixels are read (HEIF decodes from this image).
-        var image = Vips.ImageNewFromBuffer(data, (nuint)length, LoaderOptions, 0);
-        if (image == 0)
-            throw Failure("could not read the image header");
-        var handle = new VipsImageHandle(image);
-        int width = Vips.ImageGetWidth(image), height = Vips.ImageGetHeight(image);
-        long pixels = (long)width * height;
-        if (pixels > _limits.MaxPixels)
+        // Lazy: reads the header only. fail_on matters once pixels are read (HEIF and TIFF decode from this image).
+        var header = Run("could not read the image header", () => Image.NewFromSource(source, failOn: Enums.FailOn.Truncated));
+        try
         {
-            handle.Dispose();
-            throw new ImageDecodeException(ImageErrorKind.TooLarge,
-                $"The image declares {width}x{height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(_limits.MaxPixels)}.");
+            long pixels = (long)header.Width * header.Height;
+            if (pixels > _limits.MaxPixels)
+                throw new ImageDecodeException(ImageErrorKind.TooLarge,
+                    $"The image declares {header.Width}x{header.Height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(_limits.MaxPixels)}.");
+            if (format == "heif" && header.Contains("heif-compression") && header.Get("heif-compression") is string codec && codec != "av1")
+                throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat,
+                    $"Not a supported image (HEIF coded with {codec.ToUpperInvariant()}; this libvips decodes AV1 only, i.e. AVIF): expected {Supported}. Send the photo as JPEG.");
+            return header;
         }
-        return handle;
+        catch
+        {
+            header.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
     /// Refuses a request whose result alone would exceed the pixel limit (e.g. a 100000-pixel long side
     /// with upscaling on), before libvips allocates it.
     /// </summary>
-    private void CheckOutputSize(nint header, DecodeOptions request)
+    private void CheckOutputSize(Image header, DecodeOptions request)
     {
-        var (width, height) = PlannedSize(Vips.ImageGetWidth(header), Vips.ImageGetHeight(header), ReadOrientation(header), request);
+        var (width, height) = PlannedSize(header.Width, header.Height, ReadOrientation(header), request);
         if ((long)width * height > _limits.MaxPixels)
             throw new ArgumentOutOfRangeException(nameof(request),
                 $"Decoding to {width}x{height} would make {Megapixels((long)width * height)}; the limit is {Megapixels(_limits.MaxPixels)}. Ask for a smaller size.");
@@ -170,104 +154,72 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
     /// picture, and those can show something else (a stale preview of an edited photo, an unrelated
     /// page). A match must rest on the picture itself, so these decode their primary image.
     /// </summary>
-    private static VipsImageHandle Thumbnail(byte* data, int length, nint header, string format, DecodeOptions options)
+    private static Image Thumbnail(Source source, Image header, string format, DecodeOptions options)
     {
         bool cover = options.Fit == ResizeFit.CoverCentreCrop;
-        int sizeMode = cover || options.AllowUpscale ? Vips.SizeBoth : Vips.SizeDown;
-        int crop = cover ? Vips.InterestingCentre : Vips.InterestingNone;
-        // A null option name ends libvips' option list, leaving the export profile unset.
-        string? profileName = Vips.ImageGetTypeof(header, Vips.IccProfileField) != 0 ? "export_profile" : null;
-        nint output;
-        int status;
+        var size = cover || options.AllowUpscale ? Enums.Size.Both : Enums.Size.Down;
+        var crop = cover ? Enums.Interesting.Centre : Enums.Interesting.None;
+        string? exportProfile = header.Contains("icc-profile-data") ? "srgb" : null;
         if (format is "heif" or "tiff")
         {
             // The header image is the primary picture (HEIF primary item, TIFF page 0), opened lazily
             // with fail_on set; its pixels are decoded here, so the container is parsed once.
-            status = Vips.ThumbnailImage(header, &output, options.Size.Width, "height", options.Size.Height,
-                "size", sizeMode, "crop", crop, profileName, "srgb", 0);
+            return Run("could not decode the image", () => header.ThumbnailImage(options.Size.Width, height: options.Size.Height,
+                size: size, crop: crop, outputProfile: exportProfile, failOn: Enums.FailOn.Truncated));
         }
-        else
-        {
-            // fail_on is given twice: as thumbnail's own argument and in the loader's option string,
-            // since which of the two reaches the loader has changed between libvips releases.
-            status = Vips.ThumbnailBuffer(data, (nuint)length, &output, options.Size.Width, "height", options.Size.Height,
-                "size", sizeMode, "crop", crop, "fail_on", Vips.FailOnTruncated, "option_string", LoaderOptions,
-                profileName, "srgb", 0);
-        }
-        if (status != 0)
-            throw Failure("could not decode the image");
-        return new VipsImageHandle(output);
+        return Run("could not decode the image", () => Image.ThumbnailSource(source, options.Size.Width, optionString: "fail_on=truncated",
+            height: options.Size.Height, size: size, crop: crop, outputProfile: exportProfile, failOn: Enums.FailOn.Truncated));
     }
 
-    private static int ReadOrientation(nint header)
+    private static int ReadOrientation(Image header)
     {
-        int orientation = 1;
-        if (Vips.ImageGetTypeof(header, "orientation") != 0 && Vips.ImageGetInt(header, "orientation", &orientation) != 0)
-        {
-            TakeError();
-            orientation = 1;
-        }
-        return orientation is >= 1 and <= 8 ? orientation : 1;
-    }
-
-    /// <summary>sRGB, alpha flattened onto white, 8-bit, exactly three bands.</summary>
-    private static VipsImageHandle Normalise(VipsImageHandle image)
-    {
-        nint srgb;
-        if (Vips.Colourspace(image.Pointer, &srgb, Vips.InterpretationSrgb, 0) != 0)
-            throw Failure("could not convert the image to sRGB");
-        var current = new VipsImageHandle(srgb);
+        if (!header.Contains("orientation"))
+            return 1;
         try
         {
-            if (Vips.ImageHasAlpha(current.Pointer) != 0)
-            {
-                double* white = stackalloc double[] { 255, 255, 255 };
-                var background = Vips.ArrayDoubleNew(white, 3);
-                nint flat;
-                int status = Vips.Flatten(current.Pointer, &flat, "background", background, 0);
-                Vips.AreaUnref(background);
-                if (status != 0)
-                    throw Failure("could not flatten the image's transparency");
-                current.Dispose();
-                current = new VipsImageHandle(flat);
-            }
-            nint uchar;
-            if (Vips.CastUchar(current.Pointer, &uchar, 0) != 0)
-                throw Failure("could not convert the image to 8 bits");
-            current.Dispose();
-            current = new VipsImageHandle(uchar);
-            if (Vips.ImageGetBands(current.Pointer) > 3)
-            {
-                nint three;
-                if (Vips.ExtractBand(current.Pointer, &three, 0, "n", 3, 0) != 0)
-                    throw Failure("could not extract the colour bands");
-                current.Dispose();
-                current = new VipsImageHandle(three);
-            }
-            return current;
+            return header.Get("orientation") is int orientation and >= 1 and <= 8 ? orientation : 1;
         }
-        catch
+        catch (VipsException)
         {
-            current.Dispose();
-            throw;
+            return 1;
         }
     }
 
-    private static RgbImage ToRgb(VipsImageHandle thumbnail)
+    /// <summary>sRGB, alpha flattened onto white, 8-bit, exactly three bands (or one, for grey).</summary>
+    private static Image Normalise(Image image) => Run("could not convert the image to sRGB 8-bit", () =>
     {
-        using var image = Normalise(thumbnail);
-        int width = Vips.ImageGetWidth(image.Pointer), height = Vips.ImageGetHeight(image.Pointer), bands = Vips.ImageGetBands(image.Pointer);
-        nuint size;
-        // Pixels are computed here: a corrupt or truncated body fails at this point.
-        var memory = Vips.ImageWriteToMemory(image.Pointer, &size);
-        if (memory == null)
-            throw Failure("could not decode the image");
+        var current = image.Colourspace(Enums.Interpretation.Srgb);
+        if (current.HasAlpha())
+            current = Replace(current, current.Flatten(background: White));
+        current = Replace(current, current.Cast(Enums.BandFormat.Uchar));
+        if (current.Bands > 3)
+            current = Replace(current, current.ExtractBand(0, n: 3));
+        return current;
+    });
+
+    private static Image Replace(Image old, Image next)
+    {
+        old.Dispose();
+        return next;
+    }
+
+    /// <summary>Computes the pixels (a corrupt or truncated body fails here) straight into the returned picture.</summary>
+    private static unsafe RgbImage ToRgb(Image image)
+    {
+        int width = image.Width, height = image.Height, bands = image.Bands;
+        ulong size = 0;
+        var memory = Run("could not decode the image", () => image.WriteToMemory(out size));
+        if (size != (ulong)width * (ulong)height * (ulong)bands)
+        {
+            NetVips.NetVips.Free(memory);
+            throw new InvalidOperationException($"libvips returned {size} bytes for {width}x{height}x{bands} pixels.");
+        }
         try
         {
-            var source = new ReadOnlySpan<byte>(memory, checked((int)size));
+            var source = new ReadOnlySpan<byte>((void*)memory, width * height * bands);
             var pixels = new byte[width * height * 3];
             if (bands == 3)
-                source[..pixels.Length].CopyTo(pixels);
+                source.CopyTo(pixels);
             else
             {
                 // Grey that colourspace left single-band: replicate to RGB.
@@ -278,39 +230,38 @@ public sealed unsafe class VipsImageDecoder : IImageDecoder
         }
         finally
         {
-            Vips.Free(memory);
+            NetVips.NetVips.Free(memory);
         }
     }
 
-    private static ImageDecodeException Failure(string what)
+    /// <summary>Runs a libvips call; its failure becomes a <see cref="ImageDecodeException"/> carrying libvips' message.</summary>
+    private static T Run<T>(string what, Func<T> call)
     {
-        string detail = TakeError();
-        return new ImageDecodeException(ImageErrorKind.Corrupt,
-            detail.Length > 0 ? $"The image is damaged or unreadable: {what}: {detail}" : $"The image is damaged or unreadable: {what}.");
+        try
+        {
+            return call();
+        }
+        catch (VipsException e)
+        {
+            string detail = Detail(e.Message);
+            throw new ImageDecodeException(ImageErrorKind.Corrupt,
+                detail.Length > 0 ? $"The image is damaged or unreadable: {what}: {detail}" : $"The image is damaged or unreadable: {what}.", e);
+        }
     }
+
+    /// <summary>NetVips' message is its own first line ("unable to call thumbnail_source"), then libvips' error buffer: the part that helps.</summary>
+    internal static string Detail(string message)
+    {
+        int newline = message.IndexOf('\n');
+        var buffer = newline < 0 ? message : message[(newline + 1)..];
+        return string.Join(' ', buffer.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct());
+    }
+
+    /// <summary>libvips' error text after a call that reports failure by its result rather than by throwing (find_load).</summary>
+    private static string TakeError() => Detail(new VipsException("").Message);
 
     private static string Bytes(long count) =>
         count >= 1 << 20 ? $"{count / 1048576.0:0.#} MB" : count >= 1 << 10 ? $"{count / 1024.0:0.#} KB" : $"{count} bytes";
 
     private static string Megapixels(long pixels) => pixels >= 100_000 ? $"{pixels / 1e6:0.#} MP" : $"{pixels} pixels";
-
-    /// <summary>
-    /// libvips' error text, copied and cleared in one step under libvips' lock. The buffer is shared by
-    /// all threads, so under concurrent failures a message may carry another decode's text too (or lose
-    /// its own to it); the exception's kind never depends on it.
-    /// </summary>
-    internal static string TakeError()
-    {
-        var copy = Vips.ErrorBufferCopy();
-        if (copy == null)
-            return "";
-        try
-        {
-            return (Marshal.PtrToStringUTF8((nint)copy) ?? "").Trim().Replace('\n', ' ');
-        }
-        finally
-        {
-            Vips.Free(copy);
-        }
-    }
 }

@@ -1,56 +1,29 @@
-using System.Runtime.InteropServices;
+using System.Buffers.Binary;
+using System.Text;
 using ArtMatch.Core.Imaging;
 
 namespace ArtMatch.Imaging.Tests;
 
 /// <summary>
-/// Writes HEIC files with libheif directly (libheif1 from Debian, HEVC through its x265 encoder),
-/// for what libvips' heifsave cannot make: a file whose embedded thumbnail shows a different
-/// picture from its primary image.
+/// Writes HEIF containers by hand (ISO/IEC 23008-12 boxes) from AVIF files libvips made, for what
+/// libvips' heifsave cannot make: a file whose embedded thumbnail shows a different picture from its
+/// primary image, and a file that claims HEVC (the bundled libvips has no HEVC codec to make one).
 /// </summary>
-internal static unsafe partial class HeifFixture
+internal static class HeifFixture
 {
-    private const string Library = "libheif.so.1";
-    private const int ColorspaceRgb = 1;
-    private const int ChromaInterleavedRgb = 10;
-    private const int ChannelInterleaved = 10;
-    private const int CompressionHevc = 1;
+    /// <summary>A HEIF whose primary item is <paramref name="primaryAvif"/>'s picture and whose 'thmb' item is <paramref name="thumbnailAvif"/>'s.</summary>
+    public static byte[] WithThumbnail(byte[] primaryAvif, byte[] thumbnailAvif) =>
+        Compose("avif", ["avif", "mif1", "miaf"], [ReadPrimary(primaryAvif), ReadPrimary(thumbnailAvif)]);
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct HeifError
+    /// <summary>
+    /// <paramref name="avif"/>'s picture relabelled as HEVC (item type hvc1, an hvcC in place of the
+    /// av1C): what an iPhone HEIC looks like to a header reader. Its coded data is not HEVC.
+    /// </summary>
+    public static byte[] ClaimingHevc(byte[] avif)
     {
-        public int Code;
-        public int Subcode;
-        public nint Message;
-    }
-
-    public static byte[] WithThumbnail(RgbImage primary, RgbImage thumbnail, int thumbnailBox)
-    {
-        var context = ContextAlloc();
-        nint encoder = 0, primaryImage = 0, thumbImage = 0, primaryHandle = 0, thumbHandle = 0;
-        var path = Path.Combine(Path.GetTempPath(), $"artmatch-heif-{Guid.NewGuid():N}.heic");
-        try
-        {
-            Check(GetEncoderForFormat(context, CompressionHevc, &encoder));
-            primaryImage = ToHeifImage(primary);
-            thumbImage = ToHeifImage(thumbnail);
-            Check(EncodeImage(context, primaryImage, encoder, 0, &primaryHandle));
-            Check(EncodeThumbnail(context, thumbImage, primaryHandle, encoder, 0, thumbnailBox, &thumbHandle));
-            if (thumbHandle == 0)
-                throw new InvalidOperationException("libheif made no thumbnail: the thumbnail picture must be larger than the box.");
-            Check(WriteToFile(context, path));
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            if (thumbHandle != 0) HandleRelease(thumbHandle);
-            if (primaryHandle != 0) HandleRelease(primaryHandle);
-            if (thumbImage != 0) ImageRelease(thumbImage);
-            if (primaryImage != 0) ImageRelease(primaryImage);
-            if (encoder != 0) EncoderRelease(encoder);
-            ContextFree(context);
-            File.Delete(path);
-        }
+        var item = ReadPrimary(avif);
+        var properties = item.Properties.Select(p => Encoding.ASCII.GetString(p, 4, 4) == "av1C" ? MinimalHvcC() : p).ToList();
+        return Compose("heic", ["heic", "mif1"], [item with { Type = "hvc1", Properties = properties }]);
     }
 
     public static RgbImage Solid(int width, int height, byte r, byte g, byte b)
@@ -65,57 +38,167 @@ internal static unsafe partial class HeifFixture
         return new RgbImage(width, height, pixels);
     }
 
-    private static nint ToHeifImage(RgbImage source)
+    /// <summary>One coded picture: item type, coded bytes, its property boxes (whole) and which of them it uses (1-based, essential flag).</summary>
+    private sealed record Item(string Type, byte[] Data, List<byte[]> Properties, List<(bool Essential, int Index)> Associations);
+
+    private readonly record struct Box(string Type, int Start, int Body, int End);
+
+    private static Item ReadPrimary(byte[] file)
     {
-        nint image;
-        Check(ImageCreate(source.Width, source.Height, ColorspaceRgb, ChromaInterleavedRgb, &image));
-        Check(ImageAddPlane(image, ChannelInterleaved, source.Width, source.Height, 8));
-        int stride;
-        byte* plane = ImageGetPlane(image, ChannelInterleaved, &stride);
-        for (int y = 0; y < source.Height; y++)
-            source.Pixels.AsSpan(y * source.Width * 3, source.Width * 3).CopyTo(new Span<byte>(plane + (long)y * stride, source.Width * 3));
-        return image;
+        var meta = Children(file, 0, file.Length).Single(b => b.Type == "meta");
+        var boxes = Children(file, meta.Body + 4, meta.End);
+        int primary = BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(boxes.Single(b => b.Type == "pitm").Body + 4));
+        var iinf = boxes.Single(b => b.Type == "iinf");
+        var infe = Children(file, iinf.Body + 4 + (file[iinf.Body] == 0 ? 2 : 4), iinf.End)
+            .Single(b => BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(b.Body + 4)) == primary);
+        string type = Encoding.ASCII.GetString(file, infe.Body + 8, 4);
+        var iprp = Children(file, boxes.Single(b => b.Type == "iprp").Body, boxes.Single(b => b.Type == "iprp").End);
+        var ipco = iprp.Single(b => b.Type == "ipco");
+        var properties = Children(file, ipco.Body, ipco.End).Select(b => file[b.Start..b.End]).ToList();
+        return new Item(type, ReadData(file, boxes.Single(b => b.Type == "iloc"), primary), properties,
+            ReadAssociations(file, iprp.Single(b => b.Type == "ipma"), primary));
     }
 
-    private static void Check(HeifError error)
+    private static byte[] ReadData(byte[] file, Box iloc, int itemId)
     {
-        if (error.Code != 0)
-            throw new InvalidOperationException($"libheif: {Marshal.PtrToStringUTF8(error.Message)} ({error.Code}/{error.Subcode})");
+        var data = file.AsSpan(iloc.Body, iloc.End - iloc.Body);
+        int version = data[0], offsetSize = data[4] >> 4, lengthSize = data[4] & 15, baseSize = data[5] >> 4;
+        int indexSize = version > 0 ? data[5] & 15 : 0;
+        int at = 6;
+        int count = version < 2 ? Read(data, ref at, 2) : Read(data, ref at, 4);
+        for (int i = 0; i < count; i++)
+        {
+            int id = version < 2 ? Read(data, ref at, 2) : Read(data, ref at, 4);
+            int method = version > 0 ? Read(data, ref at, 2) & 15 : 0;
+            at += 2; // data_reference_index
+            long baseOffset = Read(data, ref at, baseSize);
+            int extents = Read(data, ref at, 2);
+            var bytes = new List<byte>();
+            for (int e = 0; e < extents; e++)
+            {
+                at += indexSize;
+                long offset = baseOffset + Read(data, ref at, offsetSize);
+                int length = Read(data, ref at, lengthSize);
+                if (id == itemId)
+                {
+                    if (method != 0)
+                        throw new NotSupportedException("Only items stored in the file's mdat are read (construction method 0).");
+                    bytes.AddRange(file.AsSpan((int)offset, length).ToArray());
+                }
+            }
+            if (id == itemId)
+                return [.. bytes];
+        }
+        throw new InvalidDataException($"iloc has no item {itemId}.");
     }
 
-    [LibraryImport(Library, EntryPoint = "heif_context_alloc")]
-    private static partial nint ContextAlloc();
+    private static List<(bool, int)> ReadAssociations(byte[] file, Box ipma, int itemId)
+    {
+        var data = file.AsSpan(ipma.Body, ipma.End - ipma.Body);
+        int version = data[0];
+        bool wide = (data[3] & 1) != 0;
+        int at = 4;
+        int entries = Read(data, ref at, 4);
+        for (int i = 0; i < entries; i++)
+        {
+            int id = Read(data, ref at, version < 1 ? 2 : 4);
+            int count = Read(data, ref at, 1);
+            var associations = new List<(bool, int)>();
+            for (int a = 0; a < count; a++)
+            {
+                int value = Read(data, ref at, wide ? 2 : 1);
+                int flag = wide ? 0x8000 : 0x80;
+                associations.Add(((value & flag) != 0, value & (flag - 1)));
+            }
+            if (id == itemId)
+                return associations;
+        }
+        throw new InvalidDataException($"ipma has no item {itemId}.");
+    }
 
-    [LibraryImport(Library, EntryPoint = "heif_context_free")]
-    private static partial void ContextFree(nint context);
+    /// <summary>Item 1 is primary; item 2, when given, is its thumbnail.</summary>
+    private static byte[] Compose(string brand, string[] compatible, IReadOnlyList<Item> items)
+    {
+        var ftyp = Make("ftyp", Ascii(brand), U32(0), [.. compatible.SelectMany(Ascii)]);
+        byte[] Meta(int dataStart)
+        {
+            var properties = new List<byte[]>();
+            var ipma = new List<byte>(U32(items.Count));
+            var iloc = new List<byte> { 0x44, 0x00 };
+            iloc.AddRange(U16(items.Count));
+            int offset = dataStart;
+            for (int i = 0; i < items.Count; i++)
+            {
+                int first = properties.Count;
+                properties.AddRange(items[i].Properties);
+                ipma.AddRange(U16(i + 1));
+                ipma.Add((byte)items[i].Associations.Count);
+                foreach (var (essential, index) in items[i].Associations)
+                    ipma.Add((byte)((essential ? 0x80 : 0) | (index + first)));
+                iloc.AddRange([.. U16(i + 1), .. U16(0), .. U16(1), .. U32(offset), .. U32(items[i].Data.Length)]);
+                offset += items[i].Data.Length;
+            }
+            var parts = new List<byte[]>
+            {
+                Full("hdlr", 0, U32(0), Ascii("pict"), U32(0), U32(0), U32(0), [0]),
+                Full("pitm", 0, U16(1)),
+                Full("iinf", 0, U16(items.Count), [.. items.SelectMany((item, i) => Full("infe", 2, U16(i + 1), U16(0), Ascii(item.Type), [0]))]),
+            };
+            if (items.Count > 1)
+                parts.Add(Full("iref", 0, Make("thmb", U16(2), U16(1), U16(1))));
+            parts.Add(Make("iprp", Make("ipco", [.. properties.SelectMany(p => p)]), Full("ipma", 0, [.. ipma])));
+            parts.Add(Full("iloc", 0, [.. iloc]));
+            return Full("meta", 0, [.. parts.SelectMany(p => p)]);
+        }
+        int metaLength = Meta(0).Length;
+        var meta = Meta(ftyp.Length + metaLength + 8);
+        return [.. ftyp, .. meta, .. Make("mdat", [.. items.SelectMany(i => i.Data)])];
+    }
 
-    [LibraryImport(Library, EntryPoint = "heif_context_get_encoder_for_format")]
-    private static partial HeifError GetEncoderForFormat(nint context, int format, nint* encoder);
+    /// <summary>An HEVC decoder configuration (Main profile, 8-bit 4:2:0) without parameter sets.</summary>
+    private static byte[] MinimalHvcC() =>
+        Make("hvcC", [1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 90, 0xF0, 0x00, 0xFC, 0xFD, 0xF8, 0xF8, 0, 0, 0x0F, 0]);
 
-    [LibraryImport(Library, EntryPoint = "heif_encoder_release")]
-    private static partial void EncoderRelease(nint encoder);
+    private static List<Box> Children(byte[] file, int start, int end)
+    {
+        var boxes = new List<Box>();
+        for (int at = start; at + 8 <= end;)
+        {
+            long size = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(at));
+            int header = 8;
+            if (size == 1)
+            {
+                size = (long)BinaryPrimitives.ReadUInt64BigEndian(file.AsSpan(at + 8));
+                header = 16;
+            }
+            else if (size == 0)
+                size = end - at;
+            boxes.Add(new Box(Encoding.ASCII.GetString(file, at + 4, 4), at, at + header, at + (int)size));
+            at += (int)size;
+        }
+        return boxes;
+    }
 
-    [LibraryImport(Library, EntryPoint = "heif_image_create")]
-    private static partial HeifError ImageCreate(int width, int height, int colorspace, int chroma, nint* image);
+    private static int Read(ReadOnlySpan<byte> data, ref int at, int bytes)
+    {
+        long value = 0;
+        for (int i = 0; i < bytes; i++)
+            value = (value << 8) | data[at + i];
+        at += bytes;
+        return checked((int)value);
+    }
 
-    [LibraryImport(Library, EntryPoint = "heif_image_add_plane")]
-    private static partial HeifError ImageAddPlane(nint image, int channel, int width, int height, int bitDepth);
+    private static byte[] Make(string type, params byte[][] parts)
+    {
+        int length = 8 + parts.Sum(p => p.Length);
+        return [.. U32(length), .. Ascii(type), .. parts.SelectMany(p => p)];
+    }
 
-    [LibraryImport(Library, EntryPoint = "heif_image_get_plane")]
-    private static partial byte* ImageGetPlane(nint image, int channel, int* stride);
+    private static byte[] Full(string type, byte version, params byte[][] parts) => Make(type, [version, 0, 0, 0], [.. parts.SelectMany(p => p)]);
 
-    [LibraryImport(Library, EntryPoint = "heif_image_release")]
-    private static partial void ImageRelease(nint image);
+    private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
-    [LibraryImport(Library, EntryPoint = "heif_context_encode_image")]
-    private static partial HeifError EncodeImage(nint context, nint image, nint encoder, nint options, nint* handle);
+    private static byte[] U16(int value) => [(byte)(value >> 8), (byte)value];
 
-    [LibraryImport(Library, EntryPoint = "heif_context_encode_thumbnail")]
-    private static partial HeifError EncodeThumbnail(nint context, nint image, nint primaryHandle, nint encoder, nint options, int boxSize, nint* thumbnailHandle);
-
-    [LibraryImport(Library, EntryPoint = "heif_image_handle_release")]
-    private static partial void HandleRelease(nint handle);
-
-    [LibraryImport(Library, EntryPoint = "heif_context_write_to_file", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial HeifError WriteToFile(nint context, string path);
+    private static byte[] U32(int value) => [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
 }

@@ -8,7 +8,7 @@ namespace ArtMatch.Imaging.Tests;
 [Collection(LibvipsErrorBuffer.Name)]
 public class VipsImageDecoderRefusalTests
 {
-    private const string SupportedList = "JPEG, PNG, WebP, TIFF, GIF or HEIC";
+    private const string SupportedList = "JPEG, PNG, WebP, TIFF, GIF or AVIF";
 
     private readonly VipsImageDecoder _decoder = new();
 
@@ -28,7 +28,7 @@ public class VipsImageDecoderRefusalTests
     [Theory]
     [InlineData("png")]
     [InlineData("webp")]
-    [InlineData("heif")]
+    [InlineData("avif")]
     [InlineData("tiff")]
     [InlineData("gif")]
     public void Decode_TruncatedOtherFormats_FailAsCorrupt(string name)
@@ -193,5 +193,30 @@ public class VipsImageDecoderRefusalTests
         var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(png[..(png.Length / 2)], DecodeOptions.LongSide(64)));
 
         Assert.DoesNotContain("VipsJpeg", error.Message);
+    }
+
+    [Fact]
+    public void Libvips_AfterTheDecoderStarts_ItselfRefusesLoadersOutsideTheAllowList()
+    {
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>"u8.ToArray();
+        _ = new VipsImageDecoder();
+
+        // Even a caller going around the decoder meets the block (the bundled libvips has librsvg).
+        Assert.Throws<NetVips.VipsException>(() => NetVips.Image.NewFromBuffer(svg).Avg());
+    }
+
+    [Fact]
+    public void Decode_ManyDistinctUploads_LibvipsKeepsNoOperationsAndNoPixelMemory()
+    {
+        _decoder.Decode(DevJpeg(0), DecodeOptions.LongSide(64));
+        int memoryBefore = NetVips.Stats.Mem, filesBefore = NetVips.Stats.Files;
+
+        for (int i = 0; i < 40; i++)
+            _decoder.Decode(DevJpeg(i), DecodeOptions.LongSide(64 + i));
+
+        // A long-running server decodes each upload once: nothing is cached, every buffer is released.
+        Assert.Equal(0, NetVips.Cache.Size);
+        Assert.Equal(memoryBefore, NetVips.Stats.Mem);
+        Assert.Equal(filesBefore, NetVips.Stats.Files);
     }
 }

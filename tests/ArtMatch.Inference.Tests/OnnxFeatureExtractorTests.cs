@@ -12,6 +12,8 @@ public class OnnxFeatureExtractorTests
     public void RuntimeVersion_IsThePackages1_32()
     {
         Assert.StartsWith("1.32.", OnnxFeatureExtractor.RuntimeVersion);
+        var loaded = File.ReadLines("/proc/self/maps").Where(l => l.Contains("/libonnxruntime.so")).Select(l => l[l.IndexOf('/')..]).Distinct().ToList();
+        Assert.StartsWith(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"), Assert.Single(loaded));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ internal static class EmbedCommands
 {
     public static Command Embed()
     {
-        var image = new Argument<string>("image") { Description = "Image file (JPEG, PNG, WebP, TIFF, GIF, HEIC)" };
+        var image = new Argument<string>("image") { Description = "Image file (JPEG, PNG, WebP, TIFF, GIF, AVIF)" };
         var baseline = new Option<bool>("--baseline") { Description = "Use the plain recipe (224 px centre crop, average pooling)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();

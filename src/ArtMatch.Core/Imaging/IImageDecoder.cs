@@ -23,7 +23,7 @@ public sealed record DecodeOptions(ImageSize Size, ResizeFit Fit = ResizeFit.Ins
 public sealed record ImageInfo(int Width, int Height, string Format, int Orientation);
 
 /// <summary>
-/// Turns encoded bytes (JPEG, PNG, WebP, TIFF, GIF, HEIC) into upright sRGB pixels.
+/// Turns encoded bytes (JPEG, PNG, WebP, TIFF, GIF, AVIF) into upright sRGB pixels.
 /// Implementations are thread-safe and throw <see cref="ImageDecodeException"/> for anything
 /// they cannot or will not decode.
 /// </summary>

@@ -9,7 +9,7 @@ internal static class FormatSniffer
 {
     private static readonly string[] HeifBrands = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis"];
 
-    /// <returns>"JPEG", "PNG", "GIF", "WebP", "TIFF", "HEIC", or null when the signature is none of them.</returns>
+    /// <returns>"JPEG", "PNG", "GIF", "WebP", "TIFF", "HEIF", or null when the signature is none of them.</returns>
     public static string? ClaimedFormat(ReadOnlySpan<byte> data)
     {
         if (data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
@@ -27,7 +27,7 @@ internal static class FormatSniffer
         {
             var brand = System.Text.Encoding.ASCII.GetString(data[8..12]);
             if (HeifBrands.Contains(brand))
-                return "HEIC";
+                return "HEIF";
         }
         return null;
     }

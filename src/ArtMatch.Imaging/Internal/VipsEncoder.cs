@@ -1,41 +1,25 @@
+using ArtMatch.Core.Imaging;
+using NetVips;
+
 namespace ArtMatch.Imaging.Internal;
 
-/// <summary>Re-encodes a picture in another format (tests and benchmarks make HEIC/WebP/PNG fixtures with it).</summary>
-internal static unsafe class VipsEncoder
+/// <summary>Re-encodes a picture in another format (tests and benchmarks make AVIF/WebP/PNG fixtures with it).</summary>
+internal static class VipsEncoder
 {
-    public enum Format { Webp, Heif, Avif, Png, Tiff, Gif }
+    public enum Format { Webp, Avif, Png, Tiff, Gif }
 
     public static byte[] Reencode(ReadOnlySpan<byte> encoded, Format format)
     {
-        VipsRuntime.EnsureStarted();
-        fixed (byte* data = encoded)
+        LibvipsRuntime.EnsureStarted();
+        using var image = Image.NewFromBuffer(encoded);
+        return format switch
         {
-            var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);
-            if (image == 0)
-                throw new InvalidOperationException("libvips could not read the source image: " + VipsImageDecoder.TakeError());
-            using var handle = new VipsImageHandle(image);
-            void* buffer;
-            nuint length;
-            int status = format switch
-            {
-                Format.Webp => Vips.WebpSaveBuffer(image, &buffer, &length, 0),
-                Format.Heif => Vips.HeifSaveBuffer(image, &buffer, &length, 0),
-                Format.Avif => Vips.HeifSaveBuffer(image, &buffer, &length, "compression", Vips.HeifCompressionAv1, 0),
-                Format.Tiff => Vips.TiffSaveBuffer(image, &buffer, &length, 0),
-                Format.Gif => Vips.GifSaveBuffer(image, &buffer, &length, 0),
-                _ => Vips.PngSaveBuffer(image, &buffer, &length, 0),
-            };
-            if (status != 0)
-                throw new InvalidOperationException($"libvips could not save {format}: {VipsImageDecoder.TakeError()}");
-            try
-            {
-                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
-            }
-            finally
-            {
-                Vips.Free(buffer);
-            }
-        }
+            Format.Webp => image.WebpsaveBuffer(),
+            Format.Avif => image.HeifsaveBuffer(compression: Enums.ForeignHeifCompression.Av1),
+            Format.Tiff => image.TiffsaveBuffer(),
+            Format.Gif => image.GifsaveBuffer(),
+            _ => image.PngsaveBuffer(),
+        };
     }
 
     /// <summary>
@@ -45,54 +29,17 @@ internal static unsafe class VipsEncoder
     /// </summary>
     public static byte[] ReencodeWithProfile(ReadOnlySpan<byte> encoded, string profile)
     {
-        VipsRuntime.EnsureStarted();
-        fixed (byte* data = encoded)
-        {
-            var image = Vips.ImageNewFromBuffer(data, (nuint)encoded.Length, "", 0);
-            if (image == 0)
-                throw new InvalidOperationException("libvips could not read the source image: " + VipsImageDecoder.TakeError());
-            using var source = new VipsImageHandle(image);
-            nint transformed;
-            if (Vips.IccTransform(image, &transformed, profile, "input_profile", "srgb", 0) != 0)
-                throw new InvalidOperationException($"libvips could not transform to {profile}: " + VipsImageDecoder.TakeError());
-            using var result = new VipsImageHandle(transformed);
-            void* buffer;
-            nuint length;
-            if (Vips.JpegSaveBuffer(transformed, &buffer, &length, "Q", 95, "strip", 0, 0) != 0)
-                throw new InvalidOperationException("libvips could not encode JPEG: " + VipsImageDecoder.TakeError());
-            try
-            {
-                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
-            }
-            finally
-            {
-                Vips.Free(buffer);
-            }
-        }
+        LibvipsRuntime.EnsureStarted();
+        using var image = Image.NewFromBuffer(encoded);
+        using var transformed = image.IccTransform(profile, inputProfile: "srgb");
+        return transformed.JpegsaveBuffer(q: 95);
     }
 
     /// <summary>Encodes pixels as JPEG (benchmark fixtures: large photos made from small ones).</summary>
-    public static byte[] EncodeJpeg(ArtMatch.Core.Imaging.RgbImage image, int quality)
+    public static byte[] EncodeJpeg(RgbImage image, int quality)
     {
-        VipsRuntime.EnsureStarted();
-        fixed (byte* pixels = image.Pixels)
-        {
-            var handle = Vips.ImageNewFromMemoryCopy(pixels, (nuint)image.Pixels.Length, image.Width, image.Height, 3, 0);
-            if (handle == 0)
-                throw new InvalidOperationException("libvips could not wrap the pixels.");
-            using var vipsImage = new VipsImageHandle(handle);
-            void* buffer;
-            nuint length;
-            if (Vips.JpegSaveBuffer(handle, &buffer, &length, "Q", quality, "strip", 1, 0) != 0)
-                throw new InvalidOperationException("libvips could not encode JPEG: " + VipsImageDecoder.TakeError());
-            try
-            {
-                return new ReadOnlySpan<byte>(buffer, checked((int)length)).ToArray();
-            }
-            finally
-            {
-                Vips.Free(buffer);
-            }
-        }
+        LibvipsRuntime.EnsureStarted();
+        using var vipsImage = Image.NewFromMemoryCopy<byte>(image.Pixels, image.Width, image.Height, 3, Enums.BandFormat.Uchar);
+        return vipsImage.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.None);
     }
 }
