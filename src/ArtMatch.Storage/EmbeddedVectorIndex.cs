@@ -62,6 +62,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             return Write(index => index.RemoveImage(objectId, imageId));
     }
 
+    public bool Contains(string objectId, string imageId) => Read(index => index.Contains(objectId, imageId));
+
     /// <summary>One query (see <see cref="SearchMany"/>), scanned on up to <see cref="VectorIndex.MaxParallelism"/> threads.</summary>
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {

@@ -56,6 +56,9 @@ public interface IVectorIndex : IDisposable
     /// <summary>Drops one image's rows of the object (the object and its other rows stay); false when it had none.</summary>
     bool DeleteImage(string objectId, string imageId);
 
+    /// <summary>True when the object holds rows of the image (a record store asks before it skips an image as present).</summary>
+    bool Contains(string objectId, string imageId);
+
     /// <summary>
     /// For each query (the model's vectors, unit length), the top <paramref name="k"/> objects passing
     /// <paramref name="filter"/> (only <see cref="RowKind.Whole"/> rows when <see cref="SearchFilter.WholeImagesOnly"/>),

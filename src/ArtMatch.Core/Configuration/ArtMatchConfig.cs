@@ -19,6 +19,9 @@ public sealed record ArtMatchConfig
 
     public MatchSettings Match { get; init; } = new();
 
+    /// <summary>Where the vectors live: the embedded index (default) or a Qdrant server.</summary>
+    public VectorIndexSettings Index { get; init; } = new();
+
     /// <summary>API keys file for the server (see README); none means no authentication.</summary>
     public string? ApiKeys { get; init; }
 

@@ -186,6 +186,11 @@ internal sealed partial class VectorIndex
         return true;
     }
 
+    /// <summary>True when the object holds rows of the image.</summary>
+    public bool Contains(string objectId, string imageId) =>
+        _objectOrdinal.TryGetValue(objectId, out int ordinal) && _imageOrdinal.TryGetValue(imageId, out int image)
+        && _objectRows[ordinal].Exists(row => _rowImage[row] == image);
+
     private void GrowRows()
     {
         long maxRows = Array.MaxLength / Dimension;
