@@ -27,7 +27,7 @@ public sealed partial class SqliteCatalogStore
                 transaction.Commit();
             }
             if (stored.Count > 0)
-                _vectors.Upsert(IndexedObject.Of(GetLocked(objectId)!), Indexed(stored));
+                Index.Upsert(IndexedObject.Of(GetLocked(objectId)!), Indexed(stored));
             AddKeypoints(objectId, stored);
             return new UpsertResult(objectId, false, stored.Count, present);
         }
@@ -52,7 +52,8 @@ public sealed partial class SqliteCatalogStore
                 ON CONFLICT DO NOTHING
                 """, ("$object", objectId), ("$image", image.ImageId), ("$label", image.Label), ("$w", image.Width), ("$h", image.Height),
                 ("$bytes", image.Encoded), ("$now", now));
-            for (int region = 0; region < image.Vectors.Count; region++)
+            // An external index keeps the vectors itself (written after the commit, like the embedded rows).
+            for (int region = 0; _external is null && region < image.Vectors.Count; region++)
                 InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
             if (image.Keypoints is not null)
                 InsertKeypoints(objectId, image.ImageId, image.Keypoints);
@@ -91,7 +92,7 @@ public sealed partial class SqliteCatalogStore
     }
 
     private bool ContainsImageLocked(string objectId, string imageId) =>
-        Sql.Scalar<long>(_db, "SELECT EXISTS (SELECT 1 FROM vectors WHERE model_id = $model AND object_id = $object AND image_id = $image)",
+        _external is not null ? _external.Contains(objectId, imageId) : Sql.Scalar<long>(_db, "SELECT EXISTS (SELECT 1 FROM vectors WHERE model_id = $model AND object_id = $object AND image_id = $image)",
             ("$model", ModelId), ("$object", objectId), ("$image", imageId)) != 0;
 
     /// <summary>The objects an image belongs to (the same picture may be stored under several).</summary>

@@ -57,7 +57,7 @@ public sealed partial class SqliteCatalogStore
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(filter);
         // A copy of the allowed ids (null: all), so the keypoint search holds no vector index lock.
-        var allowed = _vectors.AllowedObjectIds(filter);
+        var allowed = Index.AllowedObjectIds(filter);
         return _keypoints.Search(query, minInliers, top, id => (allowed is null || allowed.Contains(id)) && excludeObjectIds?.Contains(id) != true);
     }
 

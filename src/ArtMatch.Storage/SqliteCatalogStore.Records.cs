@@ -34,7 +34,7 @@ public sealed partial class SqliteCatalogStore
                 AuditLocked(actor, created ? "create" : "update", record.ObjectId, $"{stored.Count} images added, {present} already present");
                 transaction.Commit();
             }
-            _vectors.Upsert(IndexedObject.Of(record), Indexed(stored));
+            Index.Upsert(IndexedObject.Of(record), Indexed(stored));
             AddKeypoints(record.ObjectId, stored);
             return new UpsertResult(record.ObjectId, created, stored.Count, present);
         }
@@ -56,7 +56,7 @@ public sealed partial class SqliteCatalogStore
             }
             // Keypoints first: a keypoint search that starts after this cannot find the object, whatever filter it took.
             _keypoints.RemoveObject(objectId);
-            _vectors.DeleteObject(objectId);
+            Index.DeleteObject(objectId);
             return true;
         }
     }

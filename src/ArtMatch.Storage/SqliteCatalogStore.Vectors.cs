@@ -10,6 +10,8 @@ public sealed partial class SqliteCatalogStore
     /// <summary>Rebuilds the in-memory index from the database (records, then vectors of the current model).</summary>
     private void LoadIndex()
     {
+        if (_external is not null)
+            return;
         lock (_dbLock)
         {
             var index = new VectorIndex(Dimension);
@@ -47,12 +49,13 @@ public sealed partial class SqliteCatalogStore
 
     private static List<IndexedImage> Indexed(List<NewImage> images) => images.Select(i => new IndexedImage(i.ImageId, i.Vectors)).ToList();
 
-    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter) => _vectors.Search(query, k, filter);
+    public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter) =>
+        _external is null ? _vectors.Search(query, k, filter) : _external.SearchMany([query.ToArray()], k, filter)[0];
 
-    public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter) => _vectors.SearchMany(queries, k, filter);
+    public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter) => Index.SearchMany(queries, k, filter);
 
     /// <summary>The vector evidence for objects another search found (see <see cref="ICatalogStore.ScoreObjects"/>).</summary>
-    public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) => _vectors.ScoreObjects(query, objectIds);
+    public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) => Index.ScoreObjects(query, objectIds);
 
     /// <summary>
     /// Replaces every stored vector (of every model) with <paramref name="vectors"/> of <paramref name="modelId"/>,
@@ -70,6 +73,11 @@ public sealed partial class SqliteCatalogStore
         {
             if (imageVectors is null || imageVectors.Count == 0 || imageVectors.Any(v => v is null || v.Length != dimension))
                 throw new ArgumentException($"Image {imageId} needs at least one vector, each of {dimension} dimensions.");
+        }
+        if (_external is not null)
+        {
+            ReplaceExternalEmbeddings(modelId, dimension, all);
+            return;
         }
         lock (_dbLock)
         {

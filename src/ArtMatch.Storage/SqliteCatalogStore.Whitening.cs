@@ -18,7 +18,7 @@ public sealed partial class SqliteCatalogStore
         return Whitening.FromStored(Dimension, mean, projection, reader.GetInt32(1));
     }
 
-    public Whitening? Whitening => _vectors.Whitening;
+    public Whitening? Whitening => _external is null ? _vectors.Whitening : null;
 
     /// <summary>
     /// Learns the whitening from the current vectors when there is none or it is stale (see
@@ -30,7 +30,7 @@ public sealed partial class SqliteCatalogStore
     {
         // The SQL lock first, as every writer takes it: the index's writer lock comes second.
         lock (_dbLock)
-            return _vectors.Train(staleShare);
+            return Index.Train(staleShare);
     }
 
     /// <summary>Keeps a whitening the vector index learned, with an audit entry, in one transaction.</summary>

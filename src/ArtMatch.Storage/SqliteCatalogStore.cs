@@ -40,7 +40,13 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
     /// Opens or creates DIRECTORY/catalog.db and loads the vectors of <paramref name="modelId"/> into memory.
     /// Vectors of other models stay on disk and are never searched.
     /// </summary>
-    public static SqliteCatalogStore Open(string directory, string modelId, int dimension)
+    public static SqliteCatalogStore Open(string directory, string modelId, int dimension) => Open(directory, modelId, dimension, null);
+
+    /// <summary>
+    /// As <see cref="Open(string, string, int)"/>, with the vectors in the index <paramref name="openIndex"/>
+    /// opens for a model and dimension (a Qdrant collection) instead of the embedded one; null: embedded.
+    /// </summary>
+    public static SqliteCatalogStore Open(string directory, string modelId, int dimension, Func<string, int, IVectorIndex>? openIndex)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
@@ -70,6 +76,7 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
         var store = new SqliteCatalogStore(db, modelId, dimension);
         try
         {
+            store.UseExternalIndex(openIndex);
             store.LoadIndex();
             store.LoadKeypoints();
         }
@@ -90,7 +97,7 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
         }
     }
 
-    public int VectorCount => _vectors.RowCount;
+    public int VectorCount => Index.RowCount;
 
     private static string Now() => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 
@@ -107,5 +114,6 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
         lock (_dbLock)
             _db.Dispose();
         _vectors.Dispose();
+        _external?.Dispose();
     }
 }
