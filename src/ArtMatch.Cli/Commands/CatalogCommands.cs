@@ -19,7 +19,7 @@ internal static class CatalogCommands
         var catalog = new Option<string>("--catalog") { Description = "Catalogue file: CSV or JSON with Object ID fields; images resolve relative to it", Required = true };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("import", "Import catalogue records and their images into a store (idempotent; exit 3 if entries were skipped)") { store, catalog, json, config };
+        var command = new Command("import", "Import catalogue records and their images into a store (idempotent; exit 3 if entries were skipped)") { store, catalog, json, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var entries = CatalogFile.Read(parse.GetValue(catalog)!);
@@ -96,7 +96,7 @@ internal static class CatalogCommands
         var store = CliSupport.StoreOption();
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("reembed", "Re-embed every stored image with the current model and settings") { store, json, config };
+        var command = new Command("reembed", "Re-embed every stored image with the current model and settings") { store, json, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);

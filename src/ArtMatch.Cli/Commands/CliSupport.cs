@@ -32,7 +32,8 @@ internal static class CliSupport
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException
                                       or ImageDecodeException or IOException or UnauthorizedAccessException
                                       or ArgumentException or InvalidOperationException or DllNotFoundException
-                                      or Inference.OnnxRuntimeException or KeyNotFoundException)
+                                      or Inference.OnnxRuntimeException or KeyNotFoundException
+                                      or Core.Catalog.VectorIndexException)
         {
             AnsiConsole.Console.Profile.Out.Writer.Flush();
             Console.Error.WriteLine($"error: {e.Message}");
@@ -41,7 +42,21 @@ internal static class CliSupport
     }
 
     public static ArtMatchEngine Engine(ParseResult parse, Option<string?> config, bool baseline = false) =>
-        ArtMatchEngine.Create(ArtMatchConfig.Load(parse.GetValue(config)), baseline);
+        ArtMatchEngine.Create(LoadConfig(parse, config), baseline);
+
+    /// <summary>Where a store's vectors live; every command that opens a store takes it (the config file's <c>index.url</c> otherwise).</summary>
+    public static Option<string?> IndexOption() => new("--index")
+    {
+        Description = "Vector index: qdrant://HOST:6334[/COLLECTION] or qdrants://… (TLS; API key from QDRANT_API_KEY); default the embedded index",
+    };
+
+    /// <summary>The config file with the command's --index (when it has one and it is given) in place of index.url.</summary>
+    public static ArtMatchConfig LoadConfig(ParseResult parse, Option<string?> config)
+    {
+        var loaded = ArtMatchConfig.Load(parse.GetValue(config));
+        var index = parse.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == "--index");
+        return index is not null && parse.GetValue(index) is { } url ? loaded with { Index = loaded.Index with { Url = url } } : loaded;
+    }
 
     public static byte[] ReadImage(string path) =>
         File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"Image not found: {path}", path);

@@ -22,11 +22,11 @@ internal static class EvalCommand
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates")
-            { set, baseline, withBaseline, report, details, parallel, json, config };
+            { set, baseline, withBaseline, report, details, parallel, json, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var evalSet = EvalSet.Load(parse.GetValue(set)!);
-            var configValue = ArtMatchConfig.Load(parse.GetValue(config));
+            var configValue = CliSupport.LoadConfig(parse, config);
             var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(report), parse.GetValue(details));
             EvalReport? plain = parse.GetValue(withBaseline) && !parse.GetValue(baseline)
                 ? Evaluate(evalSet, configValue, baseline: true, parse.GetValue(parallel), null, null)

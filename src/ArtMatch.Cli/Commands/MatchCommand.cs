@@ -18,7 +18,7 @@ internal static class MatchCommand
         var apiKey = new Option<string?>("--api-key") { Description = "API key for --server (or ARTMATCH_API_KEY)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("match", "Check a photo against a catalogue store or server: ranked candidates and a verdict") { image, store, server, apiKey, top, registry, status, json, config };
+        var command = new Command("match", "Check a photo against a catalogue store or server: ranked candidates and a verdict") { image, store, server, apiKey, top, registry, status, json, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             if (parse.GetValue(server) is { } address)

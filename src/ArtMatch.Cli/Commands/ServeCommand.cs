@@ -16,7 +16,7 @@ internal static class ServeCommand
         var key = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert" };
         var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, see README); without it every caller may do everything" };
         var config = CliSupport.ConfigOption();
-        var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store") { store, port, cert, key, keys, config };
+        var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store") { store, port, cert, key, keys, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             if ((parse.GetValue(cert) is null) != (parse.GetValue(key) is null))

@@ -5,6 +5,7 @@ using ArtMatch.Core.Import;
 using ArtMatch.Core.Matching;
 using ArtMatch.Imaging;
 using ArtMatch.Inference;
+using ArtMatch.Qdrant;
 using ArtMatch.Storage;
 
 namespace ArtMatch.Server.Hosting;
@@ -44,11 +45,17 @@ public sealed class ArtMatchEngine : IDisposable
         return new ArtMatchEngine(config, decoder, extractor, new ImageDescriber(decoder, extractor, settings));
     }
 
-    /// <summary>Opens (or creates) the embedded store in <paramref name="directory"/> for this engine's vectors.</summary>
+    /// <summary>
+    /// Opens (or creates) the store in <paramref name="directory"/> for this engine's vectors, with the
+    /// vector index the config names (<see cref="ArtMatchConfig.Index"/>): the embedded one, or the
+    /// model's Qdrant collection, which must hold this model's vectors (<see cref="VectorIndexException"/> otherwise).
+    /// </summary>
     public ArtMatchEngine OpenStore(string directory)
     {
         Directory.CreateDirectory(directory);
-        var store = SqliteCatalogStore.Open(directory, Describer.VectorSpaceId, Describer.Dimension);
+        var index = Config.Index;
+        Func<string, int, IVectorIndex>? openIndex = index.IsEmbedded ? null : (model, dimension) => QdrantVectorIndex.Open(index, model, dimension);
+        var store = SqliteCatalogStore.Open(directory, Describer.VectorSpaceId, Describer.Dimension, openIndex);
         return UseStore(store);
     }
 
