@@ -41,10 +41,9 @@ public sealed partial class QdrantVectorIndex
         var vectors = config.Params?.VectorsConfig;
         if (vectors?.ConfigCase != VectorsConfig.ConfigOneofCase.Params)
             return "has named vectors (not a collection ArtMatch made)";
-        if (config.Metadata.TryGetValue(QdrantRequests.ModelKey, out var model) && model.StringValue != modelId)
-            return $"holds {vectors.Params.Size}-d vectors of {model.StringValue}";
-        if (vectors.Params.Size != (ulong)Dimension)
-            return $"holds {vectors.Params.Size}-d vectors";
+        string? model = config.Metadata.TryGetValue(QdrantRequests.ModelKey, out var value) ? value.StringValue : null;
+        if ((model is not null && model != modelId) || vectors.Params.Size != (ulong)Dimension)
+            return $"holds {vectors.Params.Size}-d vectors{(model is null ? "" : " of " + model)}";
         if (vectors.Params.Distance != Distance.Cosine)
             return $"compares by {vectors.Params.Distance} distance, not cosine";
         return null;

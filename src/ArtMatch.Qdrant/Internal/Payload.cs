@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ArtMatch.Core.Catalog;
 using Qdrant.Client.Grpc;
 
@@ -30,7 +31,8 @@ internal static class Payload
 
     public static string Fold(string value) => value.Trim().ToLowerInvariant();
 
-    public static string StatusValue(ObjectStatus status) => Fold(status.ToString());
+    /// <summary>The status as the config and API name it (snake case: red_list_exemplar).</summary>
+    public static string StatusValue(ObjectStatus status) => JsonNamingPolicy.SnakeCaseLower.ConvertName(status.ToString());
 
     /// <summary>The record's filter fields (no ids), as they are set on every row of the object.</summary>
     public static Dictionary<string, Value> Fields(IndexedObject record)
