@@ -12,4 +12,5 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(ScreenCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(IndexCommands.Create());
 return root.Parse(args).Invoke();

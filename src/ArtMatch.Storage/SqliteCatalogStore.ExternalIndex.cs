@@ -68,30 +68,32 @@ public sealed partial class SqliteCatalogStore
         }
     }
 
-    /// <summary>
-    /// Every image's float vectors of the current model kept in SQLite, with its object's payload, in
-    /// object then image order: what <c>artmatch index export</c> copies into another index. Empty when
-    /// SQLite keeps none (an external index, or a store that moved its rows elsewhere).
-    /// </summary>
-    public IEnumerable<(IndexedObject Record, IndexedImage Image)> EnumerateStoredVectors()
+    /// <summary>Every object id, in order (for copying the catalogue's vectors elsewhere).</summary>
+    internal List<string> ObjectIds()
     {
-        List<IndexedObject> records = [];
         lock (_dbLock)
         {
-            using var objects = Command($"SELECT {ObjectRows.Columns} FROM objects ORDER BY object_id");
-            using var reader = objects.ExecuteReader();
+            using var command = Command("SELECT object_id FROM objects ORDER BY object_id");
+            using var reader = command.ExecuteReader();
+            var ids = new List<string>();
             while (reader.Read())
-                records.Add(IndexedObject.Of(ObjectRows.Read(reader)));
-        }
-        // One object's rows at a time: memory stays at one object's vectors, the lock is not held while the caller works.
-        foreach (var record in records)
-        {
-            foreach (var image in StoredImagesOf(record.ObjectId))
-                yield return (record, image);
+                ids.Add(reader.GetString(0));
+            return ids;
         }
     }
 
-    private List<IndexedImage> StoredImagesOf(string objectId)
+    /// <summary>Image rows of all objects (an image under two objects counts twice).</summary>
+    public int ImageCount()
+    {
+        lock (_dbLock)
+            return (int)Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM images");
+    }
+
+    /// <summary>
+    /// The float vectors of the current model SQLite keeps for each image of the object (region 0 first,
+    /// no gaps), by image id; empty when it keeps none (an external index, or rows kept elsewhere).
+    /// </summary>
+    internal Dictionary<string, IReadOnlyList<float[]>> StoredVectorsOf(string objectId)
     {
         var rows = new List<(string ImageId, int Region, float[] Vector)>();
         lock (_dbLock)
@@ -104,7 +106,6 @@ public sealed partial class SqliteCatalogStore
         }
         return rows.GroupBy(r => r.ImageId)
             .Where(image => image.Select((row, i) => row.Region == i).All(ok => ok))   // a gap in the regions: not a whole image
-            .Select(image => new IndexedImage(image.Key, image.Select(r => r.Vector).ToList()))
-            .ToList();
+            .ToDictionary(image => image.Key, image => (IReadOnlyList<float[]>)image.Select(r => r.Vector).ToList(), StringComparer.Ordinal);
     }
 }

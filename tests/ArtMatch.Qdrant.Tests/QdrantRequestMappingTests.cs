@@ -82,11 +82,12 @@ public class QdrantRequestMappingTests
         Assert.Equal([2, 1], upserts.Select(u => u.Points.Count));   // batches of BatchSize
         Assert.All(upserts, u => Assert.True(u.Wait && u.CollectionName == Collection));
         var points = upserts.SelectMany(u => u.Points).ToList();
-        Assert.Equal(new[] { v0, v1, v2 }, points.Select(p => p.Vectors.Vector.Dense.Data.ToArray()));
-        var p1 = points[1].Payload;
+        // Each image's whole-picture row last: when it is stored, the image's regions are too.
+        Assert.Equal(new[] { v1, v0, v2 }, points.Select(p => p.Vectors.Vector.Dense.Data.ToArray()));
+        var p1 = points[0].Payload;
         Assert.Equal(("OBJ-1", "img-a", 1L, "region"), (p1["object_id"].StringValue, p1["image_id"].StringValue, p1["region"].IntegerValue, p1["kind"].StringValue));
-        Assert.Equal("whole", points[0].Payload["kind"].StringValue);
-        Assert.Equal(PointIds.For(Model, "OBJ-1", "img-a", 1).ToString(), points[1].Id.Uuid);
+        Assert.Equal("whole", points[1].Payload["kind"].StringValue);
+        Assert.Equal(PointIds.For(Model, "OBJ-1", "img-a", 1).ToString(), points[0].Id.Uuid);
         Assert.Equal(3, points.Select(p => p.Id.Uuid).Distinct().Count());
     }
 

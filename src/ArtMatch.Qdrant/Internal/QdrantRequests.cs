@@ -84,13 +84,17 @@ internal sealed class QdrantRequests(string collection, string modelId, int dime
         return set;
     }
 
-    /// <summary>The rows of <paramref name="images"/> as upserts of at most <see cref="VectorIndexSettings.BatchSize"/> points each.</summary>
+    /// <summary>
+    /// The rows of <paramref name="images"/> as upserts of at most <see cref="VectorIndexSettings.BatchSize"/>
+    /// points each, sent one after the other. Each image's whole-picture row (region 0) goes after its
+    /// regions: when it is stored, so are they, which is what <see cref="GetFirstRow"/> relies on.
+    /// </summary>
     public IEnumerable<UpsertPoints> Upserts(IndexedObject record, IReadOnlyList<IndexedImage> images)
     {
         var batch = NewUpsert();
         foreach (var image in images)
         {
-            for (int region = 0; region < image.Vectors.Count; region++)
+            foreach (int region in Enumerable.Range(1, image.Vectors.Count - 1).Append(0))
             {
                 if (image.Vectors[region].Length != dimension)
                     throw new ArgumentException($"Image {image.ImageId} of '{record.ObjectId}' has a {image.Vectors[region].Length}-d vector; collection {Collection} holds {dimension}-d.");
@@ -139,7 +143,7 @@ internal sealed class QdrantRequests(string collection, string modelId, int dime
 
     public CountPoints CountObject(string objectId) => Count(ObjectFilter(objectId));
 
-    /// <summary>Whether the image's first row exists (an image's rows are written in one request batch, the first row first).</summary>
+    /// <summary>Whether the image's whole-picture row exists: it is written last of the image's rows (<see cref="Upserts"/>), so then all are.</summary>
     public GetPoints GetFirstRow(string objectId, string imageId)
     {
         var get = new GetPoints
