@@ -7,7 +7,10 @@
 # ONNX Runtime and libvips come with their NuGet packages (Microsoft.ML.OnnxRuntime, NetVips.Native)
 # when dotnet restores: nothing native is installed here for them.
 # Nothing binary is committed; all of it lands in ignored folders.
+# --runtime installs what serving needs only (no test peers: the Docker image uses it).
 set -euo pipefail
+runtime_only=0
+[ "${1:-}" = "--runtime" ] && runtime_only=1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model_dir="$root/.models"
@@ -16,7 +19,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_apt_packages() {
   # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
-  local wanted=(poppler-utils python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss)
+  local wanted=(poppler-utils python3)
+  # The test peers, and Debian's docker-compose (the tests validate docker-compose.yml with it; no engine needed).
+  [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss docker-compose)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -99,5 +104,5 @@ install_node_packages() {
 
 install_apt_packages
 install_models
-install_node_packages
+[ "$runtime_only" -eq 1 ] || install_node_packages
 log "done"
