@@ -155,7 +155,7 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         ObjectId = result.ObjectId, Created = result.Created, ImagesAdded = result.ImagesAdded, ImagesAlreadyPresent = result.ImagesAlreadyPresent,
     };
 
-    /// <summary>Bad pictures become INVALID_ARGUMENT (or RESOURCE_EXHAUSTED when too large) with the decoder's reason.</summary>
+    /// <summary>Bad pictures become INVALID_ARGUMENT (or RESOURCE_EXHAUSTED when too large) with the decoder's reason; an unreachable vector index UNAVAILABLE.</summary>
     private static T Guard<T>(Func<T> action)
     {
         try
@@ -169,6 +169,11 @@ public sealed class ArtMatchApi(ArtMatchEngine engine)
         catch (ArgumentException e)
         {
             throw new RpcException(StatusCode.InvalidArgument, e.Message);
+        }
+        catch (VectorIndexException e)
+        {
+            // The vector server (Qdrant) is down or slow: the caller may try again; anything else is ours to fix.
+            throw new RpcException(e.Unavailable ? StatusCode.Unavailable : StatusCode.Internal, e.Message);
         }
     }
 }
