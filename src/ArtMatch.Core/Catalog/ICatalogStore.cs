@@ -47,8 +47,8 @@ public sealed record UpsertResult(string ObjectId, bool Created, int ImagesAdded
 
 /// <summary>
 /// The catalogue: durable object records, their images and embeddings, vector search and keyword
-/// search. The embedded implementation is SQLite plus an in-memory matrix; a Qdrant
-/// implementation plugs in behind the same interface. All members are thread-safe.
+/// search. The implementation is SQLite with its vectors in an <see cref="IVectorIndex"/>: the embedded
+/// in-memory one, or a Qdrant collection (ArtMatch.Qdrant). All members are thread-safe.
 /// Writes are atomic per object: a reader never sees half an object.
 /// </summary>
 public interface ICatalogStore : IDisposable
