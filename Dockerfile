@@ -2,18 +2,18 @@
 # .NET 10; Microsoft ships no Debian images for it). Used by docker-compose.yml; README "Running with Qdrant".
 FROM mcr.microsoft.com/dotnet/sdk:10.0
 
-# What scripts/setup.sh itself needs on this image: npm (ONNX Runtime comes from its npm package),
-# python3 (reads the model manifests), curl (the model is downloaded from its manifest's url: ../shared
-# is outside the build context).
+# What scripts/setup.sh itself needs on this image: python3 (reads the model manifests), curl (the
+# model is downloaded from its manifest's url: ../shared is outside the build context). ONNX Runtime
+# and libvips come with their NuGet packages when the solution restores.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm python3 curl ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/artmatch
 COPY . .
 
-# The same steps as scripts/test.sh before its tests: setup (libvips, ONNX Runtime, the models of
-# models/*.json, sha256-checked), then the whole solution in Release.
+# The same steps as scripts/test.sh before its tests: setup (poppler-utils, the models of
+# models/*.json, sha256-checked; --runtime leaves out the test peers), then the whole solution in Release.
 RUN ./scripts/setup.sh --runtime \
  && dotnet build ArtMatch.sln -c Release --nologo -v quiet -clp:ErrorsOnly \
  && rm -rf /var/lib/apt/lists/*
