@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 return args.FirstOrDefault() switch
 {
     "throughput" => Scripts.Throughput(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount, args.Length > 3 ? int.Parse(args[3]) : 1),
+    "throughput-stages" => Scripts.ThroughputStages(args[1]),
     "grpc-load" => Scripts.GrpcLoad(args[1], args[2], int.Parse(args[3]), double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)),
     "export-vectors" => Scripts.ExportVectors(args[1], int.Parse(args[2]), int.Parse(args[3])),
     "search-timing" => Scripts.SearchTiming(args[1]),

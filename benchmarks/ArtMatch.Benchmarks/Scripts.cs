@@ -43,6 +43,41 @@ public static class Scripts
         return 0;
     }
 
+    /// <summary>
+    /// Where the bulk embedding's time goes: the same work as <see cref="Throughput"/>, one image at a
+    /// time, each stage timed (median ms over the folder, after one warm-up image).
+    /// </summary>
+    public static int ThroughputStages(string folder)
+    {
+        using var engine = Fixtures.Engine();
+        var files = Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order().Select(File.ReadAllBytes).ToList();
+        var manifest = engine.Describer.Manifest;
+        var input = new float[3 * 224 * 224];
+        var stages = new Dictionary<string, List<double>> { ["decode"] = [], ["tensor"] = [], ["model"] = [], ["pool"] = [] };
+        for (int i = -1; i < files.Count; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var image = engine.Decoder.Decode(files[Math.Max(i, 0)], new DecodeOptions(new ImageSize(224, 224), ResizeFit.CoverCentreCrop));
+            var decode = clock.Elapsed.TotalMilliseconds;
+            TensorBuilder.Fill(image, manifest.Input, input);
+            var tensor = clock.Elapsed.TotalMilliseconds;
+            var maps = engine.Extractor.Extract(input, 1, 224, 224);
+            var model = clock.Elapsed.TotalMilliseconds;
+            var vector = new float[maps.Channels];
+            Pooling.Gem(maps.Item(0), maps.Channels, maps.Height, maps.Width, 3f, 0, maps.Height, 0, maps.Width, vector);
+            Pooling.L2Normalize(vector);
+            var pool = clock.Elapsed.TotalMilliseconds;
+            if (i < 0)
+                continue;
+            stages["decode"].Add(decode);
+            stages["tensor"].Add(tensor - decode);
+            stages["model"].Add(model - tensor);
+            stages["pool"].Add(pool - model);
+        }
+        Console.WriteLine(JsonSerializer.Serialize(stages.ToDictionary(s => s.Key + "_ms_p50", s => Math.Round(Percentile([.. s.Value.Order()], 0.5), 2))));
+        return 0;
+    }
+
     /// <summary><paramref name="clients"/> concurrent callers sending Match with one photo for a while; requests/s and latency percentiles.</summary>
     public static int GrpcLoad(string address, string photoPath, int clients, double seconds)
     {

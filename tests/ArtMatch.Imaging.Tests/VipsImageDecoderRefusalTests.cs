@@ -209,6 +209,9 @@ public class VipsImageDecoderRefusalTests
     public void Decode_ManyDistinctUploads_LibvipsKeepsNoOperationsAndNoPixelMemory()
     {
         _decoder.Decode(DevJpeg(0), DecodeOptions.LongSide(64));
+        // Images other tests left to the finalizer release their memory now, not during the loop.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         int memoryBefore = NetVips.Stats.Mem, filesBefore = NetVips.Stats.Files;
 
         for (int i = 0; i < 40; i++)
@@ -216,7 +219,7 @@ public class VipsImageDecoderRefusalTests
 
         // A long-running server decodes each upload once: nothing is cached, every buffer is released.
         Assert.Equal(0, NetVips.Cache.Size);
-        Assert.Equal(memoryBefore, NetVips.Stats.Mem);
-        Assert.Equal(filesBefore, NetVips.Stats.Files);
+        Assert.InRange(NetVips.Stats.Mem, 0, memoryBefore);
+        Assert.InRange(NetVips.Stats.Files, 0, filesBefore);
     }
 }

@@ -82,7 +82,10 @@ public class VipsImageDecoderTests
         var shrunk = _decoder.Decode(jpeg, DecodeOptions.LongSide(96));
         var reference = ImageOps.Resize(full, shrunk.Width, shrunk.Height);
 
-        Assert.True(MeanAbsDiff(shrunk, reference) < 6, $"mean abs diff {MeanAbsDiff(shrunk, reference):F2}");
+        // The JPEG's own shrink by 4 (the DCT's downscale) then Lanczos differs from an area average
+        // by 8.2 on this photo; libvips' thumbnail, shrinking by 2 only, stayed under 6. The dev
+        // evaluation gave the same top1, recall@5 and false-match rate with either.
+        Assert.True(MeanAbsDiff(shrunk, reference) < 10, $"mean abs diff {MeanAbsDiff(shrunk, reference):F2}");
     }
 
     // The fixture is the dev photo with an EXIF APP1 segment (Orientation only) spliced in after SOI:
@@ -334,6 +337,18 @@ public class VipsImageDecoderTests
             Assert.InRange(image.Width, planned.Width - 1, planned.Width + 1);
             Assert.InRange(image.Height, planned.Height - 1, planned.Height + 1);
         }
+    }
+
+    [Theory]
+    [InlineData(4000, 3000, 1, 640, false, 4)]   // 12 MP photo to 640 px: 6.25x, shrink 4 then resize
+    [InlineData(1265, 949, 1, 224, true, 4)]     // 1.2 MP to a 224 crop: the short side 949 covers 224 at 4.2x
+    [InlineData(3000, 4000, 6, 300, false, 8)]   // turned a quarter by EXIF: the box applies to the upright picture
+    [InlineData(500, 400, 1, 640, false, 1)]     // already smaller: no shrink
+    public void JpegShrink_LargestPowerOfTwoThatStillFillsTheRequest(int width, int height, int orientation, int size, bool cover, int expected)
+    {
+        var request = cover ? new DecodeOptions(new ImageSize(size, size), ResizeFit.CoverCentreCrop) : DecodeOptions.LongSide(size);
+
+        Assert.Equal(expected, VipsImageDecoder.JpegShrink(width, height, orientation, request));
     }
 
     private static byte[] RoundedMean(RgbImage image)

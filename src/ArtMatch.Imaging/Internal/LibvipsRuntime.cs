@@ -45,6 +45,8 @@ internal static class LibvipsRuntime
         Cache.Max = 0;
         Cache.MaxMem = 0;
         Cache.MaxFiles = 0;
+        // Worker threads per decode stay at libvips' default (one per core, VIPS_CONCURRENCY overrides):
+        // one worker made bulk embedding slower with two decodes side by side (benchmarks/RESULTS.md).
         return true;
     }
 }
