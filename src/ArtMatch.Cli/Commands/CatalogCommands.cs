@@ -65,7 +65,7 @@ internal static class CatalogCommands
         var store = CliSupport.StoreOption();
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("whiten", "Learn the catalogue's whitening (search ranking) again from its current vectors; import does it when the catalogue changed by a quarter") { store, json, config };
+        var command = new Command("whiten", "Learn the catalogue's whitening (search ranking) again from its current vectors; import does it when the catalogue changed by a quarter") { store, json, config, CliSupport.IndexOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);
@@ -84,6 +84,8 @@ internal static class CatalogCommands
                 CliSupport.WriteJson(result);
             else if (learned)
                 AnsiConsole.MarkupLineInterpolated($"whitening learned from {result.vectors} vectors in {result.seconds:F1} s");
+            else if (catalogStore is Storage.SqliteCatalogStore { HasExternalIndex: true })
+                AnsiConsole.MarkupLine("[yellow]not whitened[/]: the vectors are in Qdrant, which ranks by the plain cosine (README, \"Qdrant and the whitening\")");
             else
                 AnsiConsole.MarkupLineInterpolated($"[yellow]not whitened[/]: {result.vectors} vectors, at least {result.minimum_vectors} needed");
             return learned ? 0 : 3;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ArtMatch.Core.Configuration;
 
 /// <summary>
@@ -16,7 +18,16 @@ public sealed record VectorIndexSettings
     public string? Url { get; init; }
 
     /// <summary>Qdrant API key; the environment variable <c>QDRANT_API_KEY</c> is used when this is null (keeps keys out of files).</summary>
+    [JsonIgnore]
     public string? ApiKey { get; init; }
+
+    /// <summary>The config file's <c>api_key</c>: read into <see cref="ApiKey"/>, never written back (eval reports print the config).</summary>
+    [JsonPropertyName("api_key")]
+    public string? ApiKeyInFile
+    {
+        get => null;
+        init => ApiKey = value;
+    }
 
     /// <summary>Shards of a new collection (spread over the cluster's nodes).</summary>
     public int Shards { get; init; } = 1;
