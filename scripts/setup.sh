@@ -21,7 +21,7 @@ install_apt_packages() {
   # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
   local wanted=(poppler-utils python3)
   # The test peers, and Debian's docker-compose (the tests validate docker-compose.yml with it; no engine needed).
-  [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-pil python3-faiss docker-compose)
+  [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio protobuf-compiler python3-protobuf python3-numpy python3-pil python3-faiss docker-compose)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -31,10 +31,32 @@ install_apt_packages() {
     return
   fi
   log "installing apt packages: ${missing[*]}"
-  local sudo=""
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# apt-get (as root, or through sudo), waiting while another apt or dpkg run holds its lock (an
+# unattended upgrade, another install): polls every 10 s with a message, for up to 10 minutes.
+apt_get() {
+  local sudo="" out status waited=0
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  while true; do
+    status=0
+    out="$(DEBIAN_FRONTEND=noninteractive $sudo apt-get "$@" 2>&1)" || status=$?
+    [ "$status" -eq 0 ] && return 0
+    if ! grep -qiE 'could not get lock|unable to acquire the dpkg frontend lock|unable to lock' <<<"$out"; then
+      printf '%s\n' "$out" >&2
+      return "$status"
+    fi
+    if [ "$waited" -ge 600 ]; then
+      log "apt is still locked by another run after ${waited} s; giving up:"
+      printf '%s\n' "$out" >&2
+      return "$status"
+    fi
+    log "waiting for another apt/dpkg run to release its lock (${waited} s so far): $(grep -m1 -iE 'lock' <<<"$out")"
+    sleep 10
+    waited=$((waited + 10))
+  done
 }
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
@@ -91,7 +113,7 @@ install_node_packages() {
     exit 1
   fi
   local dir
-  for dir in "$root/tests/ArtMatch.Server.Tests/Interop" "$root/tests/ArtMatch.Grpc.Tests/Interop" "$root/benchmarks/peer"; do
+  for dir in "$root/tests/ArtMatch.Server.Tests/Interop" "$root/benchmarks/peer"; do
     if [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package.json" ]; then
       continue
     fi

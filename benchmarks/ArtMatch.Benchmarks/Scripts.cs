@@ -6,6 +6,9 @@ using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
 using ArtMatch.Grpc;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 using ArtMatch.Storage.Internal;
 using Google.Protobuf;
 using Wire = ArtMatch.Grpc.Api.V1;
@@ -78,12 +81,18 @@ public static class Scripts
         return 0;
     }
 
-    /// <summary><paramref name="clients"/> concurrent callers sending Match with one photo for a while; requests/s and latency percentiles.</summary>
+    /// <summary>
+    /// <paramref name="clients"/> concurrent callers sending Match with one photo for a while, through
+    /// the generated client on one Grpc.Net.Client channel; requests/s and latency percentiles. Waits
+    /// first (up to two minutes) for the server's health to report artmatch.v1.ArtMatch SERVING.
+    /// </summary>
     public static int GrpcLoad(string address, string photoPath, int clients, double seconds)
     {
-        using var client = GrpcClient.ForAddress(address);
+        using var channel = ArtMatchChannel.ForAddress(address);
+        WaitUntilServing(channel, TimeSpan.FromMinutes(2));
+        var client = channel.CreateArtMatchClient();
         var request = new Wire.MatchRequest { Photo = ByteString.CopyFrom(File.ReadAllBytes(photoPath)), TopK = 5 };
-        client.UnaryAsync("/artmatch.v1.ArtMatch/Match", request, Wire.MatchResponse.Parser).GetAwaiter().GetResult();
+        client.Match(request);
         var latencies = new List<double>();
         var until = DateTime.UtcNow.AddSeconds(seconds);
         int errors = 0;
@@ -95,7 +104,7 @@ public static class Scripts
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await client.UnaryAsync("/artmatch.v1.ArtMatch/Match", request, Wire.MatchResponse.Parser);
+                    await client.MatchAsync(request);
                     lock (latencies)
                         latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
@@ -114,6 +123,28 @@ public static class Scripts
             p50_ms = Percentile(latencies, 0.50), p99_ms = Percentile(latencies, 0.99),
         }));
         return 0;
+    }
+
+    private static void WaitUntilServing(GrpcChannel channel, TimeSpan limit)
+    {
+        var health = new Health.HealthClient(channel);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var check = new HealthCheckRequest { Service = "artmatch.v1.ArtMatch" };
+                if (health.Check(check, deadline: DateTime.UtcNow.AddSeconds(5)).Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                    return;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                // Not listening yet.
+            }
+            if (clock.Elapsed > limit)
+                throw new TimeoutException($"artmatch.v1.ArtMatch not SERVING after {limit.TotalSeconds:0} s.");
+            Thread.Sleep(500);
+        }
     }
 
     /// <summary>

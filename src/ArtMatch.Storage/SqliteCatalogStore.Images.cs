@@ -6,7 +6,7 @@ namespace ArtMatch.Storage;
 /// <summary>Catalogue images: adding them to an object, reading them back.</summary>
 public sealed partial class SqliteCatalogStore
 {
-    /// <summary>Adds images to an existing object in one transaction; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
+    /// <summary>Adds images to an existing object in one transaction; throws <see cref="ObjectNotFoundException"/> if there is none.</summary>
     public UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -18,7 +18,7 @@ public sealed partial class SqliteCatalogStore
             using (var transaction = _db.BeginTransaction())
             {
                 if (Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
-                    throw new KeyNotFoundException($"No object '{objectId}' in the catalogue: add its record first.");
+                    throw new ObjectNotFoundException(objectId, $"No object '{objectId}' in the catalogue: add its record first.");
                 string now = Now();
                 (stored, present) = InsertImages(objectId, images, now);
                 if (stored.Count > 0)

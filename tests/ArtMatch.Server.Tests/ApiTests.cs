@@ -1,28 +1,23 @@
-using ArtMatch.Grpc;
 using ArtMatch.Server.Hosting;
+using ArtMatch.Server.Tests.Support;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
+using Grpc.Core;
 using Wire = ArtMatch.Grpc.Api.V1;
 
 namespace ArtMatch.Server.Tests;
 
+/// <summary>The artmatch.v1 API through the generated client: answers, and every status with its message.</summary>
 public sealed class ApiTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
-    private const string Service = "/artmatch.v1.ArtMatch/";
-
-    private static Wire.MatchRequest Photo(byte[] bytes, int top = 3) => new() { Photo = ByteString.CopyFrom(bytes), TopK = top };
-
-    private Task<Wire.MatchResponse> MatchAsync(GrpcClient client, Wire.MatchRequest request, Dictionary<string, string>? metadata = null) =>
-        client.UnaryAsync(Service + "Match", request, Wire.MatchResponse.Parser, metadata);
+    private Wire.MatchRequest Photo(int index, int top = 3) => new() { Photo = ByteString.CopyFrom(fixture.Photo(index)), TopK = top };
 
     [Fact]
     public async Task Match_PhotoOfCatalogueObject_RanksItFirstWithAVerdict()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
+        await using var server = await fixture.StartInProcessAsync();
         var target = fixture.Objects[4];
 
-        var response = await MatchAsync(client, Photo(File.ReadAllBytes(target.Image)));
+        var response = await server.Client().MatchAsync(Photo(4));
 
         Assert.Equal(target.Id, response.Candidates[0].Object.ObjectId);
         Assert.Equal("Title " + target.Id, response.Candidates[0].Object.Title);
@@ -41,64 +36,89 @@ public sealed class ApiTests(EngineFixture fixture) : IClassFixture<EngineFixtur
 
     [Theory]
     [InlineData("text", "Not a supported image")]
-    [InlineData("empty", "photo is empty")]
+    [InlineData("empty", "photo is empty: send the image bytes")]
     [InlineData("truncated", "damaged")]
     public async Task Match_BadPhoto_IsInvalidArgumentSayingWhy(string kind, string expected)
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
-        var jpeg = File.ReadAllBytes(fixture.Objects[0].Image);
+        await using var server = await fixture.StartInProcessAsync();
+        var jpeg = fixture.Photo(0);
         byte[] photo = kind switch { "text" => "not an image"u8.ToArray(), "empty" => [], _ => jpeg[..(jpeg.Length / 3)] };
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => MatchAsync(client, Photo(photo)));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(photo) }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains(expected, error.Status.Detail);
-        Assert.NotEmpty((await MatchAsync(client, Photo(jpeg))).Candidates);
+        Assert.NotEmpty((await server.Client().MatchAsync(Photo(0))).Candidates);
     }
 
     [Fact]
     public async Task Match_TopKTooLarge_IsInvalidArgument()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
+        await using var server = await fixture.StartInProcessAsync();
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => MatchAsync(client, Photo(File.ReadAllBytes(fixture.Objects[0].Image), top: 500)));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().MatchAsync(Photo(0, top: 500)).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Contains("top_k", error.Status.Detail);
+        Assert.Equal("top_k must be between 1 and 50 (0 means 5).", error.Status.Detail);
     }
 
     [Fact]
     public async Task Match_MessageOverServerLimit_IsResourceExhausted()
     {
-        var (app, client) = await fixture.StartInProcessAsync(new ServerSettings { MaxMessageBytes = 100_000 });
-        await using var _ = app;
+        await using var server = await fixture.StartInProcessAsync(new ServerSettings { MaxMessageBytes = 100_000 });
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => MatchAsync(client, Photo(new byte[200_000])));
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            server.Client().MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(new byte[200_000]) }).ResponseAsync);
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("exceeds the maximum", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task GetObject_Unknown_IsNotFoundNamingTheId()
+    {
+        await using var server = await fixture.StartInProcessAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().GetObjectAsync(new Wire.GetObjectRequest { ObjectId = "NO-SUCH" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal("No object 'NO-SUCH' in the catalogue.", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task AddImages_UnknownObject_IsNotFound()
+    {
+        await using var server = await fixture.StartInProcessAsync();
+        var request = new Wire.AddImagesRequest { ObjectId = "NO-SUCH", Images = { new Wire.ImageUpload { Data = ByteString.CopyFrom(fixture.Photo(1)) } } };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().AddImagesAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal("No object 'NO-SUCH' in the catalogue.", error.Status.Detail);
     }
 
     [Fact]
     public async Task Catalogue_UpsertGetSearchAddDelete_RoundTrip()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
-        var images = fixture.Objects.Skip(20).Select(o => File.ReadAllBytes(o.Image)).ToList();
+        await using var server = await fixture.StartInProcessAsync();
+        var client = server.Client();
         var upsert = new Wire.UpsertObjectRequest
         {
-            Object = new Wire.CulturalObject { ObjectId = "API-1", Title = "Reliquary", Maker = "Hugo d'Oignies", InscriptionsAndMarkings = "HVGO ME FECIT", Status = Wire.ObjectStatus.Stolen, Registry = "API-TEST", DateReported = "2025-02-01" },
+            Object = new Wire.CulturalObject
+            {
+                ObjectId = "API-1", Title = "Reliquary", Maker = "Hugo d'Oignies", InscriptionsAndMarkings = "HVGO ME FECIT",
+                Status = Wire.ObjectStatus.Stolen, Registry = "API-TEST", DateReported = "2025-02-01",
+            },
         };
         upsert.Object.Extra["case"] = "77";
-        upsert.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFrom(images[0]), Label = "front" });
+        upsert.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFrom(fixture.Photo(20)), Label = "front" });
 
-        var created = await client.UnaryAsync(Service + "UpsertObject", upsert, Wire.UpsertObjectResponse.Parser);
-        var added = await client.UnaryAsync(Service + "AddImages", new Wire.AddImagesRequest { ObjectId = "API-1", Images = { new Wire.ImageUpload { Data = ByteString.CopyFrom(images[1]) } } }, Wire.UpsertObjectResponse.Parser);
-        var fetched = await client.UnaryAsync(Service + "GetObject", new Wire.GetObjectRequest { ObjectId = "API-1" }, Wire.GetObjectResponse.Parser);
-        var found = await client.UnaryAsync(Service + "SearchObjects", new Wire.SearchObjectsRequest { Text = "fecit" }, Wire.SearchObjectsResponse.Parser);
-        var deleted = await client.UnaryAsync(Service + "DeleteObject", new Wire.DeleteObjectRequest { ObjectId = "API-1" }, Wire.DeleteObjectResponse.Parser);
-        var gone = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "GetObject", new Wire.GetObjectRequest { ObjectId = "API-1" }, Wire.GetObjectResponse.Parser));
+        var created = await client.UpsertObjectAsync(upsert);
+        var added = await client.AddImagesAsync(new Wire.AddImagesRequest { ObjectId = "API-1", Images = { new Wire.ImageUpload { Data = ByteString.CopyFrom(fixture.Photo(21)) } } });
+        var fetched = await client.GetObjectAsync(new Wire.GetObjectRequest { ObjectId = "API-1" });
+        var found = await client.SearchObjectsAsync(new Wire.SearchObjectsRequest { Text = "fecit" });
+        var deleted = await client.DeleteObjectAsync(new Wire.DeleteObjectRequest { ObjectId = "API-1" });
+        var deletedAgain = await Assert.ThrowsAsync<RpcException>(() => client.DeleteObjectAsync(new Wire.DeleteObjectRequest { ObjectId = "API-1" }).ResponseAsync);
 
         Assert.Equal((true, 1), (created.Created, created.ImagesAdded));
         Assert.Equal(1, added.ImagesAdded);
@@ -106,87 +126,69 @@ public sealed class ApiTests(EngineFixture fixture) : IClassFixture<EngineFixtur
         Assert.Equal(2, fetched.Images.Count);
         Assert.Equal(["API-1"], found.Objects.Select(o => o.ObjectId));
         Assert.True(deleted.Deleted);
-        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(StatusCode.NotFound, deletedAgain.StatusCode);
     }
 
     [Fact]
     public async Task Upsert_OneBadImage_RefusesTheWholeObject()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
+        await using var server = await fixture.StartInProcessAsync();
         var request = new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject { ObjectId = "API-HALF" } };
-        request.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFrom(File.ReadAllBytes(fixture.Objects[1].Image)) });
+        request.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFrom(fixture.Photo(1)) });
         request.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFromUtf8("garbage") });
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "UpsertObject", request, Wire.UpsertObjectResponse.Parser));
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().UpsertObjectAsync(request).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Contains("images[1]", error.Status.Detail);
+        Assert.StartsWith("images[1]: ", error.Status.Detail);
         Assert.Null(fixture.Engine.RequireStore().Get("API-HALF"));
     }
 
     [Fact]
     public async Task Upsert_MissingIdOrBadDate_IsInvalidArgument()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
+        await using var server = await fixture.StartInProcessAsync();
+        var client = server.Client();
 
-        var noId = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "UpsertObject", new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject() }, Wire.UpsertObjectResponse.Parser));
-        var badDate = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "UpsertObject",
-            new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject { ObjectId = "X", DateReported = "yesterday" } }, Wire.UpsertObjectResponse.Parser));
+        var noId = await Assert.ThrowsAsync<RpcException>(() => client.UpsertObjectAsync(new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject() }).ResponseAsync);
+        var badDate = await Assert.ThrowsAsync<RpcException>(() =>
+            client.UpsertObjectAsync(new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject { ObjectId = "X", DateReported = "yesterday" } }).ResponseAsync);
+        var noObject = await Assert.ThrowsAsync<RpcException>(() => client.UpsertObjectAsync(new Wire.UpsertObjectRequest()).ResponseAsync);
 
-        Assert.Equal(StatusCode.InvalidArgument, noId.StatusCode);
-        Assert.Contains("object_id", noId.Status.Detail);
-        Assert.Contains("yesterday", badDate.Status.Detail);
+        Assert.Equal((StatusCode.InvalidArgument, "object.object_id is required."), (noId.StatusCode, noId.Status.Detail));
+        Assert.Equal("object.date_reported 'yesterday' is not a date like 2024-05-31.", badDate.Status.Detail);
+        Assert.Equal((StatusCode.InvalidArgument, "object is required."), (noObject.StatusCode, noObject.Status.Detail));
+    }
+
+    [Fact]
+    public async Task SearchObjects_LimitOutOfRange_IsInvalidArgument()
+    {
+        await using var server = await fixture.StartInProcessAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().SearchObjectsAsync(new Wire.SearchObjectsRequest { Limit = 501 }).ResponseAsync);
+
+        Assert.Equal((StatusCode.InvalidArgument, "limit must be between 1 and 500 (0 means 20)."), (error.StatusCode, error.Status.Detail));
     }
 
     [Fact]
     public async Task ScreenBatch_MixedPhotos_OneResultPerPhotoWithErrorsInline()
     {
-        var (app, client) = await fixture.StartInProcessAsync();
-        await using var _ = app;
-        var items = fixture.Objects.Take(5).Select((o, i) => new Wire.ScreenItem { CallerId = $"p{i}", Photo = ByteString.CopyFrom(File.ReadAllBytes(o.Image)), TopK = 1 }).ToList();
-        items.Add(new Wire.ScreenItem { CallerId = "bad", Photo = ByteString.CopyFromUtf8("nope") });
+        await using var server = await fixture.StartInProcessAsync();
+        using var call = server.Client().ScreenBatch();
 
-        var results = await client.CallAsync(Service + "ScreenBatch", items, Wire.ScreenResult.Parser);
+        for (int i = 0; i < 5; i++)
+            await call.RequestStream.WriteAsync(new Wire.ScreenItem { CallerId = $"p{i}", Photo = ByteString.CopyFrom(fixture.Photo(i)), TopK = 1 });
+        await call.RequestStream.WriteAsync(new Wire.ScreenItem { CallerId = "bad", Photo = ByteString.CopyFromUtf8("nope") });
+        await call.RequestStream.WriteAsync(new Wire.ScreenItem { CallerId = "top", Photo = ByteString.CopyFrom(fixture.Photo(0)), TopK = 99 });
+        await call.RequestStream.CompleteAsync();
+        var results = await call.ResponseStream.ReadAllAsync().ToListAsync();
 
-        Assert.Equal(6, results.Count);
+        Assert.Equal(7, results.Count);
         for (int i = 0; i < 5; i++)
             Assert.Equal(fixture.Objects[i].Id, results.Single(r => r.CallerId == $"p{i}").Result.Candidates[0].Object.ObjectId);
-        Assert.Equal((int)StatusCode.InvalidArgument, results.Single(r => r.CallerId == "bad").Error.Code);
-    }
-
-    [Fact]
-    public async Task ApiKeys_RolesGateTheMethods()
-    {
-        var keysFile = Path.Combine(fixture.StoreDirectory, "keys.json");
-        File.WriteAllText(keysFile, """
-            {"keys": [
-              {"key": "officer-key-0123456789", "name": "officer-1", "role": "officer"},
-              {"key": "partner-key-0123456789", "name": "registry-1", "role": "partner"}
-            ]}
-            """);
-        var (app, client) = await fixture.StartInProcessAsync(new ServerSettings { ApiKeysFile = keysFile });
-        await using var _ = app;
-        var photo = Photo(File.ReadAllBytes(fixture.Objects[2].Image));
-        Dictionary<string, string> Key(string key) => new() { ["authorization"] = "Bearer " + key };
-        var upsert = new Wire.UpsertObjectRequest { Object = new Wire.CulturalObject { ObjectId = "KEY-1" } };
-
-        var none = await Assert.ThrowsAsync<RpcException>(() => MatchAsync(client, photo));
-        var wrong = await Assert.ThrowsAsync<RpcException>(() => MatchAsync(client, photo, Key("not-a-key-0123456789")));
-        var officerMatch = await MatchAsync(client, photo, Key("officer-key-0123456789"));
-        var officerUpsert = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "UpsertObject", upsert, Wire.UpsertObjectResponse.Parser, Key("officer-key-0123456789")));
-        var partnerUpsert = await client.UnaryAsync(Service + "UpsertObject", upsert, Wire.UpsertObjectResponse.Parser, Key("partner-key-0123456789"));
-        var partnerDelete = await Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync(Service + "DeleteObject", new Wire.DeleteObjectRequest { ObjectId = "KEY-1" }, Wire.DeleteObjectResponse.Parser, Key("partner-key-0123456789")));
-
-        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
-        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
-        Assert.NotEmpty(officerMatch.Candidates);
-        Assert.Equal(StatusCode.PermissionDenied, officerUpsert.StatusCode);
-        Assert.Contains("partner", officerUpsert.Status.Detail);
-        Assert.True(partnerUpsert.Created);
-        Assert.Equal(StatusCode.PermissionDenied, partnerDelete.StatusCode);
-        var audit = ((ArtMatch.Storage.SqliteCatalogStore)fixture.Engine.RequireStore()).AuditLog(10);
-        Assert.Contains(audit, e => e.Actor == "registry-1" && e.ObjectId == "KEY-1");
+        var bad = results.Single(r => r.CallerId == "bad").Error;
+        Assert.Equal((int)StatusCode.InvalidArgument, bad.Code);
+        Assert.Contains("Not a supported image", bad.Message);
+        Assert.Equal((int)StatusCode.InvalidArgument, results.Single(r => r.CallerId == "top").Error.Code);
     }
 }

@@ -1,30 +1,31 @@
 using ArtMatch.Grpc;
+using Grpc.Core;
 using Spectre.Console;
 using Wire = ArtMatch.Grpc.Api.V1;
 
 namespace ArtMatch.Cli.Commands;
 
-/// <summary>`match --server`: the same question asked of a running server over gRPC.</summary>
+/// <summary>`match --server`: the same question asked of a running server, through the generated gRPC client.</summary>
 internal static class RemoteMatch
 {
     public static int Run(string address, string? apiKey, byte[] photo, int top, string[]? registries, bool json)
     {
-        using var client = GrpcClient.ForAddress(address);
+        using var channel = ArtMatchChannel.ForAddress(address);
+        var client = channel.CreateArtMatchClient(apiKey);
         var request = new Wire.MatchRequest { Photo = Google.Protobuf.ByteString.CopyFrom(photo), TopK = top, Filter = new Wire.Filter() };
         request.Filter.Registries.AddRange(registries ?? []);
-        var metadata = apiKey is null ? null : new Dictionary<string, string> { ["authorization"] = "Bearer " + apiKey };
         Wire.MatchResponse response;
         try
         {
-            response = client.UnaryAsync("/artmatch.v1.ArtMatch/Match", request, Wire.MatchResponse.Parser, metadata, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+            response = client.Match(request, deadline: DateTime.UtcNow.AddSeconds(60));
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+        {
+            throw new InvalidOperationException($"cannot reach {address}: {e.Status.Detail}");
         }
         catch (RpcException e)
         {
             throw new InvalidOperationException($"server answered {e.StatusCode}: {e.Status.Detail}");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new InvalidOperationException($"cannot reach {address}: {e.Message}");
         }
         if (json)
         {

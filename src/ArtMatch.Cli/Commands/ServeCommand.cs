@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ArtMatch.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace ArtMatch.Cli.Commands;
@@ -15,27 +16,40 @@ internal static class ServeCommand
         var cert = new Option<string?>("--tls-cert") { Description = "PEM certificate: serve TLS (needs --tls-key)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert" };
         var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, see README); without it every caller may do everything" };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics (HTTP/1.1); off by default" };
         var config = CliSupport.ConfigOption();
-        var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store") { store, port, cert, key, keys, config, CliSupport.IndexOption() };
+        var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store")
+        {
+            store, port, cert, key, keys, metricsPort, config, CliSupport.IndexOption(),
+        };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             if ((parse.GetValue(cert) is null) != (parse.GetValue(key) is null))
                 throw new ArgumentException("Give both --tls-cert and --tls-key, or neither.");
             using var engine = CliSupport.Engine(parse, config);
-            string storeDir = parse.GetValue(store) ?? DemoCatalog.StoreDirectory;
-            engine.OpenStore(storeDir);
-            if (parse.GetValue(store) is null)
-                AnsiConsole.MarkupLineInterpolated($"[grey]{DemoCatalog.Ensure(engine)}[/]");
-            engine.BackfillKeypointsInBackground();
             var settings = new ServerSettings
             {
                 Port = parse.GetValue(port), TlsCertificate = parse.GetValue(cert), TlsKey = parse.GetValue(key),
-                ApiKeysFile = parse.GetValue(keys) ?? engine.Config.ApiKeys,
+                ApiKeysFile = parse.GetValue(keys) ?? engine.Config.ApiKeys, MetricsPort = parse.GetValue(metricsPort),
             };
-            var app = ArtMatchServer.Build(engine, settings);
+            // Listening first, the catalogue loading after: health answers meanwhile (artmatch.v1.ArtMatch
+            // NOT_SERVING), calls get UNAVAILABLE rather than a refused connection.
+            var loading = engine.BeginLoading();
+            using var app = ArtMatchServer.Build(engine, settings);
+            app.Start();
             string scheme = settings.TlsCertificate is null ? "http (h2c)" : "https";
+            string metrics = settings.MetricsPort is { } m ? $"; metrics on http://localhost:{m}/metrics" : "";
+            AnsiConsole.MarkupLineInterpolated($"[grey]listening on {scheme} port {settings.Port}{metrics}; loading the catalogue...[/]");
+            using (loading)
+            {
+                string storeDir = parse.GetValue(store) ?? DemoCatalog.StoreDirectory;
+                engine.OpenStore(storeDir);
+                if (parse.GetValue(store) is null)
+                    AnsiConsole.MarkupLineInterpolated($"[grey]{DemoCatalog.Ensure(engine)}[/]");
+            }
+            _ = engine.BackfillKeypointsInBackground();
             AnsiConsole.MarkupLineInterpolated($"ArtMatch serving {engine.RequireStore().ObjectCount} objects ({engine.Describer.VectorSpaceId}) on {scheme} port {settings.Port}; {(settings.ApiKeysFile is null ? "no API keys" : "API keys required")}. Ctrl+C stops.");
-            app.Run();
+            app.WaitForShutdown();
             return 0;
         }));
         return command;

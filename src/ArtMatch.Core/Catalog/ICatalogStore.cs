@@ -62,7 +62,7 @@ public interface ICatalogStore : IDisposable
     /// <remarks><paramref name="actor"/> names who made the change in the audit log (an API key's owner).</remarks>
     UpsertResult Upsert(CulturalObject record, IReadOnlyList<NewImage> images, string? actor = null);
 
-    /// <summary>Adds images to an existing object; throws <see cref="KeyNotFoundException"/> if there is none.</summary>
+    /// <summary>Adds images to an existing object; throws <see cref="ObjectNotFoundException"/> if there is none.</summary>
     UpsertResult AddImages(string objectId, IReadOnlyList<NewImage> images, string? actor = null);
 
     bool Delete(string objectId, string? actor = null);

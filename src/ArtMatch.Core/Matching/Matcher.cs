@@ -32,6 +32,9 @@ public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Ve
     public float Margin { get; init; }
 
     public Candidate? Best => Candidates.Count > 0 ? Candidates[0] : null;
+
+    /// <summary>Time per pipeline stage.</summary>
+    public MatchTimings Timings { get; init; } = MatchTimings.None;
 }
 
 public sealed record MatchRequest
@@ -65,7 +68,9 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
     {
         var clock = Stopwatch.StartNew();
         var image = describer.Decode(photo);
-        return Match(image, request, clock, cancellation);
+        var decoded = clock.Elapsed;
+        var result = Match(image, request, clock, cancellation);
+        return result with { Timings = result.Timings with { Decode = decoded } };
     }
 
     public MatchResult Match(RgbImage image, MatchRequest request, CancellationToken cancellation = default) =>
@@ -75,7 +80,9 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
     {
         if (request.TopK < 1)
             throw new ArgumentOutOfRangeException(nameof(request), "top_k must be at least 1.");
+        var lap = new StageLap();
         var query = describer.Describe(image, includeRegions: true);
+        var describeTime = lap.Next();
         cancellation.ThrowIfCancellationRequested();
 
         // Per object: its best-ranked hit; the query vector that found it (Source 0: the whole photo,
@@ -106,6 +113,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             }
         }
 
+        var vectorSearchTime = lap.Next();
+
         // Pixel-level evidence: catalogue pictures whose keypoints line up with the photo's. It finds what
         // the CNN's 32-pixel cells cannot see (a close-up of a detail) and counts where the CNN check
         // falls short (GeometricBonus); an object only it found joins with its vector scores.
@@ -123,6 +132,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         }
         // Before verification the CNN agreement is unknown: the keypoints' full share orders the shortlist.
         float KeypointBonusOf(string objectId) => keypointHits.TryGetValue(objectId, out var found) ? GeometricBonus(0, found.Inliers) : 0;
+
+        var keypointTime = lap.Next();
 
         var ranked = fused.Values.OrderByDescending(h => h.Hit.RankScore + KeypointBonusOf(h.Hit.ObjectId)).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
             .Take(Math.Max(request.TopK, Settings.VerifyTop)).ToList();
@@ -182,6 +193,8 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             });
         }
 
+        var verificationTime = lap.Next();
+
         var sorted = candidates.OrderByDescending(c => c.RankScore).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
         // The lead over the strongest other candidate on the calibrated scale; when the whitened ranking
         // put first an object whose plain score trails another's, the lead is negative: no "match".
@@ -190,7 +203,11 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
             sorted[0] = sorted[0] with { Verdict = Judge(sorted[0].Score, sorted[0].ColourShift, margin) };
         var top = sorted.Take(request.TopK).Select(c => c with { Record = store.Get(c.ObjectId) }).ToList();
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
-        return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds) { Margin = margin };
+        var timings = new MatchTimings
+        {
+            Describe = describeTime, VectorSearch = vectorSearchTime, Keypoints = keypointTime, Verification = verificationTime, Verdict = lap.Next(),
+        };
+        return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, describer.VectorSpaceId, clock.Elapsed.TotalMilliseconds) { Margin = margin, Timings = timings };
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ArtMatch.Grpc;
 
 namespace ArtMatch.Server.Api;
 
@@ -17,22 +16,11 @@ public sealed record ApiKey(string Key, string Name, ApiRole Role);
 
 /// <summary>
 /// API keys from a JSON file: <c>{"keys": [{"key": "...", "name": "customs-lhr-1", "role": "officer"}]}</c>.
-/// Calls carry <c>authorization: Bearer &lt;key&gt;</c>. Officers match and read; partners also
-/// enrol; admins also delete.
+/// Calls carry <c>authorization: Bearer &lt;key&gt;</c>; <see cref="ApiKeyInterceptor"/> checks them
+/// against the role each method asks for (<see cref="RequiresRoleAttribute"/>).
 /// </summary>
 public sealed class ApiKeys(IReadOnlyList<ApiKey> keys)
 {
-    private static readonly Dictionary<string, ApiRole> Required = new(StringComparer.Ordinal)
-    {
-        ["Match"] = ApiRole.Officer,
-        ["ScreenBatch"] = ApiRole.Officer,
-        ["GetObject"] = ApiRole.Officer,
-        ["SearchObjects"] = ApiRole.Officer,
-        ["UpsertObject"] = ApiRole.Partner,
-        ["AddImages"] = ApiRole.Partner,
-        ["DeleteObject"] = ApiRole.Admin,
-    };
-
     public static ApiKeys Load(string path)
     {
         if (!File.Exists(path))
@@ -52,20 +40,11 @@ public sealed class ApiKeys(IReadOnlyList<ApiKey> keys)
         return new ApiKeys(keys);
     }
 
-    /// <summary>The interceptor: UNAUTHENTICATED without a known key, PERMISSION_DENIED when the role is too low.</summary>
-    public Task AuthorizeAsync(ServerCallContext context)
+    /// <summary>The key presented, or null when none matches.</summary>
+    public ApiKey? Find(string presented)
     {
-        var header = context.GetMetadata("authorization");
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            throw new RpcException(StatusCode.Unauthenticated, "Missing API key: send metadata 'authorization: Bearer <key>'.");
-        var presented = Encoding.UTF8.GetBytes(header[7..].Trim());
+        var bytes = Encoding.UTF8.GetBytes(presented);
         // Constant-time comparison so response timing does not reveal key prefixes.
-        var key = keys.FirstOrDefault(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k.Key), presented))
-            ?? throw new RpcException(StatusCode.Unauthenticated, "Unknown API key.");
-        var required = Required.GetValueOrDefault(context.Method.Name, ApiRole.Admin);
-        if (key.Role < required)
-            throw new RpcException(StatusCode.PermissionDenied, $"{context.Method.Name} needs the {required.ToString().ToLowerInvariant()} role; key '{key.Name}' is {key.Role.ToString().ToLowerInvariant()}.");
-        context.Caller = key.Name;
-        return Task.CompletedTask;
+        return keys.FirstOrDefault(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k.Key), bytes));
     }
 }

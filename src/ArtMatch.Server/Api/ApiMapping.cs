@@ -1,7 +1,7 @@
 using System.Globalization;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Matching;
-using ArtMatch.Grpc;
+using Grpc.Core;
 using Wire = ArtMatch.Grpc.Api.V1;
 
 namespace ArtMatch.Server.Api;
@@ -12,12 +12,12 @@ internal static class ApiMapping
     public static CulturalObject ToDomain(Wire.CulturalObject o)
     {
         if (string.IsNullOrWhiteSpace(o.ObjectId))
-            throw new RpcException(StatusCode.InvalidArgument, "object.object_id is required.");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "object.object_id is required."));
         DateOnly? reported = null;
         if (o.DateReported.Length > 0)
         {
             if (!DateOnly.TryParseExact(o.DateReported, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-                throw new RpcException(StatusCode.InvalidArgument, $"object.date_reported '{o.DateReported}' is not a date like 2024-05-31.");
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"object.date_reported '{o.DateReported}' is not a date like 2024-05-31."));
             reported = date;
         }
         return new CulturalObject

@@ -7,12 +7,19 @@ using ArtMatch.Imaging;
 using ArtMatch.Inference;
 using ArtMatch.Qdrant;
 using ArtMatch.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ArtMatch.Server.Hosting;
 
 /// <summary>
 /// The composition root shared by the CLI and the server: the real engines (libvips, ONNX Runtime,
 /// SQLite) wired into the Core pipeline. One per process; thread-safe.
+/// <para>
+/// It also knows whether the catalogue is ready (<see cref="IsReady"/>): not while a store is being
+/// opened or filled (<see cref="BeginLoading"/>), nor while it re-learns in the background (the
+/// whitening, keypoints of old images); the server's health service reports it.
+/// </para>
 /// </summary>
 public sealed class ArtMatchEngine : IDisposable
 {
@@ -32,9 +39,49 @@ public sealed class ArtMatchEngine : IDisposable
     public Matcher? Matcher { get; private set; }
     public CatalogImporter? Importer { get; private set; }
 
-    public ICatalogStore RequireStore() => Store ?? throw new InvalidOperationException("No catalogue store is open.");
+    /// <summary>Where background failures are logged; the server sets its own.</summary>
+    internal ILogger Log { get; set; } = NullLogger.Instance;
 
-    public Matcher RequireMatcher() => Matcher ?? throw new InvalidOperationException("No catalogue store is open.");
+    /// <summary>Raised (on any thread) whenever <see cref="IsReady"/> may have changed.</summary>
+    public event Action? ReadinessChanged;
+
+    private int _loading;
+    private int _relearning;
+
+    /// <summary>A store is open, filled, and not re-learning: answers are as good as the catalogue allows.</summary>
+    public bool IsReady => Store is not null && Volatile.Read(ref _loading) == 0 && Volatile.Read(ref _relearning) == 0;
+
+    private bool Loaded => Volatile.Read(ref _loading) == 0;
+
+    public ICatalogStore RequireStore() => Loaded && Store is { } store ? store : throw new CatalogueUnavailableException();
+
+    public Matcher RequireMatcher() => Loaded && Matcher is { } matcher ? matcher : throw new CatalogueUnavailableException();
+
+    public CatalogImporter RequireImporter() => Loaded && Importer is { } importer ? importer : throw new CatalogueUnavailableException();
+
+    /// <summary>
+    /// Marks the catalogue as loading until disposed: opening a store and importing into it while a
+    /// server already listens. Calls meanwhile get <see cref="CatalogueUnavailableException"/>.
+    /// </summary>
+    public IDisposable BeginLoading()
+    {
+        Interlocked.Increment(ref _loading);
+        ReadinessChanged?.Invoke();
+        return new LoadingScope(this);
+    }
+
+    private sealed class LoadingScope(ArtMatchEngine engine) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+                return;
+            Interlocked.Decrement(ref engine._loading);
+            engine.ReadinessChanged?.Invoke();
+        }
+    }
 
     /// <summary>Loads the model and the image decoder; <paramref name="baseline"/> selects the plain recipe.</summary>
     public static ArtMatchEngine Create(ArtMatchConfig config, bool baseline = false)
@@ -66,6 +113,7 @@ public sealed class ArtMatchEngine : IDisposable
         var matchSettings = Describer.Settings.Baseline ? MatchSettings.Plain with { Thresholds = Config.Match.Thresholds } : Config.Match;
         Matcher = new Matcher(Describer, store, matchSettings);
         Importer = new CatalogImporter(Describer, store, Decoder);
+        ReadinessChanged?.Invoke();
         return this;
     }
 
@@ -74,23 +122,13 @@ public sealed class ArtMatchEngine : IDisposable
     /// <summary>
     /// Gives keypoints to stored images that have none (a store written before they existed), in the
     /// background so that the server answers meanwhile (those images are found by their vectors only
-    /// until done).
+    /// until done, and the catalogue is not ready).
     /// </summary>
-    public void BackfillKeypointsInBackground()
+    public Task BackfillKeypointsInBackground()
     {
-        if (Importer is not { } importer)
-            return;
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                importer.BackfillKeypoints();
-            }
-            catch (Exception e)
-            {
-                Console.Error.WriteLine($"artmatch: adding keypoints to stored images failed: {e.Message}");
-            }
-        });
+        if (Importer is not { } importer || Store is not { } store || store.ImagesWithoutKeypoints().Count == 0)
+            return Task.CompletedTask;
+        return RelearnInBackground("adding keypoints to stored images", () => importer.BackfillKeypoints());
     }
 
     /// <summary>
@@ -102,21 +140,60 @@ public sealed class ArtMatchEngine : IDisposable
     {
         if (Store is not { } store || Interlocked.Exchange(ref _whiteningRefresh, 1) == 1)
             return;
-        _ = Task.Run(() =>
+        // The store decides whether to learn; the catalogue is reported as re-learning only when it
+        // looks stale, so that a write that leaves the whitening as it is does not flicker the health.
+        _ = RunInBackground("learning the catalogue's whitening", WhiteningLooksStale(store), () =>
         {
             try
             {
-                store.RefreshWhitening();
-            }
-            catch (Exception e)
-            {
-                // A background task must not take the server down; the search keeps its previous
-                // ranking and nothing was half written (the store switches only after storing it).
-                Console.Error.WriteLine($"artmatch: learning the catalogue's whitening failed: {e.Message}");
+                store.RefreshWhitening(WhiteningStaleShare);
             }
             finally
             {
                 Volatile.Write(ref _whiteningRefresh, 0);
+            }
+        });
+    }
+
+    private const double WhiteningStaleShare = 0.25;
+
+    private static bool WhiteningLooksStale(ICatalogStore store)
+    {
+        int rows = store.VectorCount;
+        return store.Whitening is { } current
+            ? Math.Abs(rows - current.LearnedFrom) > WhiteningStaleShare * current.LearnedFrom
+            : rows >= Whitening.MinVectors(store.Dimension);
+    }
+
+    private Task RelearnInBackground(string task, Action work) => RunInBackground(task, relearning: true, work);
+
+    /// <summary>Runs <paramref name="work"/> off the caller's thread, the catalogue not ready meanwhile when <paramref name="relearning"/>.</summary>
+    private Task RunInBackground(string task, bool relearning, Action work)
+    {
+        if (relearning)
+        {
+            Interlocked.Increment(ref _relearning);
+            ReadinessChanged?.Invoke();
+        }
+        return Task.Run(() =>
+        {
+            try
+            {
+                work();
+            }
+            catch (Exception e)
+            {
+                // A background task must not take the server down; the search keeps its previous
+                // state and nothing was half written (the store switches only after storing it).
+                ServerLog.BackgroundTaskFailed(Log, task, e);
+            }
+            finally
+            {
+                if (relearning)
+                {
+                    Interlocked.Decrement(ref _relearning);
+                    ReadinessChanged?.Invoke();
+                }
             }
         });
     }

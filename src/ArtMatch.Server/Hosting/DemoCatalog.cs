@@ -21,6 +21,6 @@ public static class DemoCatalog
         if (entries.Count == 0)
             return "demo catalogue images not found (../shared/eval/dev); serving an empty catalogue";
         var summary = engine.Importer!.Import(entries);
-        return $"demo catalogue: {engine.RequireStore().ObjectCount} objects ({summary.ObjectsCreated} imported now)";
+        return $"demo catalogue: {engine.Store!.ObjectCount} objects ({summary.ObjectsCreated} imported now)";
     }
 }

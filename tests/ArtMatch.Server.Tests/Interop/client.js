@@ -1,50 +1,136 @@
-// An independent ArtMatch client on @grpc/grpc-js, driven by the server tests.
-// Usage: node client.js PROTOS_DIR ADDRESS COMMAND [ARGS...]; prints one JSON object per line.
+// An independent ArtMatch client on @grpc/grpc-js (pure JavaScript gRPC), driven by the server's
+// interop tests against a running `artmatch serve`.
+//
+// Usage: node client.js PROTOS_DIR ADDRESS PLAN.json
+// Runs every scenario once and prints one JSON object: scenario -> outcome, where an outcome is
+// {"code": "OK"|STATUS_NAME, "details": TEXT, ...what the call returned}. The scenarios are the
+// ones client.py runs.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const descriptor = require('protobufjs/ext/descriptor');
 
-const [protos, address, command, ...rest] = process.argv.slice(2);
-const key = rest.find(a => a.startsWith('key='));
-const args = rest.filter(a => !a.startsWith('key='));
-const metadata = new grpc.Metadata();
-if (key) metadata.set('authorization', 'Bearer ' + key.slice(4));
+const [protos, address, planPath] = process.argv.slice(2);
+const plan = JSON.parse(fs.readFileSync(planPath, 'utf8'));
+const GUARD_MS = 120_000; // only a guard against a hung server
 
-const definition = protoLoader.loadSync(path.join(protos, 'artmatch/v1/artmatch.proto'), { includeDirs: [protos], keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true });
-const api = grpc.loadPackageDefinition(definition).artmatch.v1;
-const client = new api.ArtMatch(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20, 'grpc.max_receive_message_length': 64 << 20 });
-const deadline = seconds => ({ deadline: new Date(Date.now() + seconds * 1000) });
-const print = value => console.log(JSON.stringify(value));
-const fail = error => print({ code: grpc.status[error.code], details: error.details });
+const load = file => grpc.loadPackageDefinition(protoLoader.loadSync(path.join(protos, file),
+  { includeDirs: [protos], keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true }));
+const api = load('artmatch/v1/artmatch.proto').artmatch.v1;
+const health = load('grpc/health/v1/health.proto').grpc.health.v1;
+const reflection = load('grpc/reflection/v1alpha/reflection.proto').grpc.reflection.v1alpha;
 
-if (command === 'match') {
-  client.Match({ photo: fs.readFileSync(args[0]), top_k: 3 }, metadata, deadline(120), (error, response) => {
-    if (error) return fail(error);
-    const top = response.candidates[0];
-    print({ verdict: response.verdict, object_id: top ? top.object.object_id : '', score: response.best_score, candidates: response.candidates.length });
+const credentials = plan.root_cert ? grpc.credentials.createSsl(fs.readFileSync(plan.root_cert)) : grpc.credentials.createInsecure();
+const options = { 'grpc.max_send_message_length': 64 << 20, 'grpc.max_receive_message_length': 64 << 20 };
+const client = new api.ArtMatch(address, credentials, options);
+// The same service on a channel that gzips every request.
+const gzipClient = new api.ArtMatch(address, credentials, { ...options, 'grpc.default_compression_algorithm': 2 });
+
+const deadline = (ms = GUARD_MS) => ({ deadline: new Date(Date.now() + ms) });
+const codeName = code => Object.keys(grpc.status).find(name => grpc.status[name] === code);
+const key = role => {
+  const metadata = new grpc.Metadata();
+  if (role) metadata.set('authorization', 'Bearer ' + (plan.keys[role] ?? role));
+  return metadata;
+};
+const unary = (target, method, request, role = 'officer', callOptions = deadline()) =>
+  new Promise((resolve, reject) => target[method](request, key(role), callOptions, (error, reply) => (error ? reject(error) : resolve(reply))));
+const top = response => {
+  const first = response.candidates[0];
+  return { verdict: response.verdict, object_id: first ? first.object.object_id : '', candidates: response.candidates.length };
+};
+const photo = fs.readFileSync(plan.photo);
+const objectId = plan.object_id;
+
+function screen() {
+  return new Promise((resolve, reject) => {
+    const call = client.ScreenBatch(key('officer'), deadline());
+    const results = [];
+    call.on('data', r => results.push({
+      caller_id: r.caller_id,
+      object_id: r.result && r.result.candidates.length ? r.result.candidates[0].object.object_id : '',
+      error_code: r.error ? r.error.code : 0,
+    }));
+    call.on('error', reject);
+    call.on('end', () => resolve({ results }));
+    plan.photos.forEach((file, i) => call.write({ caller_id: `photo-${i}`, photo: fs.readFileSync(file), top_k: 1 }));
+    call.end();
   });
-} else if (command === 'deadline') {
-  client.Match({ photo: fs.readFileSync(args[0]) }, metadata, { deadline: new Date(Date.now() + 1) }, error => error ? fail(error) : print({ code: 'OK' }));
-} else if (command === 'screen') {
-  const call = client.ScreenBatch(metadata, deadline(300));
-  const results = [];
-  call.on('data', r => results.push({ caller_id: r.caller_id, outcome: r.outcome, object_id: r.result && r.result.candidates.length ? r.result.candidates[0].object.object_id : '', error_code: r.error ? r.error.code : 0 }));
-  call.on('error', fail);
-  call.on('end', () => print({ results }));
-  args.forEach((file, i) => call.write({ caller_id: `photo-${i}`, photo: fs.readFileSync(file), top_k: 1 }));
-  call.end();
-} else if (command === 'search') {
-  client.SearchObjects({ text: args[0] }, metadata, deadline(30), (error, response) => error ? fail(error) : print({ objects: response.objects.map(o => o.object_id) }));
-} else if (command === 'delete') {
-  client.DeleteObject({ object_id: args[0] }, metadata, deadline(30), (error, response) => error ? fail(error) : print({ deleted: response.deleted }));
-} else if (command === 'health') {
-  const health = grpc.makeGenericClientConstructor({
-    Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: b => b, requestDeserialize: b => b, responseSerialize: b => b, responseDeserialize: b => b },
-  }, 'Health');
-  new health(address, grpc.credentials.createInsecure()).Check(Buffer.alloc(0), deadline(10), (error, raw) => error ? fail(error) : print({ serving: raw.equals(Buffer.from([0x08, 0x01])) }));
-} else {
-  console.error('unknown command ' + command);
-  process.exit(2);
 }
+
+function upsert(role) {
+  const request = { object: { object_id: objectId, title: 'Interop reliquary', status: 'STOLEN' }, images: [{ data: fs.readFileSync(plan.upsert_photo), label: 'front' }] };
+  return unary(client, 'UpsertObject', request, role).then(r => ({ created: r.created, images_added: r.images_added }));
+}
+
+async function reflect() {
+  const stub = new reflection.ServerReflection(address, credentials);
+  const call = stub.ServerReflectionInfo(deadline(10_000));
+  const replies = [];
+  const done = new Promise((resolve, reject) => {
+    call.on('data', r => replies.push(r));
+    call.on('error', reject);
+    call.on('end', resolve);
+  });
+  call.write({ list_services: '' });
+  call.write({ file_containing_symbol: 'artmatch.v1.ArtMatch' });
+  call.end();
+  await done;
+  const [listed, described] = replies;
+  const file = descriptor.FileDescriptorProto.decode(described.file_descriptor_response.file_descriptor_proto[0]);
+  return {
+    services: listed.list_services_response.service.map(s => s.name),
+    file: file.name,
+    package: file.package,
+    methods: file.service.flatMap(s => s.method.map(m => m.name)),
+  };
+}
+
+function unknownMethod() {
+  const generic = grpc.makeGenericClientConstructor({
+    Nope: { path: '/artmatch.v1.ArtMatch/Nope', requestStream: false, responseStream: false, requestSerialize: b => b, requestDeserialize: b => b, responseSerialize: b => b, responseDeserialize: b => b },
+  }, 'ArtMatch');
+  return unary(new generic(address, credentials), 'Nope', Buffer.alloc(0), 'admin', deadline(10_000));
+}
+
+const scenarios = {
+  match: () => unary(client, 'Match', { photo, top_k: 3 }).then(top),
+  match_gzip: () => unary(gzipClient, 'Match', { photo, top_k: 3 }).then(top),
+  match_10mb: () => unary(client, 'Match', { photo: fs.readFileSync(plan.big_photo), top_k: 3 }).then(top),
+  screen_20: screen,
+  deadline_expired: () => unary(client, 'Match', { photo }, 'officer', { deadline: new Date(Date.now() + 1) }).then(() => ({})),
+  not_an_image: () => unary(client, 'Match', { photo: Buffer.from('hello, not an image') }).then(top),
+  empty_photo: () => unary(client, 'Match', { photo: Buffer.alloc(0) }).then(top),
+  top_k_too_large: () => unary(client, 'Match', { photo, top_k: 500 }).then(top),
+  not_found: () => unary(client, 'GetObject', { object_id: 'NO-SUCH-OBJECT' }).then(() => ({})),
+  over_limit: () => unary(client, 'Match', { photo: Buffer.alloc(33 << 20) }).then(top),
+  unknown_method: () => unknownMethod().then(() => ({})),
+  no_key: () => unary(client, 'Match', { photo }, null).then(top),
+  unknown_key: () => unary(client, 'Match', { photo }, 'not-a-key-0123456789').then(top),
+  officer_search: () => unary(client, 'SearchObjects', { text: 'Title' }).then(r => ({ objects: r.objects.length })),
+  officer_upsert: () => upsert('officer'),
+  partner_upsert: () => upsert('partner'),
+  partner_add_images: () => unary(client, 'AddImages', { object_id: objectId, images: [{ data: photo }] }, 'partner').then(r => ({ images_added: r.images_added })),
+  partner_delete: () => unary(client, 'DeleteObject', { object_id: objectId }, 'partner').then(r => ({ deleted: r.deleted })),
+  admin_delete: () => unary(client, 'DeleteObject', { object_id: objectId }, 'admin').then(r => ({ deleted: r.deleted })),
+  health_server: () => unary(new health.Health(address, credentials), 'Check', { service: '' }, null, deadline(10_000)).then(r => ({ status: r.status })),
+  health_artmatch: () => unary(new health.Health(address, credentials), 'Check', { service: 'artmatch.v1.ArtMatch' }, null, deadline(10_000)).then(r => ({ status: r.status })),
+  reflection: reflect,
+};
+
+(async () => {
+  // In this order: the partner's object exists between partner_upsert and admin_delete.
+  const results = {};
+  for (const [name, run] of Object.entries(scenarios)) {
+    try {
+      results[name] = { code: 'OK', ...(await run()) };
+    } catch (error) {
+      if (typeof error.code !== 'number') throw error;
+      results[name] = { code: codeName(error.code), details: error.details };
+    }
+  }
+  console.log(JSON.stringify(results));
+  process.exit(0);
+})();

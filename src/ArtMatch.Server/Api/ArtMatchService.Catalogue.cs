@@ -1,0 +1,96 @@
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Imaging;
+using Grpc.Core;
+using Wire = ArtMatch.Grpc.Api.V1;
+
+namespace ArtMatch.Server.Api;
+
+public sealed partial class ArtMatchService
+{
+    private const int MaxSearchLimit = 500;
+
+    [RequiresRole(ApiRole.Partner)]
+    public override async Task<Wire.UpsertObjectResponse> UpsertObject(Wire.UpsertObjectRequest request, ServerCallContext context)
+    {
+        if (request.Object is null)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "object is required."));
+        var record = ApiMapping.ToDomain(request.Object);
+        var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
+        var result = Store.Upsert(record, images, context.CallerName());
+        engine.RefreshWhiteningInBackground();
+        return ToApi(result);
+    }
+
+    [RequiresRole(ApiRole.Partner)]
+    public override async Task<Wire.UpsertObjectResponse> AddImages(Wire.AddImagesRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.ObjectId))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "object_id is required."));
+        if (request.Images.Count == 0)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "images is empty: send at least one photo."));
+        // Checked before the photos are described, which is the costly part; the store checks again.
+        if (Store.Get(request.ObjectId) is null)
+            throw new ObjectNotFoundException(request.ObjectId);
+        var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
+        var result = Store.AddImages(request.ObjectId, images, context.CallerName());
+        engine.RefreshWhiteningInBackground();
+        return ToApi(result);
+    }
+
+    [RequiresRole(ApiRole.Admin)]
+    public override Task<Wire.DeleteObjectResponse> DeleteObject(Wire.DeleteObjectRequest request, ServerCallContext context)
+    {
+        if (!Store.Delete(request.ObjectId, context.CallerName()))
+            throw new ObjectNotFoundException(request.ObjectId);
+        engine.RefreshWhiteningInBackground();
+        return Task.FromResult(new Wire.DeleteObjectResponse { Deleted = true });
+    }
+
+    [RequiresRole(ApiRole.Officer)]
+    public override Task<Wire.GetObjectResponse> GetObject(Wire.GetObjectRequest request, ServerCallContext context)
+    {
+        var record = Store.Get(request.ObjectId) ?? throw new ObjectNotFoundException(request.ObjectId);
+        var response = new Wire.GetObjectResponse { Object = ApiMapping.ToApi(record) };
+        response.Images.AddRange(Store.GetImages(request.ObjectId).Select(i => new Wire.StoredImage
+        {
+            ImageId = i.ImageId, Label = i.Label ?? "", Width = i.Width, Height = i.Height,
+        }));
+        return Task.FromResult(response);
+    }
+
+    [RequiresRole(ApiRole.Officer)]
+    public override Task<Wire.SearchObjectsResponse> SearchObjects(Wire.SearchObjectsRequest request, ServerCallContext context)
+    {
+        if (request.Limit < 0 || request.Limit > MaxSearchLimit)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"limit must be between 1 and {MaxSearchLimit} (0 means 20)."));
+        var found = Store.SearchText(request.Text, ApiMapping.ToDomain(request.Filter), request.Limit == 0 ? 20 : request.Limit);
+        var response = new Wire.SearchObjectsResponse();
+        response.Objects.AddRange(found.Select(ApiMapping.ToApi));
+        return Task.FromResult(response);
+    }
+
+    /// <summary>Every photo is decoded and embedded before anything is written: one bad photo refuses the whole request.</summary>
+    private Task<List<NewImage>> DescribeAsync(IEnumerable<Wire.ImageUpload> uploads, CancellationToken cancellation)
+    {
+        var list = uploads.ToList();
+        var importer = engine.RequireImporter();
+        return Task.Run(() => list.Select((upload, index) =>
+        {
+            if (upload.Data.IsEmpty)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"images[{index}] is empty."));
+            try
+            {
+                return importer.Describe(upload.Data.ToByteArray(), upload.Label.Length > 0 ? upload.Label : null);
+            }
+            catch (ImageDecodeException e)
+            {
+                throw new ImageDecodeException(e.Kind, $"images[{index}]: {e.Message}", e);
+            }
+        }).ToList(), cancellation);
+    }
+
+    private static Wire.UpsertObjectResponse ToApi(UpsertResult result) => new()
+    {
+        ObjectId = result.ObjectId, Created = result.Created, ImagesAdded = result.ImagesAdded, ImagesAlreadyPresent = result.ImagesAlreadyPresent,
+    };
+}

@@ -1,0 +1,78 @@
+using System.IO.Compression;
+using System.Security.Cryptography.X509Certificates;
+using ArtMatch.Server.Api;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ArtMatch.Server.Hosting;
+
+/// <summary>The gRPC side of the server, on Grpc.AspNetCore: options, interceptors, services and ports.</summary>
+public static class GrpcHostingExtensions
+{
+    /// <summary>
+    /// Message limits and response compression through grpc-dotnet's options; <see cref="DomainErrorInterceptor"/>
+    /// for every call, then <see cref="ApiKeyInterceptor"/> when there is a keys file (interceptors run
+    /// in the order added); the ArtMatch service, Grpc.HealthCheck's health service kept in step by
+    /// <see cref="HealthReporter"/>, and reflection.
+    /// </summary>
+    public static IServiceCollection AddArtMatchGrpc(this IServiceCollection services, ArtMatchEngine engine, ServerSettings settings)
+    {
+        var keys = settings.ApiKeysFile is { } file ? ApiKeys.Load(file) : null;
+        services.AddGrpc(options =>
+        {
+            options.MaxReceiveMessageSize = settings.MaxMessageBytes;
+            options.MaxSendMessageSize = settings.MaxMessageBytes;
+            // Only when the caller says it accepts gzip (grpc-accept-encoding).
+            options.ResponseCompressionAlgorithm = "gzip";
+            options.ResponseCompressionLevel = CompressionLevel.Fastest;
+            options.Interceptors.Add<DomainErrorInterceptor>();
+            if (keys is not null)
+                options.Interceptors.Add<ApiKeyInterceptor>();
+        });
+        if (keys is not null)
+            services.AddSingleton(keys);
+        services.AddSingleton(engine);
+        services.AddSingleton<ArtMatchService>();
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddHostedService<HealthReporter>();
+        services.AddGrpcReflection();
+        return services;
+    }
+
+    public static WebApplication MapArtMatchGrpc(this WebApplication app)
+    {
+        app.MapGrpcService<ArtMatchService>();
+        // Load balancers and tools call these without a key.
+        app.MapGrpcService<HealthServiceImpl>().AllowAnonymous();
+        app.MapGrpcReflectionService().AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>
+    /// The gRPC port: with a certificate, TLS offering HTTP/2 and HTTP/1.1 by ALPN (an HTTP/1.1 caller
+    /// gets grpc-dotnet's 426); without, cleartext HTTP/2 with prior knowledge only (Kestrel cannot
+    /// offer both without TLS, so an HTTP/1.1 caller is refused when the connection opens). The
+    /// metrics port, when asked for, is plain HTTP/1.1.
+    /// </summary>
+    public static void ListenForArtMatch(this KestrelServerOptions kestrel, ServerSettings settings)
+    {
+        // A photo message may pass Kestrel's 30 MB body cap; grpc-dotnet enforces MaxMessageBytes per message.
+        kestrel.Limits.MaxRequestBodySize = null;
+        kestrel.ListenAnyIP(settings.Port, listen =>
+        {
+            if (settings.TlsCertificate is { } cert && settings.TlsKey is { } key)
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(X509Certificate2.CreateFromPemFile(cert, key));
+            }
+            else
+            {
+                listen.Protocols = HttpProtocols.Http2;
+            }
+        });
+        if (settings.MetricsPort is { } metricsPort)
+            kestrel.ListenAnyIP(metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+    }
+}
