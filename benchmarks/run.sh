@@ -32,8 +32,10 @@ echo "artmatch: $("${bench[@]}" search-timing "$work/vectors-$rows")"
 echo "faiss: $(/usr/bin/python3 "$root/benchmarks/faiss_anchor.py" "$work/vectors-$rows/vectors.f32" "$work/vectors-$rows/queries.f32" 1280)"
 
 echo "## gRPC load: Match of a 1 MP photo, demo catalogue"
-port=50099
-"$root/artmatch" serve --port $port >/dev/null 2>&1 &
+# A free port (other worktrees run benchmarks and tests at the same time); grpc-load waits until
+# the server's health reports artmatch.v1.ArtMatch SERVING (the catalogue loaded).
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$root/artmatch" serve --port "$port" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do

@@ -29,7 +29,8 @@ public sealed class CallLifecycleTests(GatedEngineFixture fixture) : IClassFixtu
         using var logs = new LogCapture();
         await using var server = await InProcessServer.StartAsync(fixture.Engine, new ServerSettings(), logs, kestrel: true);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().MatchAsync(Photo, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
+        // Long enough for the photo to reach the handler on a loaded machine; the gate holds the match past it.
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().MatchAsync(Photo, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
         gate.Open();
         var cancelled = await logs.WaitForAsync(MatchCancelled, Hang);
 

@@ -83,13 +83,14 @@ public class StoreWriteTests
     }
 
     [Fact]
-    public void AddImages_UnknownObject_ThrowsKeyNotFound()
+    public void AddImages_UnknownObject_ThrowsObjectNotFound()
     {
         using var temp = new TempStore();
         using var store = temp.Open();
 
-        var error = Assert.Throws<KeyNotFoundException>(() => store.AddImages("nope", [TempStore.Image(new Random(3), "a")]));
+        var error = Assert.Throws<ObjectNotFoundException>(() => store.AddImages("nope", [TempStore.Image(new Random(3), "a")]));
 
+        Assert.Equal("nope", error.ObjectId);
         Assert.Contains("nope", error.Message);
         Assert.Equal(0, store.VectorCount);
         using var raw = temp.Raw();
