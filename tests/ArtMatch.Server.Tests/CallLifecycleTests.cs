@@ -1,3 +1,4 @@
+using ArtMatch.Core.Catalog;
 using ArtMatch.Server.Hosting;
 using ArtMatch.Server.Tests.Support;
 using Google.Protobuf;
@@ -76,6 +77,18 @@ public sealed class CallLifecycleTests(GatedEngineFixture fixture) : IClassFixtu
         Assert.Equal("/artmatch.v1.ArtMatch/GetObject failed inside the server; its log has the details.", error.Status.Detail);
         Assert.Equal(fixture.Objects[0].Id, next.Object.ObjectId);
         Assert.Contains(logs.Entries, e => e.Exception is ArgumentException { Message: "secret internal detail" } && e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Match_VectorServerOutOfReach_UnavailableWithItsMessage()
+    {
+        var gate = fixture.NewGate();
+        gate.SearchFails = new VectorIndexException("Qdrant collection artmatch_test unreachable: connection refused", unavailable: true);
+        await using var server = await InProcessServer.StartAsync(fixture.Engine, new ServerSettings());
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Client().MatchAsync(Photo).ResponseAsync);
+
+        Assert.Equal((StatusCode.Unavailable, "Qdrant collection artmatch_test unreachable: connection refused"), (error.StatusCode, error.Status.Detail));
     }
 
     [Fact]

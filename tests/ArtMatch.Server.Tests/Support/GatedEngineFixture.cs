@@ -56,6 +56,9 @@ public sealed class GatedStore(ICatalogStore inner) : DelegatingStore(inner)
     /// <summary>Set, whitening refreshes look due (a large, never-whitened catalogue) and wait until <see cref="Open"/>.</summary>
     public bool HoldWhitening { get; set; }
 
+    /// <summary>Thrown by vector searches (a vector server out of reach).</summary>
+    public Exception? SearchFails { get; set; }
+
     /// <summary>Thrown by <see cref="Get"/>: a fault of the server, not of the caller.</summary>
     public Exception? GetFails { get; set; }
 
@@ -69,6 +72,8 @@ public sealed class GatedStore(ICatalogStore inner) : DelegatingStore(inner)
     {
         if (HoldSearches)
             Wait();
+        if (SearchFails is { } error)
+            throw error;
         return base.SearchMany(queries, k, filter);
     }
 
