@@ -6,13 +6,13 @@ namespace ArtMatch.Imaging;
 
 /// <summary>
 /// Decodes photos with libvips (NetVips): format sniffed from the bytes (JPEG, PNG, WebP, TIFF, GIF,
-/// HEIF with AV1, i.e. AVIF; every other loader blocked), size checked from the header before
+/// HEIF with AV1 (AVIF) or, through the system's libheif, HEVC (a phone's HEIC); every other loader blocked), size checked from the header before
 /// decoding, shrink-on-load to the size asked, EXIF auto-rotation, alpha flattened onto white, sRGB,
 /// 8-bit. Truncated files fail rather than decode with grey padding. Thread-safe.
 /// </summary>
 public sealed class VipsImageDecoder : IImageDecoder
 {
-    private const string Supported = "JPEG, PNG, WebP, TIFF, GIF or AVIF";
+    private const string Supported = "JPEG, PNG, WebP, TIFF, GIF, HEIC or AVIF";
 
     private static readonly double[] White = [255, 255, 255];
 
@@ -47,7 +47,7 @@ public sealed class VipsImageDecoder : IImageDecoder
         using var source = OpenSource(encoded);
         using var header = OpenHeader(source, encoded, out string format);
         CheckOutputSize(header, options);
-        using var thumbnail = Thumbnail(source, header, format, options);
+        using var thumbnail = Thumbnail(source, header, format, options, encoded);
         using var normalised = Normalise(thumbnail);
         return ToRgb(normalised);
     }
@@ -62,7 +62,7 @@ public sealed class VipsImageDecoder : IImageDecoder
         using var source = OpenSource(encoded);
         using var header = OpenHeader(source, encoded, out string format);
         CheckOutputSize(header, options);
-        using var thumbnail = Thumbnail(source, header, format, options);
+        using var thumbnail = Thumbnail(source, header, format, options, encoded);
         using var rgb = Normalise(thumbnail);
         return Run("could not encode a thumbnail", () => rgb.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.None));
     }
@@ -108,9 +108,9 @@ public sealed class VipsImageDecoder : IImageDecoder
             if (pixels > _limits.MaxPixels)
                 throw new ImageDecodeException(ImageErrorKind.TooLarge,
                     $"The image declares {header.Width}x{header.Height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(_limits.MaxPixels)}.");
-            if (format == "heif" && header.Contains("heif-compression") && header.Get("heif-compression") is string codec && codec != "av1")
+            if (HeifCodec(format, header) is { } codec && codec != "av1" && !(codec == "hevc" && LibheifDecoder.IsAvailable))
                 throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat,
-                    $"Not a supported image (HEIF coded with {codec.ToUpperInvariant()}; this libvips decodes AV1 only, i.e. AVIF): expected {Supported}. Send the photo as JPEG.");
+                    $"Not a supported image (HEIF coded with {codec.ToUpperInvariant()}; this server decodes HEIF coded with AV1 (AVIF){(codec == "hevc" ? " and, with the system's libheif1, HEVC" : "")}): expected {Supported}. Send the photo as JPEG.");
             return header;
         }
         catch
@@ -154,11 +154,20 @@ public sealed class VipsImageDecoder : IImageDecoder
     /// picture, and those can show something else (a stale preview of an edited photo, an unrelated
     /// page). A match must rest on the picture itself, so these decode their primary image.
     /// </summary>
-    private static Image Thumbnail(Source source, Image header, string format, DecodeOptions options)
+    private Image Thumbnail(Source source, Image header, string format, DecodeOptions options, ReadOnlySpan<byte> encoded)
     {
         bool cover = options.Fit == ResizeFit.CoverCentreCrop;
         var size = cover || options.AllowUpscale ? Enums.Size.Both : Enums.Size.Down;
         var crop = cover ? Enums.Interesting.Centre : Enums.Interesting.None;
+        if (HeifCodec(format, header) == "hevc")
+        {
+            // The bundled libvips has no HEVC decoder: libheif decodes the primary picture (upright by
+            // its own irot/imir), libvips does the rest from those pixels.
+            using var decoded = LibheifDecoder.DecodePrimary(encoded, _limits.MaxPixels);
+            string? profile = decoded.Contains("icc-profile-data") ? "srgb" : null;
+            return Run("could not resize the image", () => decoded.ThumbnailImage(options.Size.Width, height: options.Size.Height,
+                size: size, crop: crop, outputProfile: profile, noRotate: true));
+        }
         string? exportProfile = header.Contains("icc-profile-data") ? "srgb" : null;
         if (format is "heif" or "tiff")
         {
@@ -180,6 +189,10 @@ public sealed class VipsImageDecoder : IImageDecoder
         return Run("could not decode the image", () => Image.ThumbnailSource(source, options.Size.Width, optionString: "fail_on=truncated",
             height: options.Size.Height, size: size, crop: crop, outputProfile: exportProfile, failOn: Enums.FailOn.Truncated));
     }
+
+    /// <summary>The codec of a HEIF picture ("av1", "hevc", ...) as its header declares it; null for other formats.</summary>
+    private static string? HeifCodec(string format, Image header) =>
+        format == "heif" && header.Contains("heif-compression") && header.Get("heif-compression") is string codec ? codec : null;
 
     /// <summary>The largest JPEG decode shrink (1, 2, 4 or 8) that leaves the picture at least the size asked.</summary>
     internal static int JpegShrink(int storedWidth, int storedHeight, int orientation, DecodeOptions request)

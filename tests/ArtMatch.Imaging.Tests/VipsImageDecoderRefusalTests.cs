@@ -8,7 +8,7 @@ namespace ArtMatch.Imaging.Tests;
 [Collection(LibvipsErrorBuffer.Name)]
 public class VipsImageDecoderRefusalTests
 {
-    private const string SupportedList = "JPEG, PNG, WebP, TIFF, GIF or AVIF";
+    private const string SupportedList = "JPEG, PNG, WebP, TIFF, GIF, HEIC or AVIF";
 
     private readonly VipsImageDecoder _decoder = new();
 

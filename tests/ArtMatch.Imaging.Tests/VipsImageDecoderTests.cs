@@ -157,15 +157,39 @@ public class VipsImageDecoderTests
     }
 
     [Fact]
-    public void Decode_HeicCodedWithHevc_RefusedAsUnsupportedSayingWhatToSend()
+    public void Decode_HeicCodedWithHevc_DecodesThePicture()
+    {
+        var photo = _decoder.Decode(DevJpeg(3), DecodeOptions.LongSide(640));
+        var heic = HevcFixture.Encode(photo);
+
+        Assert.Equal("ftypheic", System.Text.Encoding.ASCII.GetString(heic, 4, 8));
+        Assert.Equal("heif", _decoder.Probe(heic).Format);
+        var image = _decoder.Decode(heic, DecodeOptions.LongSide(160));
+        var expected = _decoder.Decode(_decoder.ThumbnailJpeg(DevJpeg(3), 640, quality: 100), DecodeOptions.LongSide(160));
+        Assert.Equal((expected.Width, expected.Height), (image.Width, image.Height));
+        Assert.True(MeanAbsDiff(image, expected) < 8, $"mean abs diff {MeanAbsDiff(image, expected):F2}");
+    }
+
+    [Fact]
+    public void Decode_HeicCodedWithHevcOverThePixelLimit_RefusedBeforeDecoding()
+    {
+        var heic = HevcFixture.Encode(HeifFixture.Solid(400, 300, 10, 200, 30));
+        var small = new VipsImageDecoder(new VipsDecoderOptions { MaxPixels = 100_000 });
+
+        var error = Assert.Throws<ImageDecodeException>(() => small.Decode(heic, DecodeOptions.LongSide(64)));
+
+        Assert.Equal(ImageErrorKind.TooLarge, error.Kind);
+    }
+
+    [Fact]
+    public void Decode_HeicClaimingHevcWithOtherData_IsCorruptWithLibheifsReason()
     {
         var heic = HeifFixture.ClaimingHevc(VipsEncoder.Reencode(DevJpeg(3), VipsEncoder.Format.Avif));
 
         var error = Assert.Throws<ImageDecodeException>(() => _decoder.Decode(heic, DecodeOptions.LongSide(64)));
 
-        Assert.Equal(ImageErrorKind.UnsupportedFormat, error.Kind);
-        Assert.Contains("HEVC", error.Message);
-        Assert.Contains("JPEG", error.Message);
+        Assert.Equal(ImageErrorKind.Corrupt, error.Kind);
+        Assert.Contains("libheif", error.Message);
     }
 
     [Fact]
