@@ -21,7 +21,9 @@ install_apt_packages() {
   # poppler-utils: pdfimages pulls the photos out of PDF auction catalogues for screening.
   # libheif1 (with libde265): decodes HEVC-coded HEIC, a phone's photos; the libvips that NetVips
   # bundles decodes HEIF coded with AV1 (AVIF) only.
-  local wanted=(poppler-utils libheif1 python3)
+  # libgtk-3-0 libdrm2 libatomic1: what OpenCvSharp's libOpenCvSharpExtern.so (SIFT, ArtMatch.Features)
+  # links against beyond libc (its highgui is built with GTK; ldd names them when missing).
+  local wanted=(poppler-utils libheif1 python3 libgtk-3-0 libdrm2 libatomic1)
   # The test peers, and Debian's docker-compose (the tests validate docker-compose.yml with it; no engine needed).
   [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio protobuf-compiler python3-protobuf python3-numpy python3-pil python3-faiss docker-compose)
   local missing=()
