@@ -127,6 +127,26 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             Write(index => index.SetWhitening(null, null));
     }
 
+    /// <summary>
+    /// <paramref name="vectors"/> as the index ranks them, in float (whitened when a whitening is
+    /// installed): the exact reference the scale benchmark compares the index's answers with.
+    /// </summary>
+    internal float[][] RankRows(IReadOnlyList<float[]> vectors)
+    {
+        var whitening = Whitening;
+        if (whitening is null)
+            return vectors.Select(v => (float[])v.Clone()).ToArray();
+        var flat = new float[vectors.Count * Dimension];
+        whitening.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), flat);
+        return Enumerable.Range(0, vectors.Count).Select(i => flat.AsSpan(i * Dimension, Dimension).ToArray()).ToArray();
+    }
+
+    /// <summary>Bytes the index itself keeps in files (none: the rows live in memory, rebuilt from SQLite on opening).</summary>
+    internal long DiskBytes => 0;
+
+    /// <summary>One line on how rows are held and searched (benchmarks print it).</summary>
+    internal string Describe() => Read(index => $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
+
     /// <summary>Nothing to do: the store's SQLite file holds the vectors and the whitening, and the index is rebuilt from it on opening.</summary>
     public void Flush()
     {

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Storage;
+using ArtMatch.Storage.Internal;
+
+namespace ArtMatch.Benchmarks;
+
+/// <summary>
+/// <c>scale --pictures N [--queries Q] [--recall-queries R] [--json]</c>: builds the embedded vector index
+/// with N pictures of <see cref="ScaleCatalogue"/> through <see cref="EmbeddedVectorIndex.Upsert"/> (one
+/// object per picture; the real pictures first, then the ranking learned from them as
+/// <c>whiten</c> does, then the rest), and reports build time, resident memory after building and after
+/// the queries, single-query search latency on 1 and 2 threads (k = 10, every row searched), and
+/// recall@10 of objects against an exact float search over the same rows in the index's ranking space.
+/// </summary>
+internal static class Scale
+{
+    private const int K = 10;
+    private const float QueryNoise = 0.5f;
+
+    public static int Run(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine("""
+                scale --pictures N [--queries Q] [--recall-queries R] [--json]
+                  Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
+                  synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
+                  rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
+                  recall_at_10 against an exact float search. Q queries are timed (default 1000), the
+                  first R of them (default 200) checked against the exact search.
+                """);
+            return 0;
+        }
+        int pictures = IntOption(args, "--pictures", 2000);
+        int queries = IntOption(args, "--queries", 1000);
+        int recallQueries = Math.Min(queries, IntOption(args, "--recall-queries", 200));
+        bool json = args.Contains("--json");
+        var log = Console.Error;
+
+        var catalogue = ScaleCatalogue.Load(log);
+        string load = Load();
+        using var index = new EmbeddedVectorIndex(catalogue.Dimension);
+        var clock = Stopwatch.StartNew();
+        long rows = Build(index, catalogue, pictures, log);
+        double buildSeconds = clock.Elapsed.TotalSeconds;
+        double rssOpen = RssMb();
+        log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssOpen:F0} MB");
+
+        var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
+        clock.Restart();
+        var truth = GroundTruth(index, catalogue, pictures, queryVectors.Take(recallQueries).ToList());
+        log.WriteLine($"scale: exact float search for {recallQueries} queries in {clock.Elapsed.TotalSeconds:F1} s");
+
+        var timing = new Dictionary<int, (double P50, double P99, List<IReadOnlyList<VectorHit>> Hits)>();
+        int threadsBefore = VectorIndex.MaxParallelism;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            VectorIndex.MaxParallelism = threads;
+            var times = new List<double>(queries);
+            var hits = new List<IReadOnlyList<VectorHit>>(queries);
+            foreach (var query in queryVectors)
+            {
+                long started = Stopwatch.GetTimestamp();
+                hits.Add(index.Search(query, K, SearchFilter.None));
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            times.Sort();
+            timing[threads] = (Percentile(times, 0.5), Percentile(times, 0.99), hits);
+        }
+        VectorIndex.MaxParallelism = threadsBefore;
+        double rssAfter = RssMb();
+        double recall = Enumerable.Range(0, recallQueries)
+            .Average(q => timing[2].Hits[q].Count(h => truth[q].Contains(h.ObjectId)) / (double)Math.Min(K, truth[q].Count));
+
+        var result = new Dictionary<string, object>
+        {
+            ["pictures"] = pictures,
+            ["rows"] = rows,
+            ["build_s"] = Math.Round(buildSeconds, 1),
+            ["disk_bytes"] = index.DiskBytes,
+            ["rss_open_mb"] = Math.Round(rssOpen),
+            ["rss_after_queries_mb"] = Math.Round(rssAfter),
+            ["search_p50_ms"] = Math.Round(timing[2].P50, 2),
+            ["search_p99_ms"] = Math.Round(timing[2].P99, 2),
+            ["search_p50_ms_1t"] = Math.Round(timing[1].P50, 2),
+            ["search_p99_ms_1t"] = Math.Round(timing[1].P99, 2),
+            ["recall_at_10"] = Math.Round(recall, 4),
+            ["queries"] = queries,
+            ["recall_queries"] = recallQueries,
+            ["real_pictures"] = Math.Min(pictures, catalogue.RealPictures),
+            ["index"] = index.Describe(),
+            ["load"] = load,
+        };
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result));
+        }
+        else
+        {
+            foreach (var (key, value) in result)
+                Console.WriteLine($"{key,-22} {value}");
+        }
+        return 0;
+    }
+
+    /// <summary>Adds the pictures (real ones first, then the ranking learned, then the synthetic ones); returns the rows added.</summary>
+    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, TextWriter log)
+    {
+        long rows = 0;
+        int real = Math.Min(pictures, catalogue.RealPictures);
+        for (int p = 0; p < real; p++)
+            rows += Add(index, catalogue, p);
+        index.Train(0);
+        int next = real, step = Math.Max(1, pictures / 10);
+        object gate = new();
+        // Pictures are made on two threads (making them is the benchmark's cost, not the index's); the index takes them in order of arrival.
+        Parallel.For(real, pictures, new ParallelOptions { MaxDegreeOfParallelism = 2 }, p =>
+        {
+            long added = Add(index, catalogue, p);
+            lock (gate)
+            {
+                rows += added;
+                if (++next % step == 0)
+                    log.WriteLine($"scale: {next} of {pictures} pictures");
+            }
+        });
+        return rows;
+    }
+
+    private static int Add(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int picture)
+    {
+        var rows = catalogue.Rows(picture);
+        index.Upsert(new IndexedObject(ObjectId(picture), null, null, ObjectStatus.Stolen, null), [new IndexedImage("i" + picture, rows)]);
+        return rows.Length;
+    }
+
+    private static string ObjectId(int picture) => "p" + picture.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>For each query, the ids of its top <see cref="K"/> objects by an exact float scan of every picture's rows in the index's ranking space.</summary>
+    private static List<HashSet<string>> GroundTruth(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, List<float[]> queries)
+    {
+        var ranked = index.RankRows(queries);
+        int threads = 2;
+        var partial = new PriorityQueue<int, float>[threads][];
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            var tops = queries.Select(_ => new PriorityQueue<int, float>()).ToArray();
+            for (int p = t; p < pictures; p += threads)
+            {
+                var rows = index.RankRows(catalogue.Rows(p));
+                for (int q = 0; q < ranked.Length; q++)
+                {
+                    float best = float.NegativeInfinity;
+                    foreach (var row in rows)
+                        best = MathF.Max(best, TensorPrimitives.Dot<float>(ranked[q], row));
+                    if (tops[q].Count < K)
+                        tops[q].Enqueue(p, best);
+                    else if (tops[q].TryPeek(out _, out float worst) && best > worst)
+                        tops[q].EnqueueDequeue(p, best);
+                }
+            }
+            partial[t] = tops;
+        });
+        var truth = new List<HashSet<string>>();
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var all = new List<(int Picture, float Score)>();
+            foreach (var tops in partial)
+                all.AddRange(tops[q].UnorderedItems.Select(i => (i.Element, i.Priority)));
+            truth.Add(all.OrderByDescending(i => i.Score).Take(K).Select(i => ObjectId(i.Picture)).ToHashSet());
+        }
+        return truth;
+    }
+
+    private static int IntOption(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>Resident set from /proc/self/status (after a full collection, so garbage does not count).</summary>
+    private static double RssMb()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        return Environment.WorkingSet / 1048576.0;
+    }
+
+    private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+
+    private static double Percentile(List<double> sorted, double fraction) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
