@@ -183,11 +183,31 @@ public sealed class VipsImageDecoder : IImageDecoder
             // antialiasing), four times the pixels; the full shrink then a Lanczos resize costs half
             // as much, and is what sharp does by default.
             using var shrunk = Run("could not decode the image", () => Image.JpegloadSource(source, shrink: shrink, failOn: Enums.FailOn.Truncated));
+            if (exportProfile is null && ReadOrientation(shrunk) == 1)
+                return Run("could not decode the image", () => ResizeAndCrop(shrunk, options));
             return Run("could not decode the image", () => shrunk.ThumbnailImage(options.Size.Width, height: options.Size.Height,
                 size: size, crop: crop, outputProfile: exportProfile, failOn: Enums.FailOn.Truncated));
         }
         return Run("could not decode the image", () => Image.ThumbnailSource(source, options.Size.Width, optionString: "fail_on=truncated",
             height: options.Size.Height, size: size, crop: crop, outputProfile: exportProfile, failOn: Enums.FailOn.Truncated));
+    }
+
+    /// <summary>
+    /// What thumbnail does for an upright sRGB picture already shrunk on load, without its general
+    /// machinery: one Lanczos resize to the size asked (cover: the smaller side fills it) and, for
+    /// cover, the centre cut. sharp's path for the same request.
+    /// </summary>
+    private static Image ResizeAndCrop(Image shrunk, DecodeOptions options)
+    {
+        bool cover = options.Fit == ResizeFit.CoverCentreCrop;
+        double across = (double)options.Size.Width / shrunk.Width, down = (double)options.Size.Height / shrunk.Height;
+        double scale = cover ? Math.Max(across, down) : Math.Min(across, down);
+        var resized = scale < 1 ? shrunk.Resize(scale, kernel: Enums.Kernel.Lanczos3) : shrunk.Copy();
+        if (!cover || (resized.Width == options.Size.Width && resized.Height == options.Size.Height))
+            return resized;
+        int width = Math.Min(options.Size.Width, resized.Width), height = Math.Min(options.Size.Height, resized.Height);
+        using (resized)
+            return resized.ExtractArea((resized.Width - width) / 2, (resized.Height - height) / 2, width, height);
     }
 
     /// <summary>The codec of a HEIF picture ("av1", "hevc", ...) as its header declares it; null for other formats.</summary>
