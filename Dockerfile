@@ -21,4 +21,7 @@ RUN ./scripts/setup.sh --runtime \
 EXPOSE 50051
 VOLUME ["/data"]
 ENTRYPOINT ["dotnet", "src/ArtMatch.Cli/bin/Release/net10.0/artmatch.dll"]
-CMD ["serve", "--store", "/data/store"]
+# Inside a container loopback is unreachable from outside, so it listens on every interface; without
+# --keys that needs the loud flag. Publish it on the host's loopback (-p 127.0.0.1:50051:50051), or mount
+# a keys file and run: serve --store /data/store --keys /data/keys.json
+CMD ["serve", "--store", "/data/store", "--host", "0.0.0.0", "--insecure-no-keys-on-network"]

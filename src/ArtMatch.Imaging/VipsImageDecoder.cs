@@ -23,6 +23,8 @@ public sealed class VipsImageDecoder : IImageDecoder
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPixels, 1, nameof(options.MaxPixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxEncodedBytes, 1, nameof(options.MaxEncodedBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPixelsWithoutShrinkOnLoad, 1, nameof(options.MaxPixelsWithoutShrinkOnLoad));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxFrames, 1, nameof(options.MaxFrames));
         LibvipsRuntime.EnsureStarted();
         _limits = options;
     }
@@ -41,15 +43,35 @@ public sealed class VipsImageDecoder : IImageDecoder
         return new ImageInfo(header.Width, header.Height, format, ReadOrientation(header));
     }
 
-    public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options)
+    public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options) => Decode(encoded, options, CancellationToken.None);
+
+    /// <summary>
+    /// Decodes as <see cref="Decode(ReadOnlySpan{byte}, DecodeOptions)"/>; when <paramref name="cancellation"/>
+    /// fires, libvips' kill flag stops the decode where it is (between strips or tiles) and the call
+    /// throws <see cref="OperationCanceledException"/>. HEVC decoded by libheif cannot be stopped
+    /// midway; its lower pixel limit bounds it instead.
+    /// </summary>
+    public RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, CancellationToken cancellation)
     {
         CheckRequest(options);
-        using var source = OpenSource(encoded);
-        using var header = OpenHeader(source, encoded, out string format);
-        CheckOutputSize(header, options);
-        using var thumbnail = Thumbnail(source, header, format, options, encoded);
-        using var normalised = Normalise(thumbnail);
-        return ToRgb(normalised);
+        cancellation.ThrowIfCancellationRequested();
+        // Declared before the images, so disposed after them: the callback may still see one, which
+        // it then skips as disposed.
+        using var kill = new KillSwitch(cancellation);
+        try
+        {
+            using var source = OpenSource(encoded);
+            using var header = kill.Track(OpenHeader(source, encoded, out string format));
+            CheckOutputSize(header, options);
+            using var thumbnail = kill.Track(Thumbnail(source, header, format, options, encoded));
+            cancellation.ThrowIfCancellationRequested();
+            using var normalised = kill.Track(Normalise(thumbnail));
+            return ToRgb(normalised);
+        }
+        catch (ImageDecodeException e) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The decode was stopped: the call was cancelled or its deadline passed.", e, cancellation);
+        }
     }
 
     /// <summary>A JPEG thumbnail (long side at most <paramref name="longSide"/>, never enlarged) for reports.</summary>
@@ -104,10 +126,7 @@ public sealed class VipsImageDecoder : IImageDecoder
         var header = Run("could not read the image header", () => Image.NewFromSource(source, failOn: Enums.FailOn.Truncated));
         try
         {
-            long pixels = (long)header.Width * header.Height;
-            if (pixels > _limits.MaxPixels)
-                throw new ImageDecodeException(ImageErrorKind.TooLarge,
-                    $"The image declares {header.Width}x{header.Height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(_limits.MaxPixels)}.");
+            CheckBudget(header, format);
             if (HeifCodec(format, header) is { } codec && codec != "av1" && !(codec == "hevc" && LibheifDecoder.IsAvailable))
                 throw new ImageDecodeException(ImageErrorKind.UnsupportedFormat,
                     $"Not a supported image (HEIF coded with {codec.ToUpperInvariant()}; this server decodes HEIF coded with AV1 (AVIF){(codec == "hevc" ? " and, with the system's libheif1, HEVC" : "")}): expected {Supported}. Send the photo as JPEG.");
@@ -118,6 +137,26 @@ public sealed class VipsImageDecoder : IImageDecoder
             header.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The decode budget by format: pixels (per frame) under the format's limit, lower for formats
+    /// decoded at full size (<see cref="VipsDecoderOptions.PixelLimitFor"/>), and at most
+    /// <see cref="VipsDecoderOptions.MaxFrames"/> pages or frames.
+    /// </summary>
+    private void CheckBudget(Image header, string format)
+    {
+        long pixels = (long)header.Width * header.Height;
+        long limit = _limits.PixelLimitFor(format);
+        if (pixels > limit)
+        {
+            string why = limit < _limits.MaxPixels ? $" for {format.ToUpperInvariant()}, which is decoded at full size; send a JPEG for larger pictures" : "";
+            throw new ImageDecodeException(ImageErrorKind.TooLarge,
+                $"The image declares {header.Width}x{header.Height} pixels ({Megapixels(pixels)}); the limit is {Megapixels(limit)}{why}.");
+        }
+        if (header.Contains("n-pages") && header.Get("n-pages") is int pages && pages > _limits.MaxFrames)
+            throw new ImageDecodeException(ImageErrorKind.TooLarge,
+                $"The image declares {pages} pages or frames; the limit is {_limits.MaxFrames} (only the first is used).");
     }
 
     /// <summary>
@@ -163,7 +202,7 @@ public sealed class VipsImageDecoder : IImageDecoder
         {
             // The bundled libvips has no HEVC decoder: libheif decodes the primary picture (upright by
             // its own irot/imir), libvips does the rest from those pixels.
-            using var decoded = LibheifDecoder.DecodePrimary(encoded, _limits.MaxPixels);
+            using var decoded = LibheifDecoder.DecodePrimary(encoded, _limits.PixelLimitFor("heif"));
             string? profile = decoded.Contains("icc-profile-data") ? "srgb" : null;
             return Run("could not resize the image", () => decoded.ThumbnailImage(options.Size.Width, height: options.Size.Height,
                 size: size, crop: crop, outputProfile: profile, noRotate: true));

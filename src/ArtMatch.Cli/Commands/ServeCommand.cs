@@ -12,15 +12,23 @@ internal static class ServeCommand
     {
         var store = CliSupport.StoreOption(required: false);
         store.Description = "Catalogue store folder; without it, a small demo catalogue in .demo-store/";
-        var port = new Option<int>("--port") { Description = "Port to listen on (all interfaces)", DefaultValueFactory = _ => 50051 };
+        var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 50051 };
+        var host = new Option<string?>("--host")
+        {
+            Description = "Address to listen on (e.g. 0.0.0.0, ::, 10.0.0.5, localhost); default: all interfaces with --keys, loopback only without",
+        };
+        var insecure = new Option<bool>("--insecure-no-keys-on-network")
+        {
+            Description = "Listen beyond loopback WITHOUT API keys: anyone who can reach the port may change or delete the catalogue",
+        };
         var cert = new Option<string?>("--tls-cert") { Description = "PEM certificate: serve TLS (needs --tls-key)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert" };
-        var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, see README); without it every caller may do everything" };
+        var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, see README; artmatch keys add makes one); without it the server listens on loopback only" };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics (HTTP/1.1); off by default" };
         var config = CliSupport.ConfigOption();
         var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store")
         {
-            store, port, cert, key, keys, metricsPort, config, CliSupport.IndexOption(),
+            store, port, host, insecure, cert, key, keys, metricsPort, config, CliSupport.IndexOption(),
         };
         command.SetAction(parse => CliSupport.Run(() =>
         {
@@ -31,7 +39,10 @@ internal static class ServeCommand
             {
                 Port = parse.GetValue(port), TlsCertificate = parse.GetValue(cert), TlsKey = parse.GetValue(key),
                 ApiKeysFile = parse.GetValue(keys) ?? engine.Config.ApiKeys, MetricsPort = parse.GetValue(metricsPort),
+                Host = parse.GetValue(host), InsecureNetworkWithoutKeys = parse.GetValue(insecure),
             };
+            // Refused here, before anything starts, when the address needs keys it has not got.
+            string listening = settings.ListenDescription();
             // Listening first, the catalogue loading after: health answers meanwhile (artmatch.v1.ArtMatch
             // NOT_SERVING), calls get UNAVAILABLE rather than a refused connection.
             var loading = engine.BeginLoading();
@@ -39,7 +50,7 @@ internal static class ServeCommand
             app.Start();
             string scheme = settings.TlsCertificate is null ? "http (h2c)" : "https";
             string metrics = settings.MetricsPort is { } m ? $"; metrics on http://localhost:{m}/metrics" : "";
-            AnsiConsole.MarkupLineInterpolated($"[grey]listening on {scheme} port {settings.Port}{metrics}; loading the catalogue...[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]listening on {scheme} port {settings.Port}, {listening}{metrics}; loading the catalogue...[/]");
             using (loading)
             {
                 string storeDir = parse.GetValue(store) ?? DemoCatalog.StoreDirectory;
@@ -48,7 +59,7 @@ internal static class ServeCommand
                     AnsiConsole.MarkupLineInterpolated($"[grey]{DemoCatalog.Ensure(engine)}[/]");
             }
             _ = engine.BackfillKeypointsInBackground();
-            AnsiConsole.MarkupLineInterpolated($"ArtMatch serving {engine.RequireStore().ObjectCount} objects ({engine.Describer.VectorSpaceId}) on {scheme} port {settings.Port}; {(settings.ApiKeysFile is null ? "no API keys" : "API keys required")}. Ctrl+C stops.");
+            AnsiConsole.MarkupLineInterpolated($"ArtMatch serving {engine.RequireStore().ObjectCount} objects ({engine.Describer.VectorSpaceId}) on {scheme} port {settings.Port}, {listening}. Ctrl+C stops.");
             app.WaitForShutdown();
             return 0;
         }));

@@ -24,9 +24,12 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
     private int? _dimension;
 
-    public RgbImage Decode(ReadOnlySpan<byte> encoded) => Settings.Baseline
-        ? decoder.Decode(encoded, new DecodeOptions(new ImageSize(Manifest.Input.Size, Manifest.Input.Size), ResizeFit.CoverCentreCrop))
-        : decoder.Decode(encoded, DecodeOptions.LongSide(Settings.DecodeLongSide, allowUpscale: false));
+    public RgbImage Decode(ReadOnlySpan<byte> encoded) => Decode(encoded, CancellationToken.None);
+
+    /// <summary>Decodes at the size the describer works at; <paramref name="cancellation"/> reaches into the decoder.</summary>
+    public RgbImage Decode(ReadOnlySpan<byte> encoded, CancellationToken cancellation) => Settings.Baseline
+        ? decoder.Decode(encoded, new DecodeOptions(new ImageSize(Manifest.Input.Size, Manifest.Input.Size), ResizeFit.CoverCentreCrop), cancellation)
+        : decoder.Decode(encoded, DecodeOptions.LongSide(Settings.DecodeLongSide, allowUpscale: false), cancellation);
 
     /// <summary>The global vector only.</summary>
     public float[] Embed(ReadOnlySpan<byte> encoded) => Describe(Decode(encoded), includeRegions: false).Global;

@@ -32,6 +32,19 @@ public interface IImageDecoder
     ImageInfo Probe(ReadOnlySpan<byte> encoded);
 
     RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options);
+
+    /// <summary>
+    /// <see cref="Decode(ReadOnlySpan{byte}, DecodeOptions)"/> that stops when <paramref name="cancellation"/>
+    /// fires (an expired deadline, a caller gone) with <see cref="OperationCanceledException"/>.
+    /// Decoders that can stop mid-decode (libvips' kill flag) override this; the default checks before and after.
+    /// </summary>
+    RgbImage Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var image = Decode(encoded, options);
+        cancellation.ThrowIfCancellationRequested();
+        return image;
+    }
 }
 
 public enum ImageErrorKind

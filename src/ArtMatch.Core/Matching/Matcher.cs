@@ -67,8 +67,9 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
     public MatchResult Match(ReadOnlySpan<byte> photo, MatchRequest request, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
-        var image = describer.Decode(photo);
+        var image = describer.Decode(photo, cancellation);
         var decoded = clock.Elapsed;
+        cancellation.ThrowIfCancellationRequested();
         var result = Match(image, request, clock, cancellation);
         return result with { Timings = result.Timings with { Decode = decoded } };
     }
@@ -114,6 +115,7 @@ public sealed class Matcher(ImageDescriber describer, ICatalogStore store, Match
         }
 
         var vectorSearchTime = lap.Next();
+        cancellation.ThrowIfCancellationRequested();
 
         // Pixel-level evidence: catalogue pictures whose keypoints line up with the photo's. It finds what
         // the CNN's 32-pixel cells cannot see (a close-up of a detail) and counts where the CNN check

@@ -23,6 +23,28 @@ internal static class VipsEncoder
     }
 
     /// <summary>
+    /// A picture of one colour, <paramref name="width"/> x <paramref name="height"/> per frame, in
+    /// <paramref name="format"/> (TIFF deflate-compressed): tiny files that declare many pixels, as a
+    /// decompression bomb does (tests of the decode budget and of cancellation).
+    /// </summary>
+    public static byte[] Uniform(int width, int height, Format format, int frames = 1)
+    {
+        LibvipsRuntime.EnsureStarted();
+        using var black = Image.Black(width, height * frames, bands: 3);
+        using var sum = black + new double[] { 120, 80, 40 };
+        using var coloured = sum.Cast(Enums.BandFormat.Uchar);
+        using var paged = coloured.Mutate(m => m.Set(GValue.GIntType, "page-height", height));
+        return format switch
+        {
+            Format.Tiff => paged.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Deflate),
+            Format.Gif => paged.GifsaveBuffer(),
+            Format.Webp => paged.WebpsaveBuffer(),
+            Format.Avif => paged.HeifsaveBuffer(compression: Enums.ForeignHeifCompression.Av1),
+            _ => paged.PngsaveBuffer(),
+        };
+    }
+
+    /// <summary>
     /// Re-encodes as a JPEG whose pixels are in <paramref name="profile"/> (built-in "p3" or "cmyk"),
     /// with that profile embedded, as a phone or a print workflow would save it. Source pixels
     /// without a profile are taken as sRGB.

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using ArtMatch.Server.Api;
 using Grpc.HealthCheck;
@@ -54,13 +55,24 @@ public static class GrpcHostingExtensions
     /// The gRPC port: with a certificate, TLS offering HTTP/2 and HTTP/1.1 by ALPN (an HTTP/1.1 caller
     /// gets grpc-dotnet's 426); without, cleartext HTTP/2 with prior knowledge only (Kestrel cannot
     /// offer both without TLS, so an HTTP/1.1 caller is refused when the connection opens). The
-    /// metrics port, when asked for, is plain HTTP/1.1.
+    /// metrics port, when asked for, is plain HTTP/1.1. Both listen where <see cref="ServerSettings.ListenAddress"/>
+    /// says: loopback only without API keys.
     /// </summary>
     public static void ListenForArtMatch(this KestrelServerOptions kestrel, ServerSettings settings)
     {
         // A photo message may pass Kestrel's 30 MB body cap; grpc-dotnet enforces MaxMessageBytes per message.
         kestrel.Limits.MaxRequestBodySize = null;
-        kestrel.ListenAnyIP(settings.Port, listen =>
+        var address = settings.ListenAddress();
+        void Listen(int port, Action<ListenOptions> configure)
+        {
+            if (address is null)
+                kestrel.ListenLocalhost(port, configure);
+            else if (address.Equals(IPAddress.IPv6Any))
+                kestrel.ListenAnyIP(port, configure);
+            else
+                kestrel.Listen(address, port, configure);
+        }
+        Listen(settings.Port, listen =>
         {
             if (settings.TlsCertificate is { } cert && settings.TlsKey is { } key)
             {
@@ -73,6 +85,6 @@ public static class GrpcHostingExtensions
             }
         });
         if (settings.MetricsPort is { } metricsPort)
-            kestrel.ListenAnyIP(metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            Listen(metricsPort, listen => listen.Protocols = HttpProtocols.Http1);
     }
 }
