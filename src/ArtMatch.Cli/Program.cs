@@ -13,4 +13,5 @@ root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(ScreenCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(IndexCommands.Create());
+root.Subcommands.Add(KeysCommands.Create());
 return root.Parse(args).Invoke();

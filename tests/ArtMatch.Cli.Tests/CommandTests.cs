@@ -55,11 +55,33 @@ public class CommandTests
     [Fact]
     public void Help_EveryCommand_PrintsUsage()
     {
-        foreach (var command in new[] { "embed", "similarity", "import", "reembed", "whiten", "match", "eval", "calibrate", "serve", "screen" })
+        foreach (var command in new[] { "embed", "similarity", "import", "reembed", "whiten", "match", "eval", "calibrate", "serve", "screen", "keys", "keys add" })
         {
-            var result = CliRunner.Run(command, "--help");
+            var result = CliRunner.Run([.. command.Split(' '), "--help"]);
             Assert.True(result.ExitCode == 0, $"{command} --help exited {result.ExitCode}: {result.Stderr}");
             Assert.Contains("Usage:", result.Stdout);
+        }
+    }
+
+    [Fact]
+    public void KeysAdd_Json_PrintsTheKeyOnce_FileHoldsOnlyItsHash()
+    {
+        string dir = Directory.CreateTempSubdirectory("artmatch-keys-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "keys.json");
+            var result = CliRunner.Run("keys", "add", "--file", file, "--role", "officer", "--name", "customs-9", "--json");
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var printed = System.Text.Json.JsonDocument.Parse(result.Stdout);
+            string key = printed.RootElement.GetProperty("key").GetString()!;
+            Assert.StartsWith("am_", key);
+            Assert.DoesNotContain(key, File.ReadAllText(file));
+            Assert.Equal("customs-9", ArtMatch.Server.Api.ApiKeys.Load(file).Find(key)!.Name);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -84,17 +84,25 @@ public sealed class ApiKeyTests(EngineFixture fixture) : IClassFixture<EngineFix
     }
 
     [Fact]
-    public async Task HealthAndReflection_NoKey_Answered()
+    public async Task Health_NoKey_Answered_Reflection_NeedsAKey()
     {
         await using var server = await StartAsync();
 
         var health = await server.Health().CheckAsync(new HealthCheckRequest { Service = "artmatch.v1.ArtMatch" });
-        using var reflection = new ServerReflection.ServerReflectionClient(server.Channel).ServerReflectionInfo();
-        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
-        await reflection.RequestStream.CompleteAsync();
-        var listed = await reflection.ResponseStream.ReadAllAsync().SingleAsync();
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ListServices(server, null));
+        var listed = await ListServices(server, Officer);
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         Assert.Contains(listed.ListServicesResponse.Service, s => s.Name == "artmatch.v1.ArtMatch");
+    }
+
+    private static async Task<ServerReflectionResponse> ListServices(InProcessServer server, string? key)
+    {
+        var headers = key is null ? null : new Metadata { { "authorization", $"Bearer {key}" } };
+        using var reflection = new ServerReflection.ServerReflectionClient(server.Channel).ServerReflectionInfo(headers);
+        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await reflection.RequestStream.CompleteAsync();
+        return await reflection.ResponseStream.ReadAllAsync().SingleAsync();
     }
 }

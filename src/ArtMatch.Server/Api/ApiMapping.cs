@@ -11,24 +11,23 @@ internal static class ApiMapping
 {
     public static CulturalObject ToDomain(Wire.CulturalObject o)
     {
-        if (string.IsNullOrWhiteSpace(o.ObjectId))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "object.object_id is required."));
+        string objectId = RequestLimits.ObjectId(o.ObjectId, "object.object_id");
         DateOnly? reported = null;
         if (o.DateReported.Length > 0)
         {
             if (!DateOnly.TryParseExact(o.DateReported, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"object.date_reported '{o.DateReported}' is not a date like 2024-05-31."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"object.date_reported '{RequestLimits.Echo(o.DateReported)}' is not a date like 2024-05-31."));
             reported = date;
         }
         return new CulturalObject
         {
-            ObjectId = o.ObjectId.Trim(),
+            ObjectId = objectId,
             ObjectType = Empty(o.ObjectType), ObjectSubtype = Empty(o.ObjectSubtype), MaterialsAndTechniques = Empty(o.MaterialsAndTechniques),
             Measurements = Empty(o.Measurements), InscriptionsAndMarkings = Empty(o.InscriptionsAndMarkings),
             DistinguishingFeatures = Empty(o.DistinguishingFeatures), Title = Empty(o.Title), Subject = Empty(o.Subject),
             DateOrPeriod = Empty(o.DateOrPeriod), Maker = Empty(o.Maker), Description = Empty(o.Description),
             InventoryNumber = Empty(o.InventoryNumber), PlaceOfOrigin = Empty(o.PlaceOfOrigin), Registry = Empty(o.Registry),
-            Status = ToDomain(o.Status), Country = Empty(o.Country), DateReported = reported,
+            Status = ToDomain(RequestLimits.Known(o.Status, "object.status")), Country = Empty(o.Country), DateReported = reported,
             Extra = o.Extra.ToDictionary(kv => kv.Key, kv => kv.Value),
         };
     }
@@ -53,7 +52,8 @@ internal static class ApiMapping
     public static SearchFilter ToDomain(Wire.Filter? filter) => filter is null ? SearchFilter.None : new SearchFilter
     {
         Registries = filter.Registries.Count > 0 ? filter.Registries.ToList() : null,
-        Statuses = filter.Statuses.Count > 0 ? filter.Statuses.Select(ToDomain).ToList() : null,
+        // An unknown value is refused rather than dropped: dropping it would widen the filter silently.
+        Statuses = filter.Statuses.Count > 0 ? filter.Statuses.Select((s, i) => ToDomain(RequestLimits.Known(s, $"filter.statuses[{i}]"))).ToList() : null,
         ObjectTypes = filter.ObjectTypes.Count > 0 ? filter.ObjectTypes.ToList() : null,
         Countries = filter.Countries.Count > 0 ? filter.Countries.ToList() : null,
     };

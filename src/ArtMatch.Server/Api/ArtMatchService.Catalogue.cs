@@ -24,15 +24,14 @@ public sealed partial class ArtMatchService
     [RequiresRole(ApiRole.Partner)]
     public override async Task<Wire.UpsertObjectResponse> AddImages(Wire.AddImagesRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.ObjectId))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "object_id is required."));
+        string objectId = RequestLimits.ObjectId(request.ObjectId, "object_id");
         if (request.Images.Count == 0)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "images is empty: send at least one photo."));
         // Checked before the photos are described, which is the costly part; the store checks again.
-        if (Store.Get(request.ObjectId) is null)
-            throw new ObjectNotFoundException(request.ObjectId);
+        if (Store.Get(objectId) is null)
+            throw new ObjectNotFoundException(objectId);
         var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
-        var result = Store.AddImages(request.ObjectId, images, context.CallerName());
+        var result = Store.AddImages(objectId, images, context.CallerName());
         engine.RefreshWhiteningInBackground();
         return ToApi(result);
     }
@@ -40,8 +39,9 @@ public sealed partial class ArtMatchService
     [RequiresRole(ApiRole.Admin)]
     public override Task<Wire.DeleteObjectResponse> DeleteObject(Wire.DeleteObjectRequest request, ServerCallContext context)
     {
-        if (!Store.Delete(request.ObjectId, context.CallerName()))
-            throw new ObjectNotFoundException(request.ObjectId);
+        string objectId = RequestLimits.ObjectId(request.ObjectId, "object_id");
+        if (!Store.Delete(objectId, context.CallerName()))
+            throw new ObjectNotFoundException(objectId);
         engine.RefreshWhiteningInBackground();
         return Task.FromResult(new Wire.DeleteObjectResponse { Deleted = true });
     }
@@ -49,9 +49,10 @@ public sealed partial class ArtMatchService
     [RequiresRole(ApiRole.Officer)]
     public override Task<Wire.GetObjectResponse> GetObject(Wire.GetObjectRequest request, ServerCallContext context)
     {
-        var record = Store.Get(request.ObjectId) ?? throw new ObjectNotFoundException(request.ObjectId);
+        string objectId = RequestLimits.ObjectId(request.ObjectId, "object_id");
+        var record = Store.Get(objectId) ?? throw new ObjectNotFoundException(objectId);
         var response = new Wire.GetObjectResponse { Object = ApiMapping.ToApi(record) };
-        response.Images.AddRange(Store.GetImages(request.ObjectId).Select(i => new Wire.StoredImage
+        response.Images.AddRange(Store.GetImages(objectId).Select(i => new Wire.StoredImage
         {
             ImageId = i.ImageId, Label = i.Label ?? "", Width = i.Width, Height = i.Height,
         }));

@@ -68,12 +68,12 @@ public sealed class DomainErrorInterceptor(ILogger<DomainErrorInterceptor> logge
     /// <summary>The exception to throw instead, or null to let the original through.</summary>
     private RpcException? Translate(Exception error, ServerCallContext context)
     {
-        if (error is RpcException)
-            return null;
+        if (error is RpcException rpc)
+            return rpc.Status.Detail.Length > RequestLimits.MaxDetailLength ? new RpcException(RequestLimits.Bounded(rpc.Status), rpc.Trailers) : null;
         if (error is OperationCanceledException or IOException && context.CancellationToken.IsCancellationRequested)
             return null;
         if (DomainStatus.Of(error) is { } status)
-            return new RpcException(status);
+            return new RpcException(RequestLimits.Bounded(status));
         ServerLog.UnexpectedError(logger, context.Method, error);
         return new RpcException(new Status(StatusCode.Internal, $"{context.Method} failed inside the server; its log has the details.", error));
     }

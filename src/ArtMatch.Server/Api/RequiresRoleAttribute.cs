@@ -5,7 +5,7 @@ namespace ArtMatch.Server.Api;
 /// <see cref="ArtMatchService"/>; grpc-dotnet copies it into the method's endpoint metadata, where
 /// <see cref="ApiKeyInterceptor"/> reads it. A method without it needs <see cref="ApiRole.Admin"/>,
 /// so a new RPC is closed until someone decides who may call it. Services mapped with
-/// <c>.AllowAnonymous()</c> (health, reflection) need no key at all.
+/// <c>.AllowAnonymous()</c> (health) need no key at all; reflection is mapped with officer.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, Inherited = true)]
 public sealed class RequiresRoleAttribute(ApiRole role) : Attribute

@@ -24,6 +24,7 @@ public static class ArtMatchServer
         var app = builder.Build();
         engine.Log = app.Services.GetRequiredService<ILogger<ArtMatchEngine>>();
         app.UseArtMatchMetrics(settings);
+        app.UseExactGrpcMethodNames();
         app.MapArtMatchGrpc();
         return app;
     }

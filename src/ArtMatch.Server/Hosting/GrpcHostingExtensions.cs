@@ -45,9 +45,10 @@ public static class GrpcHostingExtensions
     public static WebApplication MapArtMatchGrpc(this WebApplication app)
     {
         app.MapGrpcService<ArtMatchService>();
-        // Load balancers and tools call these without a key.
+        // Load balancers and probes call health without a key. Reflection describes the whole API, so
+        // on a server with keys it needs one (any role); without keys the server is on loopback only.
         app.MapGrpcService<HealthServiceImpl>().AllowAnonymous();
-        app.MapGrpcReflectionService().AllowAnonymous();
+        app.MapGrpcReflectionService().WithMetadata(new RequiresRoleAttribute(ApiRole.Officer));
         return app;
     }
 

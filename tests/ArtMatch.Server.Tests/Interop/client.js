@@ -67,7 +67,7 @@ function upsert(role) {
 
 async function reflect() {
   const stub = new reflection.ServerReflection(address, credentials);
-  const call = stub.ServerReflectionInfo(deadline(10_000));
+  const call = stub.ServerReflectionInfo(key('officer'), deadline(10_000));
   const replies = [];
   const done = new Promise((resolve, reject) => {
     call.on('data', r => replies.push(r));

@@ -99,7 +99,7 @@ def reflection():
                                  response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
     requests = [reflection_pb2.ServerReflectionRequest(list_services=""),
                 reflection_pb2.ServerReflectionRequest(file_containing_symbol="artmatch.v1.ArtMatch")]
-    listed, described = list(info(iter(requests), timeout=10))
+    listed, described = list(info(iter(requests), metadata=key("officer"), timeout=10))
     file = descriptor_pb2.FileDescriptorProto.FromString(described.file_descriptor_response.file_descriptor_proto[0])
     return {"services": [s.name for s in listed.list_services_response.service], "file": file.name, "package": file.package,
             "methods": [m.name for s in file.service for m in s.method]}
