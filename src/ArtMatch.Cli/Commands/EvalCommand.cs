@@ -138,7 +138,7 @@ internal static class EvalCommand
                 kind = o.Query.Kind,
                 verdict = o.Verdict,
                 ms = Math.Round(o.Milliseconds, 1),
-                candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, kp = c.KeypointInliers, colour = c.ColourShift, rank = c.RankScore }),
+                candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, kp = c.KeypointInliers, colour = c.ColourShift, rank = c.RankScore, source = c.Source.ToString() }),
             }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }
     }

@@ -43,26 +43,10 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         var mapsAt = MapsOf(image);
         var global = GlobalVector(mapsAt);
 
-        var regions = new List<float[]>();
-        var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
-        var poolers = new Dictionary<FeatureMaps, MapPooler>();
-        if (includeRegions)
-        {
-            var levels = forCatalogue
-                ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))
-                : Settings.QueryRegions;
-            foreach (var level in levels)
-            {
-                var map = mapsAt(level.Input);
-                foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
-                {
-                    if (!poolers.TryGetValue(map, out var pooler))
-                        poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
-                    regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
-                    windows.Add((window, map));
-                }
-            }
-        }
+        var levels = forCatalogue
+            ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))
+            : Settings.QueryRegions;
+        var (regions, windows) = includeRegions ? RegionsOf(mapsAt, levels) : ([], []);
         // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
         var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
         var turns = includeRegions && !forCatalogue && Settings.QueryQuarterTurns ? Turned(image) : [];
@@ -74,8 +58,31 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         };
     }
 
+    /// <summary>A query photo, described part by part as the matching stages ask (<see cref="IQueryPhoto"/>).</summary>
+    public IQueryPhoto Query(RgbImage image) => new QueryPhoto(this, image);
+
+    /// <summary>Regional vectors pooled from the maps at each level's input size, and the window each came from.</summary>
+    internal (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows) RegionsOf(Func<int, FeatureMaps> mapsAt, IEnumerable<RegionLevel> levels)
+    {
+        var regions = new List<float[]>();
+        var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
+        var poolers = new Dictionary<FeatureMaps, MapPooler>();
+        foreach (var level in levels)
+        {
+            var map = mapsAt(level.Input);
+            foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
+            {
+                if (!poolers.TryGetValue(map, out var pooler))
+                    poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
+                regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
+                windows.Add((window, map));
+            }
+        }
+        return (regions, windows);
+    }
+
     /// <summary>The picture's feature maps by input long side: one forward pass per size, shared by the global vector, regions and local features.</summary>
-    private Func<int, FeatureMaps> MapsOf(RgbImage image)
+    internal Func<int, FeatureMaps> MapsOf(RgbImage image)
     {
         var maps = new Dictionary<int, FeatureMaps>();
         return longSide =>
@@ -87,7 +94,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>GeM of the whole picture at each global scale, summed and normalised.</summary>
-    private float[] GlobalVector(Func<int, FeatureMaps> mapsAt)
+    internal float[] GlobalVector(Func<int, FeatureMaps> mapsAt)
     {
         var global = new float[0];
         foreach (int scale in Settings.GlobalScales)
@@ -104,7 +111,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
     /// <summary>The picture turned by one to three quarter turns: global vector and local features of each (no regions).</summary>
     /// <remarks>Turns a copy already at the largest size the model sees it (cheaper than turning and resizing the decoded photo three times).</remarks>
-    private List<TurnedView> Turned(RgbImage image)
+    internal List<TurnedView> Turned(RgbImage image)
     {
         int longest = Math.Max(Settings.GlobalScales.Max(), Settings.LocalFeatureScale);
         var small = longest < Math.Max(image.Width, image.Height) ? ResizeToStride(image, longest) : image;
@@ -119,7 +126,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         return turns;
     }
 
-    private float[] BaselineVector(RgbImage image)
+    internal float[] BaselineVector(RgbImage image)
     {
         var maps = Run([image]);
         var vector = new float[maps.Channels];
@@ -143,7 +150,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     /// from, in the window plus a quarter window of context on every side (the window may cut
     /// through the object). No extra model run.
     /// </summary>
-    private static (LocalFeatures Features, PixelRect Area) RegionLocalFeatures(FeatureMaps maps, PixelRect window, int width, int height)
+    internal static (LocalFeatures Features, PixelRect Area) RegionLocalFeatures(FeatureMaps maps, PixelRect window, int width, int height)
     {
         int grow = Math.Max(1, window.Width / 4);
         int x0 = Math.Max(0, window.X - grow), y0 = Math.Max(0, window.Y - grow);
@@ -153,7 +160,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         return (LocalFeaturesOf(maps, cells), area);
     }
 
-    private static LocalFeatures LocalFeaturesOf(FeatureMaps maps) => LocalFeaturesOf(maps, new PixelRect(0, 0, maps.Width, maps.Height));
+    internal static LocalFeatures LocalFeaturesOf(FeatureMaps maps) => LocalFeaturesOf(maps, new PixelRect(0, 0, maps.Width, maps.Height));
 
     /// <summary>One unit vector per cell of <paramref name="cells"/>, positions relative to that window.</summary>
     private static LocalFeatures LocalFeaturesOf(FeatureMaps maps, PixelRect window)

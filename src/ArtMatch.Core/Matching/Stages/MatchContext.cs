@@ -1,0 +1,67 @@
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Keypoints;
+
+namespace ArtMatch.Core.Matching.Stages;
+
+/// <summary>One step of matching a photo: reads and adds to the <see cref="MatchContext"/>. Stages hold no per-match state and are thread-safe.</summary>
+public interface IMatchStage
+{
+    /// <summary>Lower case, as metrics and <c>eval --json</c> label the stage's time.</summary>
+    string Name { get; }
+
+    void Run(MatchContext context);
+}
+
+/// <summary>A leading candidate on its way through verification, the colour check and the judge.</summary>
+public sealed class Leader(FusedHit fused)
+{
+    public FusedHit Fused { get; } = fused;
+
+    public string ObjectId => Fused.Hit.ObjectId;
+
+    /// <summary>The geometric check that counts (the best of the views tried); null when not verified.</summary>
+    public Verification? Check { get; set; }
+
+    /// <summary>The inliers of the CNN check (before keypoints replaced it for the colour check).</summary>
+    public int Inliers { get; set; }
+
+    /// <summary>The pixels <see cref="Check"/> worked in, for the colour check.</summary>
+    public PictureFrame? QueryFrame { get; set; }
+
+    /// <summary>The catalogue picture verified against.</summary>
+    public CatalogueLocal? Picture { get; set; }
+
+    /// <summary>How far the colours of the matched parts lie apart (<see cref="ColourCheck"/>); null when not judged.</summary>
+    public float? ColourShift { get; set; }
+}
+
+/// <summary>The ranked answer of one pass of the judge.</summary>
+public sealed record Judgement(IReadOnlyList<Candidate> Ranked, float Margin, Verdict Verdict)
+{
+    public Candidate? Best => Ranked.Count > 0 ? Ranked[0] : null;
+}
+
+/// <summary>Everything one match knows so far; the stages fill it in order. Used by one thread.</summary>
+public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, CancellationToken cancellation = default)
+{
+    public IQueryPhoto Photo { get; } = photo;
+
+    public MatchRequest Request { get; } = request;
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    /// <summary>Every object the vector searches found, fused.</summary>
+    public CandidatePool Pool { get; } = new(request.ExcludeObjectIds);
+
+    /// <summary>Catalogue pictures whose keypoints line up with the photo's, by object (empty until the keypoint stage ran).</summary>
+    public Dictionary<string, KeypointCandidate> KeypointHits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The best fused candidates, as verification left them.</summary>
+    public List<Leader> Leaders { get; set; } = [];
+
+    /// <summary>The judge's latest answer; null before the judge ran.</summary>
+    public Judgement? Judgement { get; set; }
+
+    /// <summary>Objects fetched per view: the shortlist or the caller's top k, plus the objects left out.</summary>
+    public int Fetch(int shortlist) => Math.Max(shortlist, Request.TopK) + (Request.ExcludeObjectIds?.Count ?? 0);
+}
