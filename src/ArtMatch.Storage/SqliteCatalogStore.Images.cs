@@ -29,6 +29,7 @@ public sealed partial class SqliteCatalogStore
             if (stored.Count > 0)
                 Index.Upsert(IndexedObject.Of(GetLocked(objectId)!), Indexed(stored));
             AddKeypoints(objectId, stored);
+            AddSift(objectId, stored);
             return new UpsertResult(objectId, false, stored.Count, present);
         }
     }
@@ -57,6 +58,8 @@ public sealed partial class SqliteCatalogStore
                 InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
             if (image.Keypoints is not null)
                 InsertKeypoints(objectId, image.ImageId, image.Keypoints);
+            if (image.Sift is not null)
+                InsertSift(objectId, image.ImageId, image.Sift, image.SiftWords);
             stored.Add(image);
         }
         return (stored, present);

@@ -36,6 +36,7 @@ public sealed partial class SqliteCatalogStore
             }
             Index.Upsert(IndexedObject.Of(record), Indexed(stored));
             AddKeypoints(record.ObjectId, stored);
+            AddSift(record.ObjectId, stored);
             return new UpsertResult(record.ObjectId, created, stored.Count, present);
         }
     }
@@ -56,6 +57,7 @@ public sealed partial class SqliteCatalogStore
             }
             // Keypoints first: a keypoint search that starts after this cannot find the object, whatever filter it took.
             _keypoints.RemoveObject(objectId);
+            RemoveSift(objectId);
             Index.DeleteObject(objectId);
             return true;
         }

@@ -79,6 +79,7 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
             store.UseExternalIndex(openIndex);
             store.LoadIndex();
             store.LoadKeypoints();
+            store.LoadSift();
         }
         catch
         {

@@ -1,5 +1,6 @@
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Keypoints;
+using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Catalog;
 
@@ -10,6 +11,12 @@ public sealed record NewImage(byte[] Encoded, string? Label, int Width, int Heig
 
     /// <summary>The picture's keypoints (<see cref="KeypointDetector"/>), stored beside its vectors; null when not computed.</summary>
     public KeypointSet? Keypoints { get; init; }
+
+    /// <summary>The picture's SIFT features (<see cref="ILocalFeatureEngine"/>), stored beside its vectors; null when not computed.</summary>
+    public FeatureSet? Sift { get; init; }
+
+    /// <summary>The visual word of each of <see cref="Sift"/>'s features in the store's current vocabulary; null when there is none yet.</summary>
+    public ushort[]? SiftWords { get; init; }
 }
 
 /// <summary>Restricts a search to records whose fields match; null means any.</summary>
@@ -122,6 +129,33 @@ public interface ICatalogStore : IDisposable
 
     /// <summary>Stores (or replaces) one image's keypoints; false when the image is not in the store.</summary>
     bool SetKeypoints(string imageId, KeypointSet keypoints) => false;
+
+    /// <summary>The catalogue's SIFT visual words, or null before they are learned (or in a store that keeps no SIFT features).</summary>
+    SiftVocabulary? SiftVocabulary => null;
+
+    /// <summary>
+    /// Keeps <paramref name="vocabulary"/> and every image's words in it (<paramref name="wordsByImage"/>:
+    /// one word per stored feature, in feature order) in one transaction; images left out lose their words.
+    /// </summary>
+    void SetSiftVocabulary(SiftVocabulary vocabulary, IReadOnlyDictionary<string, ushort[]> wordsByImage) { }
+
+    /// <summary>The stored SIFT features of an image, or null.</summary>
+    FeatureSet? GetSiftFeatures(string imageId) => null;
+
+    /// <summary>Every stored image's SIFT features, image by image (to learn the vocabulary from).</summary>
+    IEnumerable<(string ImageId, FeatureSet Features)> EnumerateSiftFeatures() => [];
+
+    /// <summary>Ids of stored images that have no SIFT features yet (stored before they existed).</summary>
+    IReadOnlyList<string> ImagesWithoutSiftFeatures() => [];
+
+    /// <summary>Stores (or replaces) one image's SIFT features and, when known, their words; false when the image is not in the store.</summary>
+    bool SetSiftFeatures(string imageId, FeatureSet features, ushort[]? words) => false;
+
+    /// <summary>
+    /// The <paramref name="top"/> catalogue pictures whose visual words best match the photo's (tf-idf over
+    /// the whole catalogue), among objects passing <paramref name="filter"/> and not excluded.
+    /// </summary>
+    IReadOnlyList<SiftHit> SearchSiftWords(ushort[] words, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) => [];
 
     /// <summary>Full-text search over title, maker, inscriptions, description, then field filters.</summary>
     IReadOnlyList<CulturalObject> SearchText(string? text, SearchFilter filter, int limit);

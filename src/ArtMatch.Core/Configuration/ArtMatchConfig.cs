@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Matching;
+using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Configuration;
 
@@ -18,6 +19,9 @@ public sealed record ArtMatchConfig
     public DescriberSettings Describer { get; init; } = new();
 
     public MatchSettings Match { get; init; } = new();
+
+    /// <summary>The SIFT local-feature search (features at import, visual words, verification); null turns it off.</summary>
+    public SiftSettings? Sift { get; init; } = new();
 
     /// <summary>Where the vectors live: the embedded index (default) or a Qdrant server.</summary>
     public VectorIndexSettings Index { get; init; } = new();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Import;
 
@@ -26,6 +27,12 @@ public sealed record ImportSummary
     /// <summary>Images stored before keypoints existed that got them during this import.</summary>
     public int KeypointsBackfilled { get; init; }
 
+    /// <summary>Stored images that got SIFT features during this import (stored before they existed).</summary>
+    public int SiftBackfilled { get; init; }
+
+    /// <summary>The catalogue's SIFT vocabulary was learned afresh after this import.</summary>
+    public bool SiftVocabularyLearned { get; init; }
+
     /// <summary>Newly embedded images per second of wall time.</summary>
     public double ImagesPerSecond => Seconds > 0 ? ImagesAdded / Seconds : 0;
 }
@@ -39,6 +46,9 @@ public sealed record ImportSummary
 public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore store, IImageDecoder decoder)
 {
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The SIFT search whose features each image gets at import; null: none.</summary>
+    public SiftSearch? Sift { get; init; }
 
     public ImportSummary Import(IReadOnlyList<CatalogEntry> entries, IProgress<ImportProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -77,11 +87,15 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
         bool whitened = store.RefreshWhitening();
         int backfilled = BackfillKeypoints(cancellation);
+        int siftBackfilled = Sift?.Backfill(bytes => describer.Decode(bytes), cancellation) ?? 0;
+        bool vocabulary = Sift?.RefreshVocabulary() ?? false;
 
         return new ImportSummary
         {
             WhiteningLearned = whitened,
             KeypointsBackfilled = backfilled,
+            SiftBackfilled = siftBackfilled,
+            SiftVocabularyLearned = vocabulary,
             ObjectsCreated = created,
             ObjectsUpdated = updated,
             ObjectsUnchanged = unchanged,
@@ -170,8 +184,15 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
     public NewImage Describe(byte[] encoded, string? label)
     {
         var info = decoder.Probe(encoded);
-        var description = describer.Describe(describer.Decode(encoded), includeRegions: true, forCatalogue: true);
-        return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors()) { Keypoints = description.Keypoints };
+        var picture = describer.Decode(encoded);
+        var description = describer.Describe(picture, includeRegions: true, forCatalogue: true);
+        var sift = Sift?.Describe(picture, forCatalogue: true);
+        return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors())
+        {
+            Keypoints = description.Keypoints,
+            Sift = sift,
+            SiftWords = sift is null ? null : Sift!.WordsOf(sift),
+        };
     }
 
     private static bool SameRecord(CulturalObject a, CulturalObject b) =>

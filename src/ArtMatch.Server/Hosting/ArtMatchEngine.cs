@@ -3,6 +3,8 @@ using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Import;
 using ArtMatch.Core.Matching;
+using ArtMatch.Core.Sift;
+using ArtMatch.Features;
 using ArtMatch.Imaging;
 using ArtMatch.Inference;
 using ArtMatch.Qdrant;
@@ -38,6 +40,9 @@ public sealed class ArtMatchEngine : IDisposable
     public ICatalogStore? Store { get; private set; }
     public Matcher? Matcher { get; private set; }
     public CatalogImporter? Importer { get; private set; }
+
+    /// <summary>The SIFT search over the open store (null when the config turns it off).</summary>
+    public SiftSearch? Sift { get; private set; }
 
     /// <summary>Where background failures are logged; the server sets its own.</summary>
     internal ILogger Log { get; set; } = NullLogger.Instance;
@@ -111,8 +116,10 @@ public sealed class ArtMatchEngine : IDisposable
         Store?.Dispose();
         Store = store;
         var matchSettings = Describer.Settings.Baseline ? MatchSettings.Plain with { Thresholds = Config.Match.Thresholds } : Config.Match;
+        // The plain recipe measured against has no local features.
+        Sift = Config.Sift is { } sift && !Describer.Settings.Baseline ? new SiftSearch(new OpenCvFeatureEngine(), store, sift) : null;
         Matcher = new Matcher(Describer, store, matchSettings);
-        Importer = new CatalogImporter(Describer, store, Decoder);
+        Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
         ReadinessChanged?.Invoke();
         return this;
     }
@@ -120,15 +127,27 @@ public sealed class ArtMatchEngine : IDisposable
     private int _whiteningRefresh;
 
     /// <summary>
-    /// Gives keypoints to stored images that have none (a store written before they existed), in the
-    /// background so that the server answers meanwhile (those images are found by their vectors only
-    /// until done, and the catalogue is not ready).
+    /// Gives keypoints and SIFT features (and the SIFT vocabulary) to stored images that have none (a
+    /// store written before they existed), in the background so that the server answers meanwhile
+    /// (those images are found by their vectors only until done, and the catalogue is not ready).
     /// </summary>
     public Task BackfillKeypointsInBackground()
     {
-        if (Importer is not { } importer || Store is not { } store || store.ImagesWithoutKeypoints().Count == 0)
+        if (Importer is not { } importer || Store is not { } store)
             return Task.CompletedTask;
-        return RelearnInBackground("adding keypoints to stored images", () => importer.BackfillKeypoints());
+        bool keypoints = store.ImagesWithoutKeypoints().Count > 0;
+        bool sift = Sift is not null && (store.ImagesWithoutSiftFeatures().Count > 0 || store.SiftVocabulary is null);
+        if (!keypoints && !sift)
+            return Task.CompletedTask;
+        return RelearnInBackground("adding keypoints and SIFT features to stored images", () =>
+        {
+            importer.BackfillKeypoints();
+            if (Sift is { } search)
+            {
+                search.Backfill(bytes => Describer.Decode(bytes));
+                search.RefreshVocabulary();
+            }
+        });
     }
 
     /// <summary>

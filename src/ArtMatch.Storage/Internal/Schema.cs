@@ -8,11 +8,12 @@ namespace ArtMatch.Storage.Internal;
 /// <summary>
 /// The catalogue schema, versioned with PRAGMA user_version. Version 1 kept each record as JSON;
 /// version 2 has a column per field (extra fields as JSON) and the dimension of each vector;
-/// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints.
+/// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints;
+/// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary.
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 4;
+    public const int Version = 5;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -32,7 +33,9 @@ internal static class Schema
                 UpgradeFrom1(db);
             if (version < 3)
                 CreateWhitening(db);
-            CreateKeypoints(db);
+            if (version < 4)
+                CreateKeypoints(db);
+            CreateSift(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -64,7 +67,7 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
-        """ + WhiteningTable + KeypointsTable);
+        """ + WhiteningTable + KeypointsTable + SiftTables);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
     private const string WhiteningTable = """
@@ -87,6 +90,23 @@ internal static class Schema
         """;
 
     private static void CreateKeypoints(SqliteConnection db) => Sql.Execute(db, KeypointsTable);
+
+    /// <summary>
+    /// One <see cref="Core.Sift.FeatureSetCodec"/> blob per stored image of an object, and the visual word of
+    /// each feature (uint16 LE, null until a vocabulary exists); one vocabulary row (centres as float32 LE).
+    /// Like keypoints, SIFT features come from the pixels alone and survive a model change.
+    /// </summary>
+    private const string SiftTables = """
+        CREATE TABLE sift_features (
+            object_id TEXT NOT NULL, image_id TEXT NOT NULL, data BLOB NOT NULL, words BLOB,
+            PRIMARY KEY (object_id, image_id),
+            FOREIGN KEY (object_id, image_id) REFERENCES images(object_id, image_id) ON DELETE CASCADE);
+        CREATE TABLE sift_vocabulary (
+            id INTEGER PRIMARY KEY CHECK (id = 1), words INTEGER NOT NULL, learned_from INTEGER NOT NULL, learned_at TEXT NOT NULL,
+            centres BLOB NOT NULL);
+        """;
+
+    private static void CreateSift(SqliteConnection db) => Sql.Execute(db, SiftTables);
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {

@@ -1,0 +1,38 @@
+namespace ArtMatch.Core.Sift;
+
+/// <summary>How SIFT features are made, searched and verified. Units are features, pixels of the decoded picture, and words.</summary>
+public sealed record SiftSettings
+{
+    /// <summary>Features kept per catalogue picture (the strongest): 136 bytes each on disk, none in memory but its words.</summary>
+    public int CatalogueFeatures { get; init; } = 1000;
+
+    /// <summary>Features of a query photo.</summary>
+    public int QueryFeatures { get; init; } = 1500;
+
+    /// <summary>Pictures smaller than this (long side) are enlarged before detection, so that a small close-up yields features at all.</summary>
+    public int MinLongSide { get; init; } = 320;
+
+    /// <summary>Visual words of the vocabulary (k-means centres).</summary>
+    public int VocabularyWords { get; init; } = 1024;
+
+    /// <summary>Descriptors sampled from the catalogue to learn the vocabulary from (at most).</summary>
+    public int VocabularySample { get; init; } = 200_000;
+
+    /// <summary>Relearn the vocabulary when the pictures it knows changed by more than this share.</summary>
+    public double VocabularyStaleShare { get; init; } = 0.25;
+
+    /// <summary>Catalogue pictures the inverted file passes to geometric verification.</summary>
+    public int Shortlist { get; init; } = 40;
+
+    /// <summary>Lowe's ratio for a pair of features to count as a match.</summary>
+    public float Ratio { get; init; } = 0.8f;
+
+    /// <summary>Reprojection error (pixels of the catalogue picture) within which a pair agrees with the homography.</summary>
+    public double ReprojectionPixels { get; init; } = 6;
+
+    /// <summary>How far (factor) an inlier's scale change may differ from the median scale change of all inliers.</summary>
+    public double ScaleTolerance { get; init; } = 1.6;
+
+    /// <summary>How far (degrees) an inlier's rotation may differ from the median rotation of all inliers.</summary>
+    public double AngleTolerance { get; init; } = 25;
+}
