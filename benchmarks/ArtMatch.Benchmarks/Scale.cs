@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text.Json;
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
 using ArtMatch.Storage;
 using ArtMatch.Storage.Internal;
 
@@ -26,12 +27,14 @@ internal static class Scale
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                scale --pictures N [--queries Q] [--recall-queries R] [--json]
+                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--json]
                   Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
                   synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
                   rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
                   recall_at_10 against an exact float search. Q queries are timed (default 1000), the
-                  first R of them (default 200) checked against the exact search.
+                  first R of them (default 200) checked against the exact search. --probes and
+                  --approximate-above set index.embedded's Probes and ApproximateAboveRows; --float-rows
+                  keeps the float rows and their whitened copy (index.embedded.compact false).
                 """);
             return 0;
         }
@@ -43,9 +46,20 @@ internal static class Scale
 
         var catalogue = ScaleCatalogue.Load(log);
         string load = Load();
-        using var index = new EmbeddedVectorIndex(catalogue.Dimension);
+        var defaults = new EmbeddedIndexSettings();
+        var settings = new EmbeddedIndexSettings
+        {
+            Compact = !args.Contains("--float-rows"),
+            Probes = IntOption(args, "--probes", defaults.Probes),
+            ApproximateAboveRows = IntOption(args, "--approximate-above", defaults.ApproximateAboveRows),
+        };
+        using var index = new EmbeddedVectorIndex(catalogue.Dimension, settings);
         var clock = Stopwatch.StartNew();
         long rows = Build(index, catalogue, pictures, log);
+        double addSeconds = clock.Elapsed.TotalSeconds;
+        index.WaitForBackgroundWork();
+        if (index.BackgroundError is { } error)
+            throw new InvalidOperationException("The background build of the inverted file failed.", error);
         double buildSeconds = clock.Elapsed.TotalSeconds;
         double rssOpen = RssMb();
         log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssOpen:F0} MB");
@@ -81,6 +95,7 @@ internal static class Scale
             ["pictures"] = pictures,
             ["rows"] = rows,
             ["build_s"] = Math.Round(buildSeconds, 1),
+            ["add_s"] = Math.Round(addSeconds, 1),
             ["disk_bytes"] = index.DiskBytes,
             ["rss_open_mb"] = Math.Round(rssOpen),
             ["rss_after_queries_mb"] = Math.Round(rssAfter),

@@ -1,4 +1,5 @@
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Storage.Internal;
 
@@ -6,7 +7,11 @@ namespace ArtMatch.Storage;
 
 /// <summary>
 /// The in-process <see cref="IVectorIndex"/>: the rows of the current model in memory, searched exactly,
-/// ranked by the catalogue's whitening once one is learned. Readers share a reader-writer lock; writers
+/// ranked by the catalogue's whitening once one is learned. With <see cref="Compact"/> (the default) a
+/// learned whitening also makes the rows compact: one int8 copy of each row whitened and projected to
+/// 512 dimensions (<see cref="CompactRows"/>), ranked by it; each hit's plain cosine then comes from the
+/// float rows its owner keeps (<see cref="PlainRows"/>: the store's SQLite), read after the search's
+/// lock is released. Readers share a reader-writer lock; writers
 /// (and <see cref="Train"/>, which must see no write between reading the rows and installing what it
 /// learned from them) also take one writer lock, so a long training holds off writes, not searches.
 /// </summary>
@@ -16,10 +21,41 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     private readonly Lock _writers = new();
     private VectorIndex _index;
 
-    internal EmbeddedVectorIndex(int dimension) => _index = new VectorIndex(dimension);
+    private readonly EmbeddedIndexSettings _settings;
+    private Task _background = Task.CompletedTask;
+    private int _building;
+    private volatile bool _disposed;
+
+    internal EmbeddedVectorIndex(int dimension, EmbeddedIndexSettings? settings = null)
+    {
+        _settings = settings ?? new EmbeddedIndexSettings();
+        _index = Configure(new VectorIndex(dimension));
+    }
+
+    private VectorIndex Configure(VectorIndex index)
+    {
+        index.Probes = _settings.Probes;
+        index.ApproximateAboveRows = _settings.ApproximateAboveRows;
+        return index;
+    }
 
     /// <summary>Called with every whitening <see cref="Train"/> learns, before searches use it (the store keeps it).</summary>
     internal Action<Whitening>? SaveWhitening { get; init; }
+
+    /// <summary>Whether a learned whitening makes the rows compact (else a whitened float32 copy is kept beside the plain rows).</summary>
+    internal bool Compact => _settings.Compact;
+
+    /// <summary>What went wrong in the last background build of the inverted file, if anything (searches went on exactly).</summary>
+    internal Exception? BackgroundError { get; private set; }
+
+    /// <summary>
+    /// The float rows of the named objects (only whole-picture rows when asked), from where the owner keeps
+    /// them: the plain cosines of a compact index's hits. Null: hits keep the compact score as their score.
+    /// </summary>
+    internal Func<IReadOnlyCollection<string>, bool, IReadOnlyDictionary<string, List<float[]>>>? PlainRows { get; init; }
+
+    /// <summary>True once the rows are compact.</summary>
+    internal bool IsCompact => Read(index => index.IsCompact);
 
     public int Dimension => _index.Dimension;
 
@@ -32,7 +68,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     internal void Replace(VectorIndex index)
     {
         lock (_writers)
-            Write(_ => _index = index);
+            Write(_ => _index = Configure(index));
+        StartBackgroundWork();
     }
 
     public void Upsert(IndexedObject record, IReadOnlyList<IndexedImage> images)
@@ -47,6 +84,80 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
                 foreach (var image in images)
                     index.AddImage(record.ObjectId, image.ImageId, image.Vectors);
             });
+        }
+        StartBackgroundWork();
+    }
+
+    /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs.</summary>
+    private void StartBackgroundWork()
+    {
+        if (_disposed || Volatile.Read(ref _building) != 0 || !Read(index => index.WantsIvf))
+            return;
+        if (Interlocked.CompareExchange(ref _building, 1, 0) != 0)
+            return;
+        _background = Task.Run(BuildIvf);
+    }
+
+    /// <summary>Rows assigned to lists per step under the reader lock (writers wait at most one step).</summary>
+    private const int AssignBlock = 16_384;
+
+    private const int IvfSampleRows = 65_536;
+
+    /// <summary>
+    /// Learns the inverted file from a sample of the rows (no lock held), assigns the rows a block at a
+    /// time under the reader lock, and installs it under the writer lock with the rows added meanwhile.
+    /// Starts over when rows moved (a compaction) or the index was replaced; searches scan exactly until
+    /// the install. An interrupted build (the process ends) is simply done again on the next opening.
+    /// </summary>
+    private void BuildIvf()
+    {
+        try
+        {
+            while (!_disposed)
+            {
+                var (index, generation, sample, live, stored, dims) = Read(i => (i, i.Generation, i.IvfSample(IvfSampleRows), i.RowCount, i.StoredRows, i.RankDimensions));
+                var ivf = IvfLists.Train(sample, dims, IvfLists.ListsFor(live), live);
+                var lists = new int[stored];
+                bool moved = false;
+                for (int start = 0; start < stored && !moved && !_disposed; start += AssignBlock)
+                {
+                    int end = Math.Min(stored, start + AssignBlock);
+                    var block = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.AssignRows(ivf, start, end) : null);
+                    if (block is null)
+                        moved = true;
+                    else
+                        block.CopyTo(lists, start);
+                }
+                if (!moved && !_disposed)
+                {
+                    lock (_writers)
+                        moved = !Write(i => ReferenceEquals(i, index) && i.InstallIvf(ivf, lists, generation));
+                }
+                if (!moved && !Read(i => i.WantsIvf))
+                    return;
+            }
+        }
+        catch (Exception e)
+        {
+            BackgroundError = e;
+        }
+        finally
+        {
+            Volatile.Write(ref _building, 0);
+        }
+    }
+
+    /// <summary>Waits for a background build of the inverted file (benchmarks, tests).</summary>
+    internal void WaitForBackgroundWork()
+    {
+        while (true)
+        {
+            _background.Wait();
+            if (!Read(index => index.WantsIvf) || BackgroundError is not null)
+                return;
+            StartBackgroundWork();
+            if (Volatile.Read(ref _building) == 0)
+                return;
         }
     }
 
@@ -67,28 +178,64 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>One query (see <see cref="SearchMany"/>), scanned on up to <see cref="VectorIndex.MaxParallelism"/> threads.</summary>
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {
+        IReadOnlyList<VectorHit> hits;
+        bool compact;
         _lock.EnterReadLock();
         try
         {
-            return _index.Search(query, k, filter);
+            hits = _index.Search(query, k, filter);
+            compact = _index.IsCompact;
         }
         finally
         {
             _lock.ExitReadLock();
         }
+        return compact ? WithPlainScores([query.ToArray()], [hits], filter.WholeImagesOnly)[0] : hits;
     }
 
     public IReadOnlyList<IReadOnlyList<VectorHit>> SearchMany(IReadOnlyList<float[]> queries, int k, SearchFilter filter)
     {
         ArgumentNullException.ThrowIfNull(queries);
-        return Read(index => index.SearchMany(queries, k, filter));
+        var (hits, compact) = Read(index => (index.SearchMany(queries, k, filter), index.IsCompact));
+        return compact ? WithPlainScores(queries, hits, filter.WholeImagesOnly) : hits;
     }
 
     public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(objectIds);
-        return Read(index => index.ScoreObjects(query, objectIds));
+        var (hits, compact) = Read(index => (index.ScoreObjects(query, objectIds), index.IsCompact));
+        return compact ? WithPlainScores([query], [hits], wholeImagesOnly: false)[0] : hits;
+    }
+
+    /// <summary>
+    /// A compact index's hits with <see cref="VectorHit.Score"/> set to the plain cosine of each object's
+    /// best row for its query (whole-picture rows only when asked), from <see cref="PlainRows"/>, read once
+    /// for all queries. Outside the index's lock: the owner takes its own. Objects it no longer has keep
+    /// the compact score.
+    /// </summary>
+    private IReadOnlyList<IReadOnlyList<VectorHit>> WithPlainScores(IReadOnlyList<float[]> queries, IReadOnlyList<IReadOnlyList<VectorHit>> hits, bool wholeImagesOnly)
+    {
+        if (PlainRows is not { } source)
+            return hits;
+        var ids = hits.SelectMany(list => list.Select(h => h.ObjectId)).ToHashSet(StringComparer.Ordinal);
+        if (ids.Count == 0)
+            return hits;
+        var rows = source(ids, wholeImagesOnly);
+        var result = new IReadOnlyList<VectorHit>[hits.Count];
+        for (int j = 0; j < hits.Count; j++)
+        {
+            result[j] = hits[j].Select(hit =>
+            {
+                if (!rows.TryGetValue(hit.ObjectId, out var vectors) || vectors.Count == 0)
+                    return hit;
+                float plain = float.NegativeInfinity;
+                foreach (var vector in vectors)
+                    plain = MathF.Max(plain, System.Numerics.Tensors.TensorPrimitives.Dot<float>(queries[j], vector));
+                return hit with { Score = plain };
+            }).ToList();
+        }
+        return result;
     }
 
     public IReadOnlySet<string>? AllowedObjectIds(SearchFilter filter)
@@ -107,12 +254,19 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         lock (_writers)
         {
             // Writers are held off, so the rows cannot change between the reads below and the install.
-            var (count, current) = Read(index => (index.RowCount, index.Whitening));
-            if (count < Whitening.MinVectors(Dimension))
-                return false;
+            var (count, current, compact) = Read(index => (index.RowCount, index.Whitening, index.IsCompact));
+            if (compact || count < Whitening.MinVectors(Dimension))
+                return false;   // compact: the float rows to learn from are the owner's (SqliteCatalogStore.RefreshWhitening)
             if (current is not null && staleShare > 0 && Math.Abs(count - current.LearnedFrom) <= staleShare * current.LearnedFrom)
                 return false;
             var whitening = Whitening.Learn(Read(index => index.LiveRows()), Dimension);
+            if (Compact)
+            {
+                SaveWhitening?.Invoke(whitening);
+                Write(index => index.MakeCompact(whitening));
+                StartBackgroundWork();
+                return true;
+            }
             var whitened = Read(index => index.WhitenRows(whitening));
             SaveWhitening?.Invoke(whitening);
             Write(index => index.SetWhitening(whitening, whitened));
@@ -133,6 +287,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// </summary>
     internal float[][] RankRows(IReadOnlyList<float[]> vectors)
     {
+        if (IsCompact)
+            return Read(index => index.ProjectCompact(vectors));
         var whitening = Whitening;
         if (whitening is null)
             return vectors.Select(v => (float[])v.Clone()).ToArray();
@@ -145,7 +301,10 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     internal long DiskBytes => 0;
 
     /// <summary>One line on how rows are held and searched (benchmarks print it).</summary>
-    internal string Describe() => Read(index => $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
+    internal string Describe() => Read(index => index.IsCompact
+        ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ({index.RowBytes / 1048576} MB); "
+            + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.Probes} probed" : "exact scan")
+        : $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
 
     /// <summary>Nothing to do: the store's SQLite file holds the vectors and the whitening, and the index is rebuilt from it on opening.</summary>
     public void Flush()
@@ -184,5 +343,17 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         return true;
     });
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        try
+        {
+            _background.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Kept in BackgroundError; nothing more to do at disposal.
+        }
+        _lock.Dispose();
+    }
 }

@@ -7,7 +7,14 @@ namespace ArtMatch.Storage;
 /// <summary>Vectors: kept in SQLite, searched through the in-memory <see cref="EmbeddedVectorIndex"/>; a model change.</summary>
 public sealed partial class SqliteCatalogStore
 {
-    /// <summary>Rebuilds the in-memory index from the database (records, then vectors of the current model).</summary>
+    /// <summary>Rows read from SQLite and added to the index together (a compact index projects them in one pass).</summary>
+    private const int LoadBatch = 512;
+
+    /// <summary>
+    /// Rebuilds the in-memory index from the database (records, then vectors of the current model). With a
+    /// whitening stored and the index compact, the index is made compact first, so the rows are never all
+    /// held as floats.
+    /// </summary>
     private void LoadIndex()
     {
         if (_external is not null)
@@ -15,6 +22,9 @@ public sealed partial class SqliteCatalogStore
         lock (_dbLock)
         {
             var index = new VectorIndex(Dimension);
+            var whitening = ReadWhitening();
+            if (whitening is not null && _vectors.Compact)
+                index.MakeCompact(whitening);
             using (var objects = Command($"SELECT {ObjectRows.Columns} FROM objects ORDER BY rowid"))
             using (var reader = objects.ExecuteReader())
             {
@@ -23,6 +33,7 @@ public sealed partial class SqliteCatalogStore
             }
             using var vectors = Command("SELECT object_id, image_id, region, dimension, data FROM vectors WHERE model_id = $model ORDER BY rowid", ("$model", ModelId));
             using var rows = vectors.ExecuteReader();
+            var batch = new List<(string ObjectId, string ImageId, int Region, float[] Vector)>(LoadBatch);
             while (rows.Read())
             {
                 int dimension = rows.GetInt32(3);
@@ -32,12 +43,42 @@ public sealed partial class SqliteCatalogStore
                     throw new InvalidDataException(
                         $"The store holds {dimension}-d vectors of {ModelId}, but {Dimension}-d were asked for: re-embed the catalogue (ReplaceEmbeddings).");
                 }
-                index.Add(rows.GetString(0), rows.GetString(1), rows.GetInt32(2), MemoryMarshal.Cast<byte, float>(data));
+                batch.Add((rows.GetString(0), rows.GetString(1), rows.GetInt32(2), MemoryMarshal.Cast<byte, float>(data).ToArray()));
+                if (batch.Count == LoadBatch)
+                {
+                    index.AddRows(batch);
+                    batch.Clear();
+                }
             }
-            if (ReadWhitening() is { } whitening)
+            index.AddRows(batch);
+            if (whitening is not null && !index.IsCompact)
                 index.SetWhitening(whitening, index.WhitenRows(whitening));
             _vectors.Replace(index);
         }
+    }
+
+    /// <summary>The current model's float rows of the named objects (whole-picture rows only when asked): the plain cosines of a compact index's hits.</summary>
+    private IReadOnlyDictionary<string, List<float[]>> ReadPlainRows(IReadOnlyCollection<string> objectIds, bool wholeImagesOnly)
+    {
+        var rows = new Dictionary<string, List<float[]>>(StringComparer.Ordinal);
+        lock (_dbLock)
+        {
+            using var command = Command(
+                "SELECT data FROM vectors WHERE model_id = $model AND object_id = $object" + (wholeImagesOnly ? " AND region = 0" : ""),
+                ("$model", ModelId), ("$object", ""));
+            foreach (var objectId in objectIds)
+            {
+                command.Parameters["$object"].Value = objectId;
+                var list = new List<float[]>();
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                        list.Add(MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(0)).ToArray());
+                }
+                rows[objectId] = list;
+            }
+        }
+        return rows;
     }
 
     private void InsertVector(string objectId, string imageId, string modelId, int region, float[] vector) =>

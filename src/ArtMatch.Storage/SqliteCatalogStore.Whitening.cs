@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
+using ArtMatch.Storage.Internal;
 
 namespace ArtMatch.Storage;
 
@@ -30,7 +31,41 @@ public sealed partial class SqliteCatalogStore
     {
         // The SQL lock first, as every writer takes it: the index's writer lock comes second.
         lock (_dbLock)
-            return Index.Train(staleShare);
+            return _external is null && _vectors.IsCompact ? RelearnCompact(staleShare) : Index.Train(staleShare);
+    }
+
+    /// <summary>
+    /// A compact index keeps no float rows: the whitening is learned again from SQLite's vectors (an even
+    /// sample of at most <see cref="Whitening.MaxSample"/>), stored, and the index rebuilt from SQLite with
+    /// it (<see cref="LoadIndex"/>), all under the SQL lock as a writer.
+    /// </summary>
+    private bool RelearnCompact(double staleShare)
+    {
+        int count = _vectors.RowCount;
+        var current = _vectors.Whitening;
+        if (count < Whitening.MinVectors(Dimension))
+            return false;
+        if (current is not null && staleShare > 0 && Math.Abs(count - current.LearnedFrom) <= staleShare * current.LearnedFrom)
+            return false;
+        long stored = Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM vectors WHERE model_id = $model", ("$model", ModelId));
+        long stride = Math.Max(1, (stored + Whitening.MaxSample - 1) / Whitening.MaxSample);
+        var sample = new List<ReadOnlyMemory<float>>();
+        using (var command = Command("SELECT data FROM vectors WHERE model_id = $model", ("$model", ModelId)))
+        using (var reader = command.ExecuteReader())
+        {
+            for (long i = 0; reader.Read(); i++)
+            {
+                if (i % stride == 0)
+                    sample.Add(MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(0)).ToArray());
+            }
+        }
+        if (sample.Count < Whitening.MinVectors(Dimension))
+            return false;
+        var learned = Whitening.Learn(sample, Dimension);
+        var whitening = Whitening.FromStored(Dimension, learned.Mean.ToArray(), learned.Projection.ToArray(), count);
+        StoreWhitening(whitening);
+        LoadIndex();
+        return true;
     }
 
     /// <summary>Keeps a whitening the vector index learned, with an audit entry, in one transaction.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
 using ArtMatch.Storage.Internal;
 using Microsoft.Data.Sqlite;
 
@@ -21,12 +22,12 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
     private readonly Lock _dbLock = new();
     private readonly EmbeddedVectorIndex _vectors;
 
-    private SqliteCatalogStore(SqliteConnection db, string modelId, int dimension)
+    private SqliteCatalogStore(SqliteConnection db, string modelId, int dimension, EmbeddedIndexSettings settings)
     {
         _db = db;
         ModelId = modelId;
         Dimension = dimension;
-        _vectors = new EmbeddedVectorIndex(dimension) { SaveWhitening = StoreWhitening };
+        _vectors = new EmbeddedVectorIndex(dimension, settings) { SaveWhitening = StoreWhitening, PlainRows = ReadPlainRows };
     }
 
     /// <summary>The model whose vectors this store writes and searches.</summary>
@@ -46,8 +47,13 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
     /// As <see cref="Open(string, string, int)"/>, with the vectors in the index <paramref name="openIndex"/>
     /// opens for a model and dimension (a Qdrant collection) instead of the embedded one; null: embedded.
     /// </summary>
-    public static SqliteCatalogStore Open(string directory, string modelId, int dimension, Func<string, int, IVectorIndex>? openIndex)
+    public static SqliteCatalogStore Open(string directory, string modelId, int dimension, Func<string, int, IVectorIndex>? openIndex) =>
+        Open(directory, modelId, dimension, openIndex, new EmbeddedIndexSettings());
+
+    /// <summary>As <see cref="Open(string, string, int, Func{string, int, IVectorIndex}?)"/>, with the embedded index held as <paramref name="embedded"/> says.</summary>
+    public static SqliteCatalogStore Open(string directory, string modelId, int dimension, Func<string, int, IVectorIndex>? openIndex, EmbeddedIndexSettings embedded)
     {
+        ArgumentNullException.ThrowIfNull(embedded);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
         if (dimension < 1)
@@ -73,7 +79,7 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
             db.Dispose();
             throw;
         }
-        var store = new SqliteCatalogStore(db, modelId, dimension);
+        var store = new SqliteCatalogStore(db, modelId, dimension, embedded);
         try
         {
             store.UseExternalIndex(openIndex);

@@ -19,6 +19,10 @@ public sealed class TempStore : IDisposable
 
     public SqliteCatalogStore Open(string model = Model, int dim = Dim) => SqliteCatalogStore.Open(Directory, model, dim);
 
+    /// <summary>The store with its embedded index held as <paramref name="compact"/> says (false: float rows and exact whitened scores).</summary>
+    public SqliteCatalogStore Open(bool compact, string model = Model, int dim = Dim) =>
+        SqliteCatalogStore.Open(Directory, model, dim, null, new ArtMatch.Core.Configuration.EmbeddedIndexSettings { Compact = compact });
+
     /// <summary>A separate raw connection to the store's file, to check what is really on disk.</summary>
     public RawDatabase Raw() => new(DatabasePath);
 

@@ -4,6 +4,7 @@ using ArtMatch.Core.Embedding;
 
 namespace ArtMatch.Storage.Tests;
 
+/// <summary>The whitening with the float rows kept (index.embedded.compact false): exact whitened scores. Compact rows: CompactIndexTests.</summary>
 public class WhiteningTests
 {
     private const int Dim = 16;
@@ -60,7 +61,7 @@ public class WhiteningTests
     public void RefreshWhitening_TooFewVectors_LearnsNothingAndSearchStaysPlain()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(1);
         var rows = Fill(store, random, objects: Whitening.MinVectors(Dim) / 2 - 1);
 
@@ -77,7 +78,7 @@ public class WhiteningTests
     public void RefreshWhitening_EnoughVectors_RanksByWhitenedCosineAndReportsPlainScores()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(2);
         var rows = Fill(store, random, objects: 60);
 
@@ -98,13 +99,13 @@ public class WhiteningTests
         using var temp = new TempStore();
         var random = new Random(3);
         List<ReferenceRow> rows;
-        using (var store = temp.Open(dim: Dim))
+        using (var store = temp.Open(compact: false, dim: Dim))
         {
             rows = Fill(store, random, objects: 40);
             Assert.True(store.RefreshWhitening());
         }
 
-        using (var reopened = temp.Open(dim: Dim))
+        using (var reopened = temp.Open(compact: false, dim: Dim))
         {
             Assert.Equal(80, reopened.Whitening!.LearnedFrom);
             rows.AddRange(Fill(reopened, random, objects: 5, from: 40));   // whitened with the stored transform
@@ -120,7 +121,7 @@ public class WhiteningTests
     public void ScoreObjects_WithWhitening_ReportsBestPlainAndWhitenedCosineAndTheWhitenedWinningRow()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(7);
         var rows = Fill(store, random, objects: 40);
         Assert.True(store.RefreshWhitening());
@@ -146,7 +147,7 @@ public class WhiteningTests
     public void RefreshWhitening_FreshSkips_StaleOrForcedRelearns()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(4);
         Fill(store, random, objects: 40);
         Assert.True(store.RefreshWhitening());
@@ -163,7 +164,7 @@ public class WhiteningTests
     public void Delete_ManyObjectsAfterWhitening_CompactionKeepsWhitenedRowsAligned()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(5);
         var rows = Fill(store, random, objects: 60);
         Assert.True(store.RefreshWhitening());
@@ -182,7 +183,7 @@ public class WhiteningTests
     public void ReplaceEmbeddings_DropsTheWhiteningLearnedFromTheOldVectors()
     {
         using var temp = new TempStore();
-        using var store = temp.Open(dim: Dim);
+        using var store = temp.Open(compact: false, dim: Dim);
         var random = new Random(6);
         var rows = Fill(store, random, objects: 40);
         Assert.True(store.RefreshWhitening());

@@ -17,6 +17,9 @@ public sealed record VectorIndexSettings
     /// </summary>
     public string? Url { get; init; }
 
+    /// <summary>How the embedded index (<see cref="Url"/> null) holds and searches its rows.</summary>
+    public EmbeddedIndexSettings Embedded { get; init; } = new();
+
     /// <summary>Qdrant API key; the environment variable <c>QDRANT_API_KEY</c> is used when this is null (keeps keys out of files).</summary>
     [JsonIgnore]
     public string? ApiKey { get; init; }

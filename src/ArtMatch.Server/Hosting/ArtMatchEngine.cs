@@ -107,7 +107,7 @@ public sealed class ArtMatchEngine : IDisposable
         Directory.CreateDirectory(directory);
         var index = Config.Index;
         Func<string, int, IVectorIndex>? openIndex = index.IsEmbedded ? null : (model, dimension) => QdrantVectorIndex.Open(index, model, dimension);
-        var store = SqliteCatalogStore.Open(directory, Describer.VectorSpaceId, Describer.Dimension, openIndex);
+        var store = SqliteCatalogStore.Open(directory, Describer.VectorSpaceId, Describer.Dimension, openIndex, index.Embedded);
         return UseStore(store);
     }
 

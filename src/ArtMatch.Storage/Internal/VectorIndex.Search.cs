@@ -20,6 +20,8 @@ internal sealed partial class VectorIndex
         ArgumentNullException.ThrowIfNull(filter);
         if (k < 1 || RowCount == 0)
             return [];
+        if (_compact is not null)
+            return SearchManyCompact([query.ToArray()], k, filter, maxThreads)[0];
         int objects = _objectSlots;
         byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
         byte[] allowed = rentedMask ?? _objectAlive;
@@ -93,6 +95,8 @@ internal sealed partial class VectorIndex
         }
         if (k < 1 || RowCount == 0 || queries.Count == 0)
             return queries.Select(_ => (IReadOnlyList<VectorHit>)[]).ToList();
+        if (_compact is not null)
+            return SearchManyCompact(queries, k, filter, 1);
         int objects = _objectSlots;
         byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
         byte[] allowed = rentedMask ?? _objectAlive;
@@ -138,7 +142,7 @@ internal sealed partial class VectorIndex
         }
     }
 
-    private static (float[], int[]) RentBest(int objects)
+    internal static (float[], int[]) RentBest(int objects)
     {
         var best = ArrayPool<float>.Shared.Rent(Math.Max(1, objects));
         best.AsSpan(0, objects).Fill(float.NegativeInfinity);
@@ -187,7 +191,7 @@ internal sealed partial class VectorIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Offer(float[] best, int[] bestRow, int ordinal, int row, float score)
+    internal static void Offer(float[] best, int[] bestRow, int ordinal, int row, float score)
     {
         if (score > best[ordinal])
         {
@@ -201,7 +205,7 @@ internal sealed partial class VectorIndex
     /// whitened, each hit's <see cref="VectorHit.Score"/> is still its object's best plain cosine with
     /// <paramref name="query"/> (over the rows searched), so that it means what it means without whitening.
     /// </summary>
-    private List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k, ReadOnlySpan<float> query, bool wholeImagesOnly)
+    internal List<VectorHit> TopK(float[] best, int[] bestRow, int objects, int k, ReadOnlySpan<float> query, bool wholeImagesOnly)
     {
         k = Math.Min(k, objects);
         int[] top = ArrayPool<int>.Shared.Rent(Math.Max(1, k > SmallK ? objects : k));
@@ -239,7 +243,9 @@ internal sealed partial class VectorIndex
                 int ordinal = top[i];
                 int row = bestRow[ordinal];
                 var hit = new VectorHit(_objectIds[ordinal]!, _images[_rowImage[row]], _rowRegion[row], best[ordinal]);
-                if (Whitening is not null)
+                if (_compact is not null)
+                    hit = hit with { WhitenedScore = best[ordinal] };
+                else if (Whitening is not null)
                     hit = hit with { Score = BestPlainScore(ordinal, query, wholeImagesOnly), WhitenedScore = best[ordinal] };
                 hits.Add(hit);
             }
@@ -272,6 +278,8 @@ internal sealed partial class VectorIndex
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"Query has {query.Length} dimensions; the store holds {Dimension}.");
+        if (_compact is not null)
+            return ScoreObjectsCompact(query, objectIds);
         float[]? whitenedQuery = Whitening?.Apply(query);
         var hits = new List<VectorHit>();
         foreach (var objectId in objectIds.Distinct(StringComparer.Ordinal))

@@ -15,6 +15,8 @@ internal sealed partial class VectorIndex
     /// <summary>The live rows (views into the matrix, valid until the next write), to learn a whitening from.</summary>
     public IReadOnlyList<ReadOnlyMemory<float>> LiveRows()
     {
+        if (_compact is not null)
+            throw new InvalidOperationException("A compact index keeps no float rows: learn from the store's vectors.");
         var rows = new List<ReadOnlyMemory<float>>(RowCount);
         for (int row = 0; row < _rows; row++)
         {
@@ -27,6 +29,8 @@ internal sealed partial class VectorIndex
     /// <summary>Every row whitened by <paramref name="whitening"/>, laid out as the matrix (slow: the caller keeps writers out, not readers).</summary>
     public float[] WhitenRows(Whitening whitening)
     {
+        if (_compact is not null)
+            throw new InvalidOperationException("A compact index keeps no float rows to whiten.");
         if (whitening.Dimension != Dimension)
             throw new ArgumentException($"The whitening has {whitening.Dimension} dimensions; the index holds {Dimension}.");
         var rows = new List<ReadOnlyMemory<float>>(_rows);
@@ -40,6 +44,8 @@ internal sealed partial class VectorIndex
     /// <summary>Installs a whitening with the rows <see cref="WhitenRows"/> made for it (no write in between), or removes it.</summary>
     public void SetWhitening(Whitening? whitening, float[]? whitenedRows)
     {
+        if (_compact is not null)
+            throw new InvalidOperationException("A compact index ranks by the whitening it was made with: build it again from the store's vectors.");
         if ((whitening is null) != (whitenedRows is null) || (whitenedRows is not null && whitenedRows.Length != _matrix.Length))
             throw new ArgumentException("A whitening needs its whitened rows, laid out as the matrix.");
         Whitening = whitening;

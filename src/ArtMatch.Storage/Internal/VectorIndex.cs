@@ -13,7 +13,10 @@ namespace ArtMatch.Storage.Internal;
 /// Deleted objects' rows stay in place, skipped by the scan, until a quarter of the rows are dead;
 /// then the matrix is compacted. With a <see cref="Whitening"/> installed, a second matrix holds every
 /// row whitened: the scan ranks by it, and each hit also carries its row's plain cosine (the score
-/// verdicts are calibrated on). Not thread-safe by itself: the store guards it with a reader-writer lock.
+/// verdicts are calibrated on). Once made compact (<see cref="MakeCompact"/>), both float matrices are
+/// gone and the rows live once, as <see cref="CompactRows"/> (whitened, projected, int8); hits then
+/// carry the compact score as both scores, and the owner puts the plain cosine in from the rows it keeps
+/// (<see cref="EmbeddedVectorIndex"/>). Not thread-safe by itself: the store guards it with a reader-writer lock.
 /// </summary>
 internal sealed partial class VectorIndex
 {
@@ -35,6 +38,8 @@ internal sealed partial class VectorIndex
     private int[] _rowRegion = new int[1024];
     private int _rows;
     private int _deadRows;
+    // Invariant: when set, _matrix is empty, _whitened null, and _compact holds rows [0, _rows).
+    private CompactRows? _compact;
 
     // Objects by ordinal. A deleted object keeps its ordinal (id null, alive 0) until compaction.
     private string?[] _objectIds = new string?[256];
@@ -66,6 +71,9 @@ internal sealed partial class VectorIndex
     public int Dimension { get; }
 
     public Whitening? Whitening { get; private set; }
+
+    /// <summary>True once the rows live as <see cref="CompactRows"/> only.</summary>
+    public bool IsCompact => _compact is not null;
 
     /// <summary>Live rows (vectors of objects not deleted).</summary>
     public int RowCount => _rows - _deadRows;
@@ -108,7 +116,25 @@ internal sealed partial class VectorIndex
     public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
         AppendRow(objectId, imageId, region, vector);
-        Whitening?.Apply([vector.ToArray()], WhitenedRows(_rows - 1, 1));
+        if (_compact is not null)
+            AppendCompact([vector.ToArray()]);
+        else
+            Whitening?.Apply([vector.ToArray()], WhitenedRows(_rows - 1, 1));
+    }
+
+    /// <summary>Appends rows of objects already set (a store loading), made compact or whitened together.</summary>
+    public void AddRows(IReadOnlyList<(string ObjectId, string ImageId, int Region, float[] Vector)> rows)
+    {
+        if (rows.Count == 0)
+            return;
+        int first = _rows;
+        foreach (var (objectId, imageId, region, vector) in rows)
+            AppendRow(objectId, imageId, region, vector);
+        var vectors = rows.Select(r => (ReadOnlyMemory<float>)r.Vector).ToList();
+        if (_compact is not null)
+            AppendCompact(vectors);
+        else
+            Whitening?.Apply(vectors, WhitenedRows(first, rows.Count));
     }
 
     /// <summary>
@@ -125,10 +151,13 @@ internal sealed partial class VectorIndex
         int first = _rows;
         for (int region = 0; region < vectors.Count; region++)
             AppendRow(objectId, imageId, region, vectors[region]);
-        Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), WhitenedRows(first, vectors.Count));
+        if (_compact is not null)
+            AppendCompact(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList());
+        else
+            Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), WhitenedRows(first, vectors.Count));
     }
 
-    /// <summary>Appends a row to the plain matrix; the callers whiten it.</summary>
+    /// <summary>Appends a row to the plain matrix (only its bookkeeping when compact); the callers whiten or compact it.</summary>
     private void AppendRow(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
         if (vector.Length != Dimension)
@@ -143,7 +172,8 @@ internal sealed partial class VectorIndex
         }
         if (_rows == _rowObject.Length)
             GrowRows();
-        vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
+        if (_compact is null)
+            vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;
@@ -193,16 +223,18 @@ internal sealed partial class VectorIndex
 
     private void GrowRows()
     {
-        long maxRows = Array.MaxLength / Dimension;
+        long maxRows = _compact is null ? Array.MaxLength / Dimension : Array.MaxLength;
         if (_rows >= maxRows)
             throw new InvalidOperationException($"The in-memory index is full ({_rows} vectors of {Dimension} dimensions).");
         int capacity = (int)Math.Min(maxRows, _rowObject.Length * 2L);
-        Array.Resize(ref _matrix, (int)((long)capacity * Dimension));
+        if (_compact is null)
+            Array.Resize(ref _matrix, (int)((long)capacity * Dimension));
         if (_whitened is not null)
             Array.Resize(ref _whitened, (int)((long)capacity * Dimension));
         Array.Resize(ref _rowObject, capacity);
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowRegion, capacity);
+        Array.Resize(ref _rowList, capacity);
     }
 
     private void GrowObjects(int capacity)
@@ -261,7 +293,11 @@ internal sealed partial class VectorIndex
                 images.Add(imageId);
                 imageOrdinal[imageId] = image;
             }
-            if (write != row)
+            if (write != row && _compact is not null)
+            {
+                MoveCompactRow(row, write);
+            }
+            else if (write != row)
             {
                 _matrix.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_matrix.AsSpan((int)((long)write * Dimension), Dimension));
                 _whitened?.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_whitened.AsSpan((int)((long)write * Dimension), Dimension));
@@ -276,6 +312,8 @@ internal sealed partial class VectorIndex
         _imageOrdinal = imageOrdinal;
         _rows = write;
         _deadRows = 0;
+        _compact?.Truncate(write);
+        AfterCompaction();
     }
 
 }

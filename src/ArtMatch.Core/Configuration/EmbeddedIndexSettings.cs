@@ -1,0 +1,25 @@
+namespace ArtMatch.Core.Configuration;
+
+/// <summary>
+/// How the embedded vector index holds and searches its rows (<c>index.embedded</c> in the config file).
+/// </summary>
+public sealed record EmbeddedIndexSettings
+{
+    /// <summary>
+    /// Once the catalogue's whitening is learned, keep each row once, whitened and projected to its 512
+    /// strongest directions as int8 with a float scale (512 bytes a row instead of 10 KB of plain and
+    /// whitened float32), and take each hit's plain cosine from the store's float vectors. False: the
+    /// float rows and their whitened copy stay in memory (exact whitened scores).
+    /// </summary>
+    public bool Compact { get; init; } = true;
+
+    /// <summary>
+    /// From this many rows on (about 6,500 pictures of 31 rows), compact rows are searched through an
+    /// inverted file (k-means lists over the rows, learned in the background; the exact scan answers
+    /// meanwhile) instead of scanning every row.
+    /// </summary>
+    public int ApproximateAboveRows { get; init; } = 200_000;
+
+    /// <summary>Lists of the inverted file scanned per query (about a thousand rows each): more finds more, slower.</summary>
+    public int Probes { get; init; } = 64;
+}

@@ -1,0 +1,188 @@
+using System.Buffers;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
+
+namespace ArtMatch.Storage.Internal;
+
+/// <summary>
+/// A <see cref="VectorIndex"/> whose rows live once, as <see cref="CompactRows"/>: making it compact,
+/// adding to it, and searching it (every wanted row scored by its int8 code).
+/// </summary>
+internal sealed partial class VectorIndex
+{
+    /// <summary>Rows made compact a block at a time, so that the projection is read once per block.</summary>
+    private const int CompactBlock = 1024;
+
+    /// <summary>
+    /// Ranks by <paramref name="whitening"/> from now on with the rows as <see cref="CompactRows"/> only:
+    /// the plain and whitened float matrices are dropped (their memory returns to the runtime).
+    /// </summary>
+    public void MakeCompact(Whitening whitening)
+    {
+        ArgumentNullException.ThrowIfNull(whitening);
+        if (_compact is not null)
+            throw new InvalidOperationException("The index is compact already.");
+        if (whitening.Dimension != Dimension)
+            throw new ArgumentException($"The whitening has {whitening.Dimension} dimensions; the index holds {Dimension}.");
+        var compact = new CompactRows(whitening);
+        for (int start = 0; start < _rows; start += CompactBlock)
+        {
+            int count = Math.Min(CompactBlock, _rows - start);
+            var block = new List<ReadOnlyMemory<float>>(count);
+            for (int row = start; row < start + count; row++)
+                block.Add(_matrix.AsMemory((int)((long)row * Dimension), Dimension));
+            compact.Append(block);
+        }
+        _compact = compact;
+        _matrix = [];
+        _whitened = null;
+        Whitening = whitening;
+    }
+
+    /// <summary>Bytes the rows take in memory (compact codes, or the float matrices).</summary>
+    public long RowBytes => _compact?.Bytes ?? ((long)_matrix.Length + (_whitened?.Length ?? 0)) * sizeof(float);
+
+    /// <summary>Dimensions a row is ranked in (the compact projection's, or the model's).</summary>
+    public int RankDimensions => _compact?.Dimensions ?? Dimension;
+
+    /// <summary>Vectors as the compact index ranks them, in float: the exact reference for benchmarks.</summary>
+    public float[][] ProjectCompact(IReadOnlyList<float[]> vectors)
+    {
+        var compact = _compact ?? throw new InvalidOperationException("The index is not compact.");
+        var flat = new float[vectors.Count * compact.Dimensions];
+        compact.Project(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), flat);
+        return Enumerable.Range(0, vectors.Count).Select(i => flat.AsSpan(i * compact.Dimensions, compact.Dimensions).ToArray()).ToArray();
+    }
+
+    /// <summary>Makes the rows just appended (the last <paramref name="vectors"/>.Count) compact and files them in their lists.</summary>
+    private void AppendCompact(IReadOnlyList<ReadOnlyMemory<float>> vectors)
+    {
+        _compact!.Append(vectors);
+        AssignNewRows(_rows - vectors.Count);
+    }
+
+    private void MoveCompactRow(int from, int to)
+    {
+        _compact!.Move(from, to);
+        _rowList[to] = _rowList[from];
+    }
+
+    private void AfterCompaction() => RefillLists();
+
+    private (short[] Codes, float Scale) PrepareQuery(ReadOnlySpan<float> query)
+    {
+        var projected = _compact!.Project(query);
+        var codes = new short[projected.Length];
+        return (codes, CompactRows.QuantiseQuery(projected, codes));
+    }
+
+    /// <summary>
+    /// The compact search: each query projected and quantised, every wanted row scored (split over up to
+    /// <paramref name="maxThreads"/> threads when there is one query and many rows). Hits carry the
+    /// compact score as <see cref="VectorHit.Score"/> and <see cref="VectorHit.WhitenedScore"/>.
+    /// </summary>
+    private IReadOnlyList<IReadOnlyList<VectorHit>> SearchManyCompact(IReadOnlyList<float[]> queries, int k, SearchFilter filter, int maxThreads)
+    {
+        int objects = _objectSlots;
+        byte[]? rentedMask = filter.IsEmpty ? null : AllowedObjects(filter);
+        byte[] allowed = rentedMask ?? _objectAlive;
+        var prepared = queries.Select(q => PrepareQuery(q)).ToArray();
+        int parts = queries.Count == 1 && (_rows >= ParallelThreshold || _ivf is not null) ? Math.Clamp(maxThreads, 1, 64) : 1;
+        var best = new float[Math.Max(parts, queries.Count)][];
+        var bestRow = new int[best.Length][];
+        try
+        {
+            if (_ivf is not null)
+            {
+                for (int j = 0; j < queries.Count; j++)
+                    (best[j], bestRow[j]) = RentBest(objects);
+                SearchLists(queries, prepared, parts, allowed, filter.WholeImagesOnly, best, bestRow, objects);
+            }
+            else if (parts > 1)
+            {
+                int chunk = (_rows + parts - 1) / parts;
+                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                {
+                    (best[part], bestRow[part]) = RentBest(objects);
+                    ScanCompact(prepared, part * chunk, Math.Min(_rows, (part + 1) * chunk), allowed, filter.WholeImagesOnly, best.AsSpan(part, 1), bestRow.AsSpan(part, 1));
+                });
+                MergeParts(best, bestRow, parts, objects);
+            }
+            else
+            {
+                for (int j = 0; j < queries.Count; j++)
+                    (best[j], bestRow[j]) = RentBest(objects);
+                ScanCompact(prepared, 0, _rows, allowed, filter.WholeImagesOnly, best, bestRow);
+            }
+            var results = new IReadOnlyList<VectorHit>[queries.Count];
+            for (int j = 0; j < queries.Count; j++)
+                results[j] = TopK(best[j], bestRow[j], objects, k, queries[j], filter.WholeImagesOnly);
+            return results;
+        }
+        finally
+        {
+            if (rentedMask is not null)
+                ArrayPool<byte>.Shared.Return(rentedMask);
+            for (int j = 0; j < best.Length; j++)
+            {
+                if (best[j] is not null)
+                    ArrayPool<float>.Shared.Return(best[j]);
+                if (bestRow[j] is not null)
+                    ArrayPool<int>.Shared.Return(bestRow[j]);
+            }
+        }
+    }
+
+    /// <summary>Folds parts 1.. into part 0; a later part wins only when strictly better (the earliest row on a tie, as one thread).</summary>
+    private static void MergeParts(float[][] best, int[][] bestRow, int parts, int objects)
+    {
+        for (int part = 1; part < parts; part++)
+        {
+            for (int o = 0; o < objects; o++)
+            {
+                if (best[part][o] > best[0][o])
+                {
+                    best[0][o] = best[part][o];
+                    bestRow[0][o] = bestRow[part][o];
+                }
+            }
+        }
+    }
+
+    private void ScanCompact((short[] Codes, float Scale)[] queries, int start, int end, byte[] allowed, bool wholeImagesOnly, Span<float[]> best, Span<int[]> bestRow)
+    {
+        var compact = _compact!;
+        for (int row = start; row < end; row++)
+        {
+            int ordinal = _rowObject[row];
+            if (allowed[ordinal] == 0 || (wholeImagesOnly && _rowRegion[row] != 0))
+                continue;
+            ref sbyte codes = ref compact.CodeStart(row);
+            float rowScale = compact.Scale(row);
+            for (int j = 0; j < queries.Length; j++)
+                Offer(best[j], bestRow[j], ordinal, row, Int8Kernels.Dot(queries[j].Codes, ref codes) * queries[j].Scale * rowScale);
+        }
+    }
+
+    /// <summary>Each named object's best row by compact score (both scores that score; see <see cref="ScoreObjects"/>).</summary>
+    private List<VectorHit> ScoreObjectsCompact(ReadOnlySpan<float> query, IReadOnlyCollection<string> objectIds)
+    {
+        var (codes, scale) = PrepareQuery(query);
+        var hits = new List<VectorHit>();
+        foreach (var objectId in objectIds.Distinct(StringComparer.Ordinal))
+        {
+            if (!_objectOrdinal.TryGetValue(objectId, out int ordinal) || _objectRows[ordinal].Count == 0)
+                continue;
+            float best = float.NegativeInfinity;
+            int bestAt = -1;
+            foreach (int row in _objectRows[ordinal])
+            {
+                float score = _compact!.Score(codes, scale, row);
+                if (score > best)
+                    (best, bestAt) = (score, row);
+            }
+            hits.Add(new VectorHit(objectId, _images[_rowImage[bestAt]], _rowRegion[bestAt], best) { WhitenedScore = best });
+        }
+        return hits;
+    }
+}
