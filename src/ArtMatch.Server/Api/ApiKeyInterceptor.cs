@@ -69,4 +69,14 @@ public static class CallerExtensions
     /// <summary>The name of the API key that made the call, or null on a server without keys.</summary>
     public static string? CallerName(this ServerCallContext context) =>
         context.UserState.TryGetValue(typeof(ApiKey), out var key) ? ((ApiKey)key).Name : null;
+
+    /// <summary>Who a call counts against for per-caller limits: its key's name, or without keys its client address (no port).</summary>
+    public static string CallerKey(this ServerCallContext context)
+    {
+        if (context.CallerName() is { } name)
+            return "key:" + name;
+        string peer = context.Peer ?? "";
+        int colon = peer.LastIndexOf(':');
+        return "peer:" + (colon > 0 ? peer[..colon] : peer);
+    }
 }

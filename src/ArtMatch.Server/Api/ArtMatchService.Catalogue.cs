@@ -15,7 +15,7 @@ public sealed partial class ArtMatchService
         if (request.Object is null)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "object is required."));
         var record = ApiMapping.ToDomain(request.Object);
-        var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
+        var images = await DescribeAsync(request.Images, context).ConfigureAwait(false);
         var result = Store.Upsert(record, images, context.CallerName());
         engine.RefreshWhiteningInBackground();
         return ToApi(result);
@@ -30,7 +30,7 @@ public sealed partial class ArtMatchService
         // Checked before the photos are described, which is the costly part; the store checks again.
         if (Store.Get(objectId) is null)
             throw new ObjectNotFoundException(objectId);
-        var images = await DescribeAsync(request.Images, context.CancellationToken).ConfigureAwait(false);
+        var images = await DescribeAsync(request.Images, context).ConfigureAwait(false);
         var result = Store.AddImages(objectId, images, context.CallerName());
         engine.RefreshWhiteningInBackground();
         return ToApi(result);
@@ -71,11 +71,13 @@ public sealed partial class ArtMatchService
     }
 
     /// <summary>Every photo is decoded and embedded before anything is written: one bad photo refuses the whole request.</summary>
-    private Task<List<NewImage>> DescribeAsync(IEnumerable<Wire.ImageUpload> uploads, CancellationToken cancellation)
+    private async Task<List<NewImage>> DescribeAsync(IEnumerable<Wire.ImageUpload> uploads, ServerCallContext context)
     {
         var list = uploads.ToList();
         var importer = engine.RequireImporter();
-        return Task.Run(() => list.Select((upload, index) =>
+        var cancellation = context.CancellationToken;
+        using var slot = await admission.EnterAsync(context.CallerKey(), list.Sum(u => (long)u.Data.Length), cancellation).ConfigureAwait(false);
+        return await Task.Run(() => list.Select((upload, index) =>
         {
             if (upload.Data.IsEmpty)
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"images[{index}] is empty."));
@@ -87,7 +89,7 @@ public sealed partial class ArtMatchService
             {
                 throw new ImageDecodeException(e.Kind, $"images[{index}]: {e.Message}", e);
             }
-        }).ToList(), cancellation);
+        }).ToList(), cancellation).ConfigureAwait(false);
     }
 
     private static Wire.UpsertObjectResponse ToApi(UpsertResult result) => new()

@@ -11,7 +11,7 @@ public sealed partial class ArtMatchService
 
     [RequiresRole(ApiRole.Officer)]
     public override async Task<Wire.MatchResponse> Match(Wire.MatchRequest request, ServerCallContext context) =>
-        ApiMapping.ToApi(await MatchAsync(request.Photo.Memory, request.TopK, request.Filter, context.CancellationToken).ConfigureAwait(false));
+        ApiMapping.ToApi(await MatchAsync(request.Photo.Memory, request.TopK, request.Filter, context, context.CancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Photos are matched in parallel (one per core) while more arrive; results go back as they
@@ -32,7 +32,7 @@ public sealed partial class ArtMatchService
             {
                 await foreach (var item in pending.Reader.ReadAllAsync(failed.Token).ConfigureAwait(false))
                 {
-                    var result = await ScreenOneAsync(item, failed.Token).ConfigureAwait(false);
+                    var result = await ScreenOneAsync(item, context, failed.Token).ConfigureAwait(false);
                     await writeLock.WaitAsync(failed.Token).ConfigureAwait(false);
                     try
                     {
@@ -67,12 +67,12 @@ public sealed partial class ArtMatchService
         await Task.WhenAll(workers).ConfigureAwait(false);
     }
 
-    private async Task<Wire.ScreenResult> ScreenOneAsync(Wire.ScreenItem item, CancellationToken cancellation)
+    private async Task<Wire.ScreenResult> ScreenOneAsync(Wire.ScreenItem item, ServerCallContext context, CancellationToken cancellation)
     {
         var result = new Wire.ScreenResult { CallerId = item.CallerId };
         try
         {
-            result.Result = ApiMapping.ToApi(await MatchAsync(item.Photo.Memory, item.TopK, item.Filter, cancellation).ConfigureAwait(false));
+            result.Result = ApiMapping.ToApi(await MatchAsync(item.Photo.Memory, item.TopK, item.Filter, context, cancellation).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OperationCanceledException && DomainStatus.Of(e) is { } status)
         {
@@ -81,7 +81,7 @@ public sealed partial class ArtMatchService
         return result;
     }
 
-    private Task<MatchResult> MatchAsync(ReadOnlyMemory<byte> photo, int topK, Wire.Filter? filter, CancellationToken cancellation)
+    private async Task<MatchResult> MatchAsync(ReadOnlyMemory<byte> photo, int topK, Wire.Filter? filter, ServerCallContext context, CancellationToken cancellation)
     {
         if (photo.IsEmpty)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "photo is empty: send the image bytes (JPEG, PNG, WebP, TIFF, GIF or HEIC)."));
@@ -89,13 +89,15 @@ public sealed partial class ArtMatchService
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"top_k must be between 1 and {MaxTopK} (0 means 5)."));
         var request = new MatchRequest { TopK = topK == 0 ? 5 : topK, Filter = ApiMapping.ToDomain(filter) };
         var matcher = engine.RequireMatcher();
+        // Admitted (or refused RESOURCE_EXHAUSTED) before any pixel is decoded; waits its turn in the bounded queue.
+        using var slot = await admission.EnterAsync(context.CallerKey(), photo.Length, cancellation).ConfigureAwait(false);
         // Decoding and inference are CPU-bound: off the request thread, and cancelled with the call
-        // (its deadline or the caller leaving) between the matcher's stages.
-        return Task.Run(() =>
+        // (its deadline or the caller leaving) inside the decode and between the matcher's stages.
+        return await Task.Run(() =>
         {
             var result = matcher.Match(photo.Span, request, cancellation);
             metrics.RecordMatch(result.Timings);
             return result;
-        }, cancellation);
+        }, cancellation).ConfigureAwait(false);
     }
 }

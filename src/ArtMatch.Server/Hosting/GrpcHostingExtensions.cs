@@ -35,6 +35,7 @@ public static class GrpcHostingExtensions
         if (keys is not null)
             services.AddSingleton(keys);
         services.AddSingleton(engine);
+        services.AddSingleton(new AdmissionControl(settings.Admission));
         services.AddSingleton<ArtMatchService>();
         services.AddSingleton<HealthServiceImpl>();
         services.AddHostedService<HealthReporter>();
@@ -59,10 +60,30 @@ public static class GrpcHostingExtensions
     /// metrics port, when asked for, is plain HTTP/1.1. Both listen where <see cref="ServerSettings.ListenAddress"/>
     /// says: loopback only without API keys.
     /// </summary>
+    /// <summary>
+    /// Kestrel's limits set deliberately, so idle, half-open or trickling connections are closed
+    /// rather than held: a connection with no call open closes after 30 s (KeepAliveTimeout; gRPC
+    /// clients reconnect on their next call); headers (and an HTTP/2 preface) must arrive within 10 s;
+    /// a request body must keep to 1 KB/s after a 10 s grace (grpc-dotnet lifts this for streaming
+    /// calls); a peer that stops answering HTTP/2 pings for 20 s is dropped; 32 calls per connection;
+    /// at most 1024 connections.
+    /// </summary>
+    internal static void SetConnectionLimits(KestrelServerLimits limits)
+    {
+        limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(10));
+        limits.MaxConcurrentConnections = 1024;
+        limits.Http2.MaxStreamsPerConnection = 32;
+        limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+        limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+    }
+
     public static void ListenForArtMatch(this KestrelServerOptions kestrel, ServerSettings settings)
     {
         // A photo message may pass Kestrel's 30 MB body cap; grpc-dotnet enforces MaxMessageBytes per message.
         kestrel.Limits.MaxRequestBodySize = null;
+        SetConnectionLimits(kestrel.Limits);
         var address = settings.ListenAddress();
         void Listen(int port, Action<ListenOptions> configure)
         {

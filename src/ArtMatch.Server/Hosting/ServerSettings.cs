@@ -63,6 +63,9 @@ public sealed record ServerSettings
             : $"{where}; NO API KEYS: anyone who can reach this port may change or delete the catalogue";
     }
 
+    /// <summary>Admission control for photo work (bounded queue, per-caller share, bytes in flight).</summary>
+    public AdmissionSettings Admission { get; init; } = new();
+
     /// <summary>A second port (cleartext HTTP/1.1) serving Prometheus metrics at /metrics; none by default.</summary>
     public int? MetricsPort { get; init; }
 }
