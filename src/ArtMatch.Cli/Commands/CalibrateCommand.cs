@@ -14,16 +14,17 @@ internal static class CalibrateCommand
         var samples = new Option<int>("--samples") { Description = "Synthetic photos made from the catalogue pictures (several per picture when there are more photos than pictures)", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
         var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
+        var targetPossible = new Option<double>("--possible-rate") { Description = "Share of impostor photos allowed to reach \"possible\"", DefaultValueFactory = _ => 0.10 };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var command = new Command("calibrate", "Choose verdict thresholds from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
-            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse) };
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {
@@ -40,13 +41,14 @@ internal static class CalibrateCommand
                 genuine_match_rate = Math.Round(result.GenuineMatchRate, 4),
                 genuine_possible_rate = Math.Round(result.GenuinePossibleRate, 4),
                 impostor_match_rate = Math.Round(result.ImpostorMatchRate, 4),
+                impostor_possible_rate = Math.Round(result.ImpostorPossibleRate, 4),
                 genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
                 impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
             };
             if (parse.GetValue(json))
                 CliSupport.WriteJson(summary);
             else
-                AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1})");
+                AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
             return 0;
         }));
         return command;

@@ -65,6 +65,20 @@ public sealed record MatchSettings
     /// <summary>Keypoint inliers that earn the full <see cref="KeypointBonus"/>.</summary>
     public int KeypointCap { get; init; } = 16;
 
+    /// <summary>
+    /// Score added when the photo's SIFT features agree with a catalogue picture's on one homography
+    /// (<see cref="SiftCap"/> inliers or more) and the CNN check found no agreement; 0 turns the SIFT
+    /// stage off. As large as the keypoints': tens of features agreeing on one plane and one scale are
+    /// near proof of the same object, whatever the camera.
+    /// </summary>
+    public float SiftBonus { get; init; } = 0.8f;
+
+    /// <summary>SIFT inliers (after the scale and rotation check) two unrelated pictures can reach by chance; they earn nothing.</summary>
+    public int SiftFloor { get; init; } = 6;
+
+    /// <summary>SIFT inliers that earn the full <see cref="SiftBonus"/>.</summary>
+    public int SiftCap { get; init; } = 24;
+
     /// <summary>Also verify the photo's region that found a candidate, closer up (objects small in a scene).</summary>
     public bool VerifyQueryRegion { get; init; } = true;
 
@@ -81,5 +95,5 @@ public sealed record MatchSettings
 
     public VerdictThresholds Thresholds { get; init; } = new();
 
-    public static MatchSettings Plain { get; } = new() { VerifyTop = 0, KeypointBonus = 0 };
+    public static MatchSettings Plain { get; } = new() { VerifyTop = 0, KeypointBonus = 0, SiftBonus = 0 };
 }

@@ -3,6 +3,7 @@ using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
 using ArtMatch.Core.Matching.Stages;
+using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Matching;
 
@@ -23,6 +24,9 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
     /// <summary>Photo keypoints that line up, pixel for pixel, with this object's picture (<see cref="KeypointDetector"/>); 0 when none.</summary>
     public int KeypointInliers { get; init; }
+
+    /// <summary>SIFT features of the photo that agree with this object's picture on one homography (<see cref="SiftVerifier"/>); 0 when none.</summary>
+    public int SiftInliers { get; init; }
 
     /// <summary>The view of the photo that found this object.</summary>
     public HitSource Source { get; init; }
@@ -63,8 +67,9 @@ public sealed class Matcher
     private readonly ICatalogStore _store;
     private readonly IMatchStage[] _stages;
 
-    public Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings)
-        : this(describer, describer.VectorSpaceId, store, new CataloguePictureCache(describer, store), settings)
+    /// <param name="sift">The SIFT search over the whole catalogue (a stage of its own); null: none.</param>
+    public Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings, SiftSearch? sift = null)
+        : this(describer, describer.VectorSpaceId, store, new CataloguePictureCache(describer, store), settings, sift)
     {
     }
 
@@ -72,13 +77,14 @@ public sealed class Matcher
     /// Matches photos already described (<see cref="Match(IQueryPhoto, MatchRequest, CancellationToken)"/>), with
     /// the catalogue pictures verification reads given: what tests use, with hand-made vectors and no model.
     /// </summary>
-    public Matcher(string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings)
-        : this(null, vectorSpaceId, store, pictures, settings)
+    public Matcher(string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings, SiftSearch? sift = null)
+        : this(null, vectorSpaceId, store, pictures, settings, sift)
     {
     }
 
-    private Matcher(ImageDescriber? describer, string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings)
+    private Matcher(ImageDescriber? describer, string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings, SiftSearch? sift = null)
     {
+        Sift = sift;
         _describer = describer;
         _vectorSpaceId = vectorSpaceId;
         _store = store;
@@ -91,6 +97,7 @@ public sealed class Matcher
             new RegionsStage(store, settings.Shortlist),
             new TurnsStage(store, settings.Shortlist),
             new KeypointsStage(store, KeypointsStage.Options.From(settings)),
+            .. sift is not null && settings.SiftBonus > 0 ? [new SiftStage(sift, store, settings.SiftFloor)] : Array.Empty<IMatchStage>(),
             new VerifyStage(pictures, VerifyStage.Options.From(settings), geometry),
             new ColourStage(),
             new JudgeStage(JudgeStage.Options.From(settings)),
@@ -98,6 +105,9 @@ public sealed class Matcher
     }
 
     public MatchSettings Settings { get; }
+
+    /// <summary>The SIFT search the matcher runs as a stage; null when off.</summary>
+    public SiftSearch? Sift { get; }
 
     public ImageDescriber Describer => _describer ?? throw new InvalidOperationException("This matcher was built without a describer: it matches described photos only.");
 

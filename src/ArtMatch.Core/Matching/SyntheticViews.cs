@@ -5,15 +5,15 @@ namespace ArtMatch.Core.Matching;
 /// <summary>
 /// Makes plausible "photos" of a catalogue picture for calibration: crops, tilts in brightness
 /// and contrast, loss of detail, the picture pasted small into another picture (an object on
-/// a market stall), and a small close-up of one part (a detail cut from a larger photo). Seeded,
-/// so calibration is reproducible.
+/// a market stall), a small close-up of one part (a detail cut from a larger photo), and the picture
+/// photographed off a screen (<see cref="ScreenPhoto"/>). Seeded, so calibration is reproducible.
 /// </summary>
 public static class SyntheticViews
 {
     /// <summary>One random view; <paramref name="pasted"/> says whether the background (another picture) is in it.</summary>
     public static RgbImage Make(RgbImage source, RgbImage? background, Random random, out bool pasted)
     {
-        int kind = random.Next(5);
+        int kind = random.Next(6);
         pasted = kind == 2 && background is not null;
         return kind switch
         {
@@ -21,8 +21,77 @@ public static class SyntheticViews
             1 => Degrade(source, random),
             2 when background is not null => PasteInto(source, background, random),
             3 => CloseUp(source, random),
+            5 => ScreenPhoto(source, random),
             _ => Photometric(RandomCrop(source, random, 0.7, 1.0), random),
         };
+    }
+
+    /// <summary>
+    /// The picture as shown on a monitor or phone and photographed: seen off-axis (a perspective warp onto
+    /// a dark surround), the screen's pixel grid (dark lines every few pixels), moiré (a slow interference
+    /// of that grid with the camera's sensor, as a tilted low-frequency wave), and glare (a bright soft
+    /// blob). An auction listing or database page photographed is a common way such photos arrive.
+    /// </summary>
+    public static RgbImage ScreenPhoto(RgbImage source, Random random)
+    {
+        int width = source.Width, height = source.Height;
+        // Perspective: each corner of the picture moves inwards by up to 12 % of the side.
+        double J() => random.NextDouble() * 0.12;
+        var corners = new (double X, double Y)[] { (J(), J()), (1 - J(), J()), (1 - J(), 1 - J()), (J(), 1 - J()) };
+        int pitch = 3 + random.Next(3);
+        double gridDepth = 0.15 + random.NextDouble() * 0.2;
+        double moireAngle = random.NextDouble() * Math.PI, moirePeriod = 12 + random.NextDouble() * 30, moireDepth = 0.08 + random.NextDouble() * 0.12;
+        double glareX = random.NextDouble() * width, glareY = random.NextDouble() * height;
+        double glareRadius = (0.15 + random.NextDouble() * 0.25) * Math.Max(width, height), glareStrength = 60 + random.NextDouble() * 120;
+        var pixels = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                int o = (y * width + x) * 3;
+                if (!InverseBilinear(corners, (double)x / width, (double)y / height, out double u, out double v))
+                {
+                    pixels[o] = pixels[o + 1] = pixels[o + 2] = 20;
+                    continue;
+                }
+                int sx = Math.Clamp((int)(u * width), 0, width - 1), sy = Math.Clamp((int)(v * height), 0, height - 1);
+                int si = (sy * width + sx) * 3;
+                double grid = (x % pitch == 0 || y % pitch == 0) ? 1 - gridDepth : 1;
+                double phase = (x * Math.Cos(moireAngle) + y * Math.Sin(moireAngle)) * 2 * Math.PI / moirePeriod;
+                double moire = 1 + moireDepth * Math.Sin(phase);
+                double dx = x - glareX, dy = y - glareY;
+                double glare = glareStrength * Math.Exp(-(dx * dx + dy * dy) / (2 * glareRadius * glareRadius));
+                for (int c = 0; c < 3; c++)
+                    pixels[o + c] = (byte)Math.Clamp(source.Pixels[si + c] * grid * moire + glare, 0, 255);
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
+    /// <summary>
+    /// Where (u, v) in the unit square lands at (x, y) inside the quadrilateral <paramref name="q"/>
+    /// (corners clockwise from top left, bilinear map; close to a mild perspective); false outside it.
+    /// </summary>
+    private static bool InverseBilinear((double X, double Y)[] q, double x, double y, out double u, out double v)
+    {
+        // A few Newton steps on P(u,v) = (1-u)(1-v)q0 + u(1-v)q1 + uv q2 + (1-u)v q3 = (x,y).
+        u = 0.5;
+        v = 0.5;
+        for (int i = 0; i < 8; i++)
+        {
+            double px = (1 - u) * (1 - v) * q[0].X + u * (1 - v) * q[1].X + u * v * q[2].X + (1 - u) * v * q[3].X - x;
+            double py = (1 - u) * (1 - v) * q[0].Y + u * (1 - v) * q[1].Y + u * v * q[2].Y + (1 - u) * v * q[3].Y - y;
+            double dxu = -(1 - v) * q[0].X + (1 - v) * q[1].X + v * q[2].X - v * q[3].X;
+            double dyu = -(1 - v) * q[0].Y + (1 - v) * q[1].Y + v * q[2].Y - v * q[3].Y;
+            double dxv = -(1 - u) * q[0].X - u * q[1].X + u * q[2].X + (1 - u) * q[3].X;
+            double dyv = -(1 - u) * q[0].Y - u * q[1].Y + u * q[2].Y + (1 - u) * q[3].Y;
+            double det = dxu * dyv - dxv * dyu;
+            if (Math.Abs(det) < 1e-12)
+                return false;
+            u -= (px * dyv - py * dxv) / det;
+            v -= (py * dxu - px * dyu) / det;
+        }
+        return u is >= 0 and <= 1 && v is >= 0 and <= 1;
     }
 
     public static RgbImage RandomCrop(RgbImage source, Random random, double minArea, double maxArea)

@@ -118,7 +118,7 @@ public sealed class ArtMatchEngine : IDisposable
         var matchSettings = Describer.Settings.Baseline ? MatchSettings.Plain with { Thresholds = Config.Match.Thresholds } : Config.Match;
         // The plain recipe measured against has no local features.
         Sift = Config.Sift is { } sift && !Describer.Settings.Baseline ? new SiftSearch(new OpenCvFeatureEngine(), store, sift) : null;
-        Matcher = new Matcher(Describer, store, matchSettings);
+        Matcher = new Matcher(Describer, store, matchSettings, Sift);
         Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
         ReadinessChanged?.Invoke();
         return this;

@@ -16,6 +16,9 @@ public enum HitOrigin
 
     /// <summary>Only the keypoint search found it; its vector scores are the whole photo's.</summary>
     Keypoints = 3,
+
+    /// <summary>Only the SIFT search found it; its vector scores are the whole photo's.</summary>
+    Sift = 4,
 }
 
 /// <summary>Where a hit came from: the view of the photo whose vector found it (and which view verification should check).</summary>
@@ -24,6 +27,8 @@ public readonly record struct HitSource(HitOrigin Origin, int Index = 0)
     public static HitSource WholePhoto => new(HitOrigin.WholePhoto);
 
     public static HitSource Keypoints => new(HitOrigin.Keypoints);
+
+    public static HitSource Sift => new(HitOrigin.Sift);
 
     public static HitSource Region(int index) => new(HitOrigin.Region, index);
 
@@ -34,6 +39,7 @@ public readonly record struct HitSource(HitOrigin Origin, int Index = 0)
         HitOrigin.Region => $"region {Index}",
         HitOrigin.Turn => $"turn {Index * 90}",
         HitOrigin.Keypoints => "keypoints",
+        HitOrigin.Sift => "sift",
         _ => "whole",
     };
 }
@@ -77,6 +83,9 @@ public sealed class CandidatePool(IReadOnlySet<string>? excluded = null)
 
     /// <summary>An object only the keypoint search found, with its vector scores against the whole photo.</summary>
     public void AddKeypointFind(VectorHit hit) => _byObject[hit.ObjectId] = new FusedHit(hit, HitSource.Keypoints, hit.Score);
+
+    /// <summary>An object only the SIFT search found, with its vector scores against the whole photo.</summary>
+    public void AddSiftFind(VectorHit hit) => _byObject[hit.ObjectId] = new FusedHit(hit, HitSource.Sift, hit.Score);
 
     /// <summary>The <paramref name="count"/> best by rank score plus <paramref name="bonus"/>, ties by object id.</summary>
     public List<FusedHit> Leaders(int count, Func<string, float> bonus) =>

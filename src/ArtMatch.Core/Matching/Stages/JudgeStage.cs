@@ -1,20 +1,29 @@
 namespace ArtMatch.Core.Matching.Stages;
 
 /// <summary>
-/// The score added for geometric agreement, measured twice: CNN cells (inliers) and keypoints. Both
-/// tell that the layout is the same, so they do not add up: the keypoints count for the share of
-/// agreement the CNN check could not show. A whole-object photo the CNN verified gets the CNN's
-/// bonus; a close-up the CNN cells cannot resolve gets the keypoints' larger one.
+/// The score added for geometric agreement, measured three ways: CNN cells (inliers), keypoints and
+/// SIFT features. All tell that the layout is the same, so they do not add up: the stronger of the two
+/// local-feature checks counts for the share of agreement the CNN check could not show. A whole-object
+/// photo the CNN verified gets the CNN's bonus; a close-up the CNN cells cannot resolve, or a photo
+/// from another place and light, gets the local features' larger one.
 /// </summary>
 public sealed record GeometricScore(float InlierBonus, int InlierFloor, int InlierCap, float KeypointBonus, int KeypointFloor, int KeypointCap)
 {
-    public static GeometricScore From(MatchSettings s) => new(s.InlierBonus, s.InlierFloor, s.InlierCap, s.KeypointBonus, s.KeypointFloor, s.KeypointCap);
+    public float SiftBonus { get; init; }
+    public int SiftFloor { get; init; }
+    public int SiftCap { get; init; }
 
-    public float Bonus(int inliers, int keypointInliers)
+    public static GeometricScore From(MatchSettings s) => new(s.InlierBonus, s.InlierFloor, s.InlierCap, s.KeypointBonus, s.KeypointFloor, s.KeypointCap)
+    {
+        SiftBonus = s.SiftBonus, SiftFloor = s.SiftFloor, SiftCap = s.SiftCap,
+    };
+
+    public float Bonus(int inliers, int keypointInliers, int siftInliers = 0)
     {
         float cnn = Agreement(inliers, InlierFloor, InlierCap);
-        float keypoints = Agreement(keypointInliers, KeypointFloor, KeypointCap);
-        return InlierBonus * cnn + KeypointBonus * keypoints * (1 - cnn);
+        float keypoints = KeypointBonus * Agreement(keypointInliers, KeypointFloor, KeypointCap);
+        float sift = SiftBonus * Agreement(siftInliers, SiftFloor, SiftCap);
+        return InlierBonus * cnn + Math.Max(keypoints, sift) * (1 - cnn);
     }
 
     /// <summary>0 at <paramref name="floor"/> inliers (what chance gives), growing linearly to 1 at <paramref name="cap"/>.</summary>
@@ -36,22 +45,25 @@ public sealed class JudgeStage(JudgeStage.Options options) : IMatchStage
 
     public string Name => "judge";
 
-    public void Run(MatchContext context) => context.Judgement = Judge(context.Leaders, context.KeypointHits);
+    public void Run(MatchContext context) => context.Judgement = Judge(context.Leaders, context.KeypointHits, context.SiftHits);
 
-    public Judgement Judge(IReadOnlyList<Leader> leaders, IReadOnlyDictionary<string, Keypoints.KeypointCandidate> keypointHits)
+    public Judgement Judge(IReadOnlyList<Leader> leaders, IReadOnlyDictionary<string, Keypoints.KeypointCandidate> keypointHits,
+        IReadOnlyDictionary<string, Sift.SiftCandidate>? siftHits = null)
     {
         var candidates = new List<Candidate>(leaders.Count);
         foreach (var leader in leaders)
         {
             var (hit, source, plain) = leader.Fused;
             int keypointInliers = keypointHits.TryGetValue(hit.ObjectId, out var keypointHit) ? keypointHit.Inliers : 0;
-            float bonus = options.Geometry.Bonus(leader.Inliers, keypointInliers);
+            int siftInliers = siftHits?.TryGetValue(hit.ObjectId, out var siftHit) == true ? siftHit.Inliers : 0;
+            float bonus = options.Geometry.Bonus(leader.Inliers, keypointInliers, siftInliers);
             float score = plain + bonus;
             candidates.Add(new Candidate(hit.ObjectId, hit.ImageId, score, plain, leader.Inliers, Verdict(score, leader.ColourShift))
             {
                 ColourShift = leader.ColourShift,
                 RankScore = hit.RankScore + bonus,
                 KeypointInliers = keypointInliers,
+                SiftInliers = siftInliers,
                 Source = source,
             });
         }

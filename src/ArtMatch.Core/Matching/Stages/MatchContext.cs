@@ -1,5 +1,6 @@
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Keypoints;
+using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Matching.Stages;
 
@@ -55,6 +56,12 @@ public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, Cancel
 
     /// <summary>Catalogue pictures whose keypoints line up with the photo's, by object (empty until the keypoint stage ran).</summary>
     public Dictionary<string, KeypointCandidate> KeypointHits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Catalogue pictures the SIFT search verified with more inliers than chance gives, by object (empty until the SIFT stage ran).</summary>
+    public Dictionary<string, SiftCandidate> SiftHits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>SIFT inliers of an object (0 when the SIFT stage did not verify it).</summary>
+    public int SiftInliers(string objectId) => SiftHits.TryGetValue(objectId, out var found) ? found.Inliers : 0;
 
     /// <summary>The best fused candidates, as verification left them.</summary>
     public List<Leader> Leaders { get; set; } = [];

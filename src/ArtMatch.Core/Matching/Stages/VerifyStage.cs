@@ -20,10 +20,10 @@ public sealed class VerifyStage(ICataloguePictures pictures, VerifyStage.Options
 
     public void Run(MatchContext context)
     {
-        // Before verification the CNN agreement is unknown: the keypoints' full share orders the shortlist.
+        // Before verification the CNN agreement is unknown: the local features' full share orders the shortlist.
         var keypoints = context.KeypointHits;
         var ranked = context.Pool.Leaders(Math.Max(context.Request.TopK, options.Top),
-            id => keypoints.TryGetValue(id, out var found) ? geometry.Bonus(0, found.Inliers) : 0);
+            id => geometry.Bonus(0, keypoints.TryGetValue(id, out var found) ? found.Inliers : 0, context.SiftInliers(id)));
         context.Cancellation.ThrowIfCancellationRequested();
         var leaders = new List<Leader>(ranked.Count);
         for (int i = 0; i < ranked.Count; i++)

@@ -88,6 +88,16 @@ internal sealed class FakeStore : ICatalogStore
 
     public List<KeypointCandidate> KeypointFinds { get; } = [];
 
+    /// <summary>SIFT features by image id, and the object each belongs to; the word search returns them all, in this order.</summary>
+    public List<(string ObjectId, string ImageId, Core.Sift.FeatureSet Features)> SiftPictures { get; } = [];
+
+    public Core.Sift.SiftVocabulary? SiftVocabulary => SiftPictures.Count > 0 ? Core.Sift.SiftVocabulary.Create(new float[128], 1, DateTimeOffset.UnixEpoch) : null;
+
+    public IReadOnlyList<Core.Sift.SiftHit> SearchSiftWords(ushort[] words, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) =>
+        SiftPictures.Where(p => excludeObjectIds?.Contains(p.ObjectId) != true).Take(top).Select(p => new Core.Sift.SiftHit(p.ObjectId, p.ImageId, 0.5f)).ToList();
+
+    public Core.Sift.FeatureSet? GetSiftFeatures(string imageId) => SiftPictures.FirstOrDefault(p => p.ImageId == imageId).Features;
+
     public int Searches { get; private set; }
 
     public FakeStore Add(string objectId, string imageId, float[] vector, int region = 0)
@@ -146,4 +156,28 @@ internal sealed class FakePictures : ICataloguePictures
         Pictures[imageId] = new CatalogueLocal(features, size, size, new RgbImage(16, 16, Enumerable.Repeat((byte)128, 16 * 16 * 3).ToArray()));
         return this;
     }
+}
+
+/// <summary>
+/// Local features without OpenCV: a "picture" is its first descriptor byte; features of one picture
+/// match one to one, under the identity, and features of different pictures never match.
+/// </summary>
+internal sealed class FakeFeatureEngine(byte queryPicture, int count) : Core.Sift.ILocalFeatureEngine
+{
+    public static Core.Sift.FeatureSet Picture(byte picture, int count) => new(64, 64,
+        Enumerable.Range(0, count).Select(i => new Core.Sift.FeaturePoint(i % 8 * 8, i / 8 * 8, 4, 30)).ToArray(),
+        Enumerable.Repeat(picture, count * Core.Sift.FeatureSet.DescriptorLength).ToArray());
+
+    public Core.Sift.FeatureSet Detect(GreyImage image, int maxFeatures) => Picture(queryPicture, Math.Min(count, maxFeatures));
+
+    public IReadOnlyList<Core.Sift.FeatureMatch> Match(Core.Sift.FeatureSet query, Core.Sift.FeatureSet candidate, float ratio) =>
+        query.Count == 0 || candidate.Count == 0 || query.Descriptors[0] != candidate.Descriptors[0] ? []
+            : Enumerable.Range(0, Math.Min(query.Count, candidate.Count)).Select(i => new Core.Sift.FeatureMatch(i, i, 0)).ToList();
+
+    public Core.Sift.GeometryFit? FitHomography(IReadOnlyList<(Core.Sift.PointF Query, Core.Sift.PointF Candidate)> pairs, double reprojectionPixels) =>
+        pairs.Count < 4 ? null : new Core.Sift.GeometryFit([1, 0, 0, 0, 1, 0, 0, 0, 1], Enumerable.Range(0, pairs.Count).ToArray());
+
+    public float[] LearnVocabulary(ReadOnlySpan<byte> descriptors, int words, int seed) => new float[words * 128];
+
+    public int[] Quantize(Core.Sift.FeatureSet features, float[] vocabulary) => new int[features.Count];
 }
