@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs ArtMatch's benchmarks and its peers on the same files, on this machine, one after another.
 # Usage: benchmarks/run.sh [quick]   ("quick" = a CI smoke: tiny sizes, no BenchmarkDotNet)
+#   BENCH_FILTER='*Match*' limits the BenchmarkDotNet part (default: every benchmark);
+#   ARTMATCH_BEFORE=/old/checkout adds that build's Match beside this one (MatchBeforeAfterBenchmarks).
 # Prints JSON lines and BenchmarkDotNet tables; benchmarks/RESULTS.md records a full run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,5 +52,5 @@ kill $server 2>/dev/null || true
 
 if [ "$mode" != "quick" ]; then
   echo "## BenchmarkDotNet"
-  "${bench[@]}" --filter '*' --memory --exporters markdown
+  "${bench[@]}" --filter "${BENCH_FILTER:-*}" --memory --exporters markdown
 fi

@@ -14,4 +14,6 @@ root.Subcommands.Add(ScreenCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(IndexCommands.Create());
 root.Subcommands.Add(KeysCommands.Create());
+root.Subcommands.Add(BackupCommands.Backup());
+root.Subcommands.Add(BackupCommands.Restore());
 return root.Parse(args).Invoke();

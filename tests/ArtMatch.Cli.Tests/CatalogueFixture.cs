@@ -16,8 +16,17 @@ public static class CatalogueFixture
 
     public static string WriteCsv(string path, IEnumerable<(string Id, string Image)> objects, string extraRows = "")
     {
+        // Images copied beside the catalogue: import reads only inside the catalogue file's folder.
+        string folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "images");
+        Directory.CreateDirectory(folder);
         var lines = new List<string> { "object_id,image,title,registry,status,maker" };
-        lines.AddRange(objects.Select(o => $"{o.Id},{o.Image},Title of {o.Id},TEST,stolen,Maker {o.Id}"));
+        foreach (var o in objects)
+        {
+            string copy = Path.Combine(folder, $"{o.Id}{Path.GetExtension(o.Image)}");
+            if (!File.Exists(copy))
+                File.Copy(o.Image, copy);
+            lines.Add($"{o.Id},images/{Path.GetFileName(copy)},Title of {o.Id},TEST,stolen,Maker {o.Id}");
+        }
         File.WriteAllText(path, string.Join('\n', lines) + "\n" + extraRows);
         return path;
     }

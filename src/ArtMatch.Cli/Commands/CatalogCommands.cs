@@ -17,12 +17,19 @@ internal static class CatalogCommands
     {
         var store = CliSupport.StoreOption();
         var catalog = new Option<string>("--catalog") { Description = "Catalogue file: CSV or JSON with Object ID fields; images resolve relative to it", Required = true };
+        var allowOutside = new Option<bool>("--allow-outside")
+        {
+            Description = "Read images outside the catalogue file's folder (../ paths, absolute paths, symlinks leading out); refused by default",
+        };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("import", "Import catalogue records and their images into a store (idempotent; exit 3 if entries were skipped)") { store, catalog, json, config, CliSupport.IndexOption() };
+        var command = new Command("import", "Import catalogue records and their images into a store (idempotent; exit 3 if entries were skipped)")
+        {
+            store, catalog, allowOutside, json, config, CliSupport.IndexOption(),
+        };
         command.SetAction(parse => CliSupport.Run(() =>
         {
-            var entries = CatalogFile.Read(parse.GetValue(catalog)!);
+            var entries = CatalogFile.Read(parse.GetValue(catalog)!, parse.GetValue(allowOutside));
             using var engine = CliSupport.Engine(parse, config).OpenStore(parse.GetValue(store)!);
             var summary = RunImport(engine, entries);
             if (parse.GetValue(json))

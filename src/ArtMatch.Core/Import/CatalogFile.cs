@@ -10,6 +10,12 @@ namespace ArtMatch.Core.Import;
 public sealed record CatalogEntry(int Line, CulturalObject? Record, IReadOnlyList<string> ImagePaths, string? Error)
 {
     public bool IsValid => Error is null && Record is not null;
+
+    /// <summary>Each resolved image path as the catalogue wrote it, for messages (which never name the resolved path).</summary>
+    public IReadOnlyDictionary<string, string>? WrittenPaths { get; init; }
+
+    /// <summary>An image path as the catalogue file wrote it.</summary>
+    public string Written(string path) => WrittenPaths?.GetValueOrDefault(path) ?? path;
 }
 
 /// <summary>
@@ -46,13 +52,43 @@ public static class CatalogFile
 
     private static readonly HashSet<string> ImageColumns = new(StringComparer.OrdinalIgnoreCase) { "image", "images" };
 
-    public static IReadOnlyList<CatalogEntry> Read(string path)
+    /// <summary>
+    /// Reads a catalogue file. Image paths resolve against the file's folder and, unless
+    /// <paramref name="allowOutside"/>, must stay inside it once resolved (<c>..</c>, absolute paths
+    /// and symlinks followed to their targets): an entry with an image outside is refused with its
+    /// row and the path as written, so a catalogue cannot make the importer read (and store) other files.
+    /// </summary>
+    public static IReadOnlyList<CatalogEntry> Read(string path, bool allowOutside = false)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Catalogue file not found: {path}", path);
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var raw = Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase) ? ReadJson(path) : ReadCsv(path);
-        return Merge(raw.Select(e => e with { ImagePaths = e.ImagePaths.Select(p => Path.GetFullPath(Path.Combine(folder, p))).ToList() }));
+        return Merge(raw.Select(e => Resolve(e, folder, allowOutside)));
+    }
+
+    private static CatalogEntry Resolve(CatalogEntry entry, string folder, bool allowOutside)
+    {
+        var written = new Dictionary<string, string>(StringComparer.Ordinal);
+        var resolved = new List<string>();
+        foreach (var image in entry.ImagePaths)
+        {
+            string full = Path.GetFullPath(Path.Combine(folder, image));
+            if (!allowOutside)
+            {
+                string? outside = ConfinedPath.Check(full, folder);
+                if (outside is not null && entry.Error is null)
+                {
+                    return entry with
+                    {
+                        Error = $"image '{image}' {outside}; images must be inside the catalogue file's folder (import --allow-outside to read them anyway)",
+                    };
+                }
+            }
+            written.TryAdd(full, image);
+            resolved.Add(full);
+        }
+        return entry with { ImagePaths = resolved, WrittenPaths = written };
     }
 
     public static ObjectStatus ParseStatus(string value) => value.Trim().Replace("_", "").Replace("-", "").Replace(" ", "").ToLowerInvariant() switch
@@ -182,7 +218,12 @@ public static class CatalogFile
                 continue;
             }
             if (byId.TryGetValue(entry.Record!.ObjectId, out int at))
-                merged[at] = merged[at] with { ImagePaths = [.. merged[at].ImagePaths, .. entry.ImagePaths] };
+                merged[at] = merged[at] with
+                {
+                    ImagePaths = [.. merged[at].ImagePaths, .. entry.ImagePaths],
+                    WrittenPaths = (merged[at].WrittenPaths ?? new Dictionary<string, string>()).Concat(entry.WrittenPaths ?? new Dictionary<string, string>())
+                        .GroupBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal),
+                };
             else
             {
                 byId[entry.Record.ObjectId] = merged.Count;

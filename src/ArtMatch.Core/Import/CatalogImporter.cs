@@ -127,7 +127,9 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new IOException($"image {path}: {e.Message}", e);
+                // The path as the catalogue wrote it, and the reason without the resolved path in it.
+                string reason = e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e is UnauthorizedAccessException ? "permission denied" : e.GetType().Name;
+                throw new IOException($"image {entry.Written(path)}: {reason}", e);
             }
             var imageId = Hashing.Sha256Hex(bytes);
             if (store.ContainsImage(record.ObjectId, imageId) || images.Any(i => i.ImageId == imageId))
@@ -141,7 +143,7 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
             }
             catch (ImageDecodeException e)
             {
-                throw new ImageDecodeException(e.Kind, $"image {path}: {e.Message}", e);
+                throw new ImageDecodeException(e.Kind, $"image {entry.Written(path)}: {e.Message}", e);
             }
             Interlocked.Increment(ref embedded);
         }
