@@ -54,20 +54,20 @@ internal static class Scale
             ApproximateAboveRows = IntOption(args, "--approximate-above", defaults.ApproximateAboveRows),
         };
         using var index = new EmbeddedVectorIndex(catalogue.Dimension, settings);
+        var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
+        var reference = new ExactReference(queryVectors.Take(recallQueries).ToList(), K);
         var clock = Stopwatch.StartNew();
-        long rows = Build(index, catalogue, pictures, log);
-        double addSeconds = clock.Elapsed.TotalSeconds;
+        long rows = Build(index, catalogue, pictures, reference, log);
+        double addSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
         index.WaitForBackgroundWork();
         if (index.BackgroundError is { } error)
             throw new InvalidOperationException("The background build of the inverted file failed.", error);
-        double buildSeconds = clock.Elapsed.TotalSeconds;
+        double buildSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
         double rssOpen = RssMb();
         log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssOpen:F0} MB");
 
-        var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
-        clock.Restart();
-        var truth = GroundTruth(index, catalogue, pictures, queryVectors.Take(recallQueries).ToList());
-        log.WriteLine($"scale: exact float search for {recallQueries} queries in {clock.Elapsed.TotalSeconds:F1} s");
+        var truth = reference.Truth(ObjectId);
+        log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
 
         var timing = new Dictionary<int, (double P50, double P99, List<IReadOnlyList<VectorHit>> Hits)>();
         int threadsBefore = VectorIndex.MaxParallelism;
@@ -85,10 +85,33 @@ internal static class Scale
             times.Sort();
             timing[threads] = (Percentile(times, 0.5), Percentile(times, 0.99), hits);
         }
-        VectorIndex.MaxParallelism = threadsBefore;
         double rssAfter = RssMb();
-        double recall = Enumerable.Range(0, recallQueries)
-            .Average(q => timing[2].Hits[q].Count(h => truth[q].Contains(h.ObjectId)) / (double)Math.Min(K, truth[q].Count));
+        double Recall(List<IReadOnlyList<VectorHit>> hits) => Enumerable.Range(0, recallQueries)
+            .Average(q => hits[q].Count(h => truth[q].Contains(h.ObjectId)) / (double)Math.Min(K, truth[q].Count));
+        double recall = Recall(timing[2].Hits);
+
+        // With an inverted file: recall and latency (2 threads, the recall queries) as the probes change.
+        var sweep = new List<object>();
+        if (index.Describe().Contains("inverted file", StringComparison.Ordinal))
+        {
+            foreach (int probes in new[] { 16, 32, 64, 96, 128, 192, 256 })
+            {
+                index.SetProbes(probes);
+                var times = new List<double>();
+                var hits = new List<IReadOnlyList<VectorHit>>();
+                foreach (var query in queryVectors.Take(recallQueries))
+                {
+                    long started = Stopwatch.GetTimestamp();
+                    hits.Add(index.Search(query, K, SearchFilter.None));
+                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                times.Sort();
+                sweep.Add(new { probes, recall_at_10 = Math.Round(Recall(hits), 4), p50_ms = Math.Round(Percentile(times, 0.5), 2), p99_ms = Math.Round(Percentile(times, 0.99), 2) });
+                log.WriteLine($"scale: {probes} probes: {sweep[^1]}");
+            }
+            index.SetProbes(settings.Probes);
+        }
+        VectorIndex.MaxParallelism = threadsBefore;
 
         var result = new Dictionary<string, object>
         {
@@ -99,6 +122,7 @@ internal static class Scale
             ["disk_bytes"] = index.DiskBytes,
             ["rss_open_mb"] = Math.Round(rssOpen),
             ["rss_after_queries_mb"] = Math.Round(rssAfter),
+            ["managed_heap_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0),
             ["search_p50_ms"] = Math.Round(timing[2].P50, 2),
             ["search_p99_ms"] = Math.Round(timing[2].P99, 2),
             ["search_p50_ms_1t"] = Math.Round(timing[1].P50, 2),
@@ -109,6 +133,8 @@ internal static class Scale
             ["real_pictures"] = Math.Min(pictures, catalogue.RealPictures),
             ["index"] = index.Describe(),
             ["load"] = load,
+            ["load_end"] = Load(),
+            ["probe_sweep"] = sweep,
         };
         if (json)
         {
@@ -122,20 +148,40 @@ internal static class Scale
         return 0;
     }
 
-    /// <summary>Adds the pictures (real ones first, then the ranking learned, then the synthetic ones); returns the rows added.</summary>
-    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, TextWriter log)
+    /// <summary>
+    /// Adds the pictures (real ones first, then the ranking learned, then the synthetic ones), offering each
+    /// picture's rows in the ranking space to the exact reference as they go (a compact index takes the
+    /// projected rows, so each row is projected once); returns the rows added.
+    /// </summary>
+    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, TextWriter log)
     {
         long rows = 0;
         int real = Math.Min(pictures, catalogue.RealPictures);
         for (int p = 0; p < real; p++)
             rows += Add(index, catalogue, p);
         index.Train(0);
+        reference.Rank(index);
+        for (int p = 0; p < real; p++)
+            reference.Offer(0, p, index.RankRows(catalogue.Rows(p)));
         int next = real, step = Math.Max(1, pictures / 10);
         object gate = new();
         // Pictures are made on two threads (making them is the benchmark's cost, not the index's); the index takes them in order of arrival.
+        bool compact = index.IsCompact;
         Parallel.For(real, pictures, new ParallelOptions { MaxDegreeOfParallelism = 2 }, p =>
         {
-            long added = Add(index, catalogue, p);
+            var pictureRows = catalogue.Rows(p);
+            long added = pictureRows.Length;
+            if (compact)
+            {
+                var projected = index.RankRows(pictureRows);
+                index.UpsertProjected(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null), "i" + p, projected);
+                reference.Offer(p % 2, p, projected);
+            }
+            else
+            {
+                Add(index, catalogue, p);
+                reference.Offer(p % 2, p, index.RankRows(pictureRows));
+            }
             lock (gate)
             {
                 rows += added;
@@ -155,54 +201,19 @@ internal static class Scale
 
     private static string ObjectId(int picture) => "p" + picture.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>For each query, the ids of its top <see cref="K"/> objects by an exact float scan of every picture's rows in the index's ranking space.</summary>
-    private static List<HashSet<string>> GroundTruth(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, List<float[]> queries)
-    {
-        var ranked = index.RankRows(queries);
-        int threads = 2;
-        var partial = new PriorityQueue<int, float>[threads][];
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            var tops = queries.Select(_ => new PriorityQueue<int, float>()).ToArray();
-            for (int p = t; p < pictures; p += threads)
-            {
-                var rows = index.RankRows(catalogue.Rows(p));
-                for (int q = 0; q < ranked.Length; q++)
-                {
-                    float best = float.NegativeInfinity;
-                    foreach (var row in rows)
-                        best = MathF.Max(best, TensorPrimitives.Dot<float>(ranked[q], row));
-                    if (tops[q].Count < K)
-                        tops[q].Enqueue(p, best);
-                    else if (tops[q].TryPeek(out _, out float worst) && best > worst)
-                        tops[q].EnqueueDequeue(p, best);
-                }
-            }
-            partial[t] = tops;
-        });
-        var truth = new List<HashSet<string>>();
-        for (int q = 0; q < queries.Count; q++)
-        {
-            var all = new List<(int Picture, float Score)>();
-            foreach (var tops in partial)
-                all.AddRange(tops[q].UnorderedItems.Select(i => (i.Element, i.Priority)));
-            truth.Add(all.OrderByDescending(i => i.Score).Take(K).Select(i => ObjectId(i.Picture)).ToHashSet());
-        }
-        return truth;
-    }
-
     private static int IntOption(string[] args, string name, int fallback)
     {
         int at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    /// <summary>Resident set from /proc/self/status (after a full collection, so garbage does not count).</summary>
+    /// <summary>Resident set from /proc/self/status (after a full aggressive collection, so garbage does not count).</summary>
     private static double RssMb()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
+        // Aggressive: the runtime also gives back the memory of freed garbage (building leaves much).
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))

@@ -88,6 +88,27 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         StartBackgroundWork();
     }
 
+    /// <summary>As <see cref="Upsert"/> with one image whose rows are given projected (<see cref="RankRows"/> of a compact index).</summary>
+    internal void UpsertProjected(IndexedObject record, string imageId, IReadOnlyList<float[]> projected)
+    {
+        lock (_writers)
+        {
+            Write(index =>
+            {
+                index.SetObject(record);
+                index.AddProjected(record.ObjectId, imageId, projected);
+            });
+        }
+        StartBackgroundWork();
+    }
+
+    /// <summary>Sets the lists scanned per query from now on (benchmarks sweep it).</summary>
+    internal void SetProbes(int probes)
+    {
+        lock (_writers)
+            Write(index => index.Probes = probes);
+    }
+
     /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs.</summary>
     private void StartBackgroundWork()
     {

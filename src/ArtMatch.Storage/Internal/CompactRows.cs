@@ -79,7 +79,11 @@ internal sealed class CompactRows
     public void Project(IReadOnlyList<ReadOnlyMemory<float>> vectors, Span<float> destination)
     {
         int n = Input, m = Dimensions;
-        var centred = new float[Math.Min(ProjectBlock, vectors.Count) * n];
+        // Rented: a block of centred vectors is past the large-object size, and a fresh one per image
+        // would pile up in the large-object heap between full collections.
+        var centred = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Min(ProjectBlock, vectors.Count) * n);
+        try
+        {
         for (int start = 0; start < vectors.Count; start += ProjectBlock)
         {
             int count = Math.Min(ProjectBlock, vectors.Count - start);
@@ -107,6 +111,11 @@ internal sealed class CompactRows
                 if (norm > 0)
                     TensorPrimitives.Divide(y, norm, y);
             }
+        }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(centred);
         }
     }
 

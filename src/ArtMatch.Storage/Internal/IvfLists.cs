@@ -42,8 +42,8 @@ internal sealed class IvfLists
     /// <summary>Rows the index held when the centroids were learned (to judge when to learn again).</summary>
     public int TrainedRows { get; private init; }
 
-    /// <summary>Lists for a catalogue of <paramref name="rows"/> rows: about a thousand rows a list.</summary>
-    public static int ListsFor(int rows) => Math.Clamp(rows / 1024, 16, 8192);
+    /// <summary>Lists for a catalogue of <paramref name="rows"/> rows: 512 rows a list (about a thousand by the time the rows double and it is learned again).</summary>
+    public static int ListsFor(int rows) => Math.Clamp(rows / 512, 16, 16384);
 
     /// <summary>Learns <paramref name="lists"/> centroids from <paramref name="sample"/> (unit rows of <paramref name="dimensions"/>, row-major).</summary>
     public static IvfLists Train(float[] sample, int dimensions, int lists, int trainedRows, int seed = 1)

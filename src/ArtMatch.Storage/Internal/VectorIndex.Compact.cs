@@ -54,6 +54,23 @@ internal sealed partial class VectorIndex
         return Enumerable.Range(0, vectors.Count).Select(i => flat.AsSpan(i * compact.Dimensions, compact.Dimensions).ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// Appends one image's rows given already projected (<see cref="ProjectCompact"/>: unit, <see cref="RankDimensions"/>
+    /// values each), so a caller that needs the float form too projects once (the scale benchmark's exact reference).
+    /// </summary>
+    public void AddProjected(string objectId, string imageId, IReadOnlyList<float[]> projected)
+    {
+        var compact = _compact ?? throw new InvalidOperationException("The index is not compact.");
+        if (projected.Any(p => p.Length != compact.Dimensions))
+            throw new ArgumentException($"Projected rows have {compact.Dimensions} dimensions.");
+        int first = _rows;
+        for (int region = 0; region < projected.Count; region++)
+            AppendRow(objectId, imageId, region, ReadOnlySpan<float>.Empty);
+        foreach (var row in projected)
+            compact.AppendProjected(row);
+        AssignNewRows(first);
+    }
+
     /// <summary>Makes the rows just appended (the last <paramref name="vectors"/>.Count) compact and files them in their lists.</summary>
     private void AppendCompact(IReadOnlyList<ReadOnlyMemory<float>> vectors)
     {

@@ -160,7 +160,7 @@ internal sealed partial class VectorIndex
     /// <summary>Appends a row to the plain matrix (only its bookkeeping when compact); the callers whiten or compact it.</summary>
     private void AppendRow(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
-        if (vector.Length != Dimension)
+        if (vector.Length != Dimension && !(_compact is not null && vector.IsEmpty))
             throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
         if (!_objectOrdinal.TryGetValue(objectId, out int ordinal))
             throw new KeyNotFoundException($"No object '{objectId}' in the vector index.");
