@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using ArtMatch.Server.Hosting;
+using ArtMatch.Server.Tests.Support;
+using Google.Protobuf;
+using Grpc.Core;
+using NetVips;
+using Wire = ArtMatch.Grpc.Api.V1;
+
+namespace ArtMatch.Server.Tests;
+
+/// <summary>
+/// The server under abuse, end to end over real Kestrel: decompression bombs from one key are
+/// refused beyond its share or stopped at their deadline, while a normal Match from another key
+/// is still answered; a cancelled bomb stops costing CPU.
+/// </summary>
+public sealed class ReliabilityTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    private const string Bombs = "bombs-key-0123456789";
+    private const string Officer = "officer-key-0123456789";
+
+    /// <summary>49 MP of deflate TIFF (under the 50 MP full-size limit): about 100 KB that costs seconds of CPU to decode.</summary>
+    private static readonly Lazy<byte[]> Bomb = new(() =>
+    {
+        using var black = Image.Black(7000, 7000, bands: 3);
+        return black.TiffsaveBuffer(compression: Enums.ForeignTiffCompression.Deflate);
+    });
+
+    private async Task<InProcessServer> StartAsync()
+    {
+        var keysFile = Path.Combine(fixture.StoreDirectory, "reliability-keys.json");
+        File.WriteAllText(keysFile, $$"""
+            {"keys": [
+              {"key": "{{Bombs}}", "name": "bombs", "role": "officer"},
+              {"key": "{{Officer}}", "name": "officer", "role": "officer"}
+            ]}
+            """);
+        // Fixed sizes, whatever the machine's cores: two workers, one per caller, three in flight per caller.
+        var admission = new AdmissionSettings { MaxRunning = 2, MaxWaiting = 4, MaxPerCaller = 3, MaxRunningPerCaller = 1 };
+        return await InProcessServer.StartAsync(fixture.Engine, new ServerSettings { ApiKeysFile = keysFile, Admission = admission }, kestrel: true);
+    }
+
+    [Fact]
+    public async Task BombsFromOneKey_RefusedBeyondItsShareOrStoppedAtTheDeadline_AnotherKeysMatchAnswered()
+    {
+        await using var server = await StartAsync();
+        var bomb = new Wire.MatchRequest { Photo = ByteString.CopyFrom(Bomb.Value), TopK = 1 };
+        var bombs = Enumerable.Range(0, 8).Select(_ => Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync)).ToList();
+        // Give the bombs time to reach the server and take their places.
+        await Task.Delay(500);
+
+        var normal = await server.Client(Officer).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(4)), TopK = 1 },
+            deadline: DateTime.UtcNow.AddMinutes(2));
+        var statuses = await Task.WhenAll(bombs);
+
+        Assert.Equal(fixture.Objects[4].Id, normal.Candidates[0].Object.ObjectId);
+        Assert.Contains(StatusCode.ResourceExhausted, statuses);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { StatusCode.OK, StatusCode.ResourceExhausted, StatusCode.DeadlineExceeded }));
+    }
+
+    [Fact]
+    public async Task BombPastItsDeadline_StopsCostingCpu()
+    {
+        await using var server = await StartAsync();
+        var bomb = new Wire.MatchRequest { Photo = ByteString.CopyFrom(Bomb.Value), TopK = 1 };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddMilliseconds(700)).ResponseAsync);
+        // The decode stops at its next strip; by then the worker is idle and the slot free: another
+        // call from the same key (one running at a time) is admitted and answered.
+        var next = await server.Client(Bombs).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(5)), TopK = 1 },
+            deadline: DateTime.UtcNow.AddMinutes(2));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal(fixture.Objects[5].Id, next.Candidates[0].Object.ObjectId);
+    }
+
+    private static async Task<StatusCode> Status(Task call)
+    {
+        try
+        {
+            await call;
+            return StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode;
+        }
+    }
+}
