@@ -16,4 +16,5 @@ root.Subcommands.Add(IndexCommands.Create());
 root.Subcommands.Add(KeysCommands.Create());
 root.Subcommands.Add(BackupCommands.Backup());
 root.Subcommands.Add(BackupCommands.Restore());
+root.Subcommands.Add(AuditCommands.Create());
 return root.Parse(args).Invoke();

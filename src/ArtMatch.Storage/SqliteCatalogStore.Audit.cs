@@ -1,4 +1,5 @@
 using System.Globalization;
+using ArtMatch.Storage.Internal;
 
 namespace ArtMatch.Storage;
 
@@ -13,10 +14,64 @@ public sealed partial class SqliteCatalogStore
             AuditLocked(actor, action, objectId, detail);
     }
 
-    /// <summary>Appends to the audit log, inside the caller's transaction when there is one.</summary>
-    private void AuditLocked(string? actor, string action, string? objectId, string? detail) =>
-        Run("INSERT INTO audit_log (at, actor, action, object_id, detail) VALUES ($at, $actor, $action, $object, $detail)",
-            ("$at", Now()), ("$actor", actor), ("$action", action), ("$object", objectId), ("$detail", detail));
+    /// <summary>Appends to the audit log, inside the caller's transaction when there is one, linked to the entry before it.</summary>
+    private void AuditLocked(string? actor, string action, string? objectId, string? detail)
+    {
+        string at = Now();
+        string previous;
+        using (var last = Command("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"))
+            previous = last.ExecuteScalar() as string ?? AuditChain.Genesis;
+        Run("INSERT INTO audit_log (at, actor, action, object_id, detail, hash) VALUES ($at, $actor, $action, $object, $detail, $hash)",
+            ("$at", at), ("$actor", actor), ("$action", action), ("$object", objectId), ("$detail", detail),
+            ("$hash", AuditChain.Link(previous, at, actor, action, objectId, detail)));
+    }
+
+    /// <summary>
+    /// Walks the audit log in order and recomputes its hash chain: an entry edited, deleted or
+    /// inserted out of order shows as the first entry whose stored hash differs. Entries removed
+    /// from the end leave a shorter, valid chain: compare <see cref="AuditVerification.Head"/> with
+    /// a copy kept elsewhere to detect that.
+    /// </summary>
+    public AuditVerification VerifyAudit()
+    {
+        lock (_dbLock)
+            return VerifyAudit(_db);
+    }
+
+    /// <summary>Verifies the audit chain of the store in <paramref name="directory"/> without opening the store (no model, no vectors loaded).</summary>
+    public static AuditVerification VerifyAudit(string directory)
+    {
+        string path = Path.Combine(directory, "catalog.db");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No store in {directory} (no catalog.db).", path);
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        db.Open();
+        Sql.Execute(db, "PRAGMA busy_timeout=5000;");
+        if (Sql.Scalar<long>(db, "PRAGMA user_version") < 6)
+            throw new InvalidDataException($"The store in {directory} predates the audit chain (schema {Sql.Scalar<long>(db, "PRAGMA user_version")}); open it once with this version (e.g. 'artmatch serve --store') to chain its log.");
+        return VerifyAudit(db);
+    }
+
+    private static AuditVerification VerifyAudit(Microsoft.Data.Sqlite.SqliteConnection db)
+    {
+        {
+            using var command = Sql.Command(db, "SELECT id, at, actor, action, object_id, detail, hash FROM audit_log ORDER BY id");
+            using var reader = command.ExecuteReader();
+            string previous = AuditChain.Genesis;
+            long count = 0;
+            while (reader.Read())
+            {
+                count++;
+                string expected = AuditChain.Link(previous, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                string? stored = reader.IsDBNull(6) ? null : reader.GetString(6);
+                if (stored != expected)
+                    return new AuditVerification(false, count - 1, previous, reader.GetInt64(0));
+                previous = stored;
+            }
+            return new AuditVerification(true, count, previous, null);
+        }
+    }
 
     /// <summary>The latest <paramref name="limit"/> audit entries, newest first.</summary>
     public IReadOnlyList<(DateTime At, string? Actor, string Action, string? ObjectId, string? Detail)> AuditLog(int limit = 100)
@@ -36,3 +91,6 @@ public sealed partial class SqliteCatalogStore
         }
     }
 }
+
+/// <summary>The audit chain checked: valid up to <see cref="Entries"/> entries ending at <see cref="Head"/>, or broken at <see cref="BrokenAt"/> (an entry id).</summary>
+public sealed record AuditVerification(bool Valid, long Entries, string Head, long? BrokenAt);

@@ -65,6 +65,8 @@ public sealed class ApiKeyTests(EngineFixture fixture) : IClassFixture<EngineFix
         var audit = ((ArtMatch.Storage.SqliteCatalogStore)fixture.Engine.RequireStore()).AuditLog(10);
         Assert.Contains(audit, e => e.Actor == "registry-1" && e.ObjectId == "KEY-1");
         Assert.Contains(audit, e => e.Actor == "admin-1" && e.ObjectId == "KEY-1");
+        Assert.Contains(audit, e => e.Actor == "officer-1" && e.Action == "match" && e.Detail!.Contains("verdict=") && e.Detail.Contains("photo_sha256="));
+        Assert.True(((ArtMatch.Storage.SqliteCatalogStore)fixture.Engine.RequireStore()).VerifyAudit().Valid);
     }
 
     [Fact]

@@ -165,4 +165,13 @@ public interface ICatalogStore : IDisposable
 
     /// <summary>Replaces every vector with ones from <paramref name="modelId"/> (a model change).</summary>
     void ReplaceEmbeddings(string modelId, int dimension, IEnumerable<(string ImageId, IReadOnlyList<float[]> Vectors)> vectors);
+
+    /// <summary>
+    /// Appends an entry to the store's tamper-evident audit log (who, what, on which object, the
+    /// outcome): every Match, and any other call that decides something about an object. Writes
+    /// through the store log themselves. A store without an audit log ignores it.
+    /// </summary>
+    void Audit(string? actor, string action, string? objectId, string? detail)
+    {
+    }
 }

@@ -93,11 +93,15 @@ public sealed partial class ArtMatchService
         using var slot = await admission.EnterAsync(context.CallerKey(), photo.Length, cancellation).ConfigureAwait(false);
         // Decoding and inference are CPU-bound: off the request thread, and cancelled with the call
         // (its deadline or the caller leaving) inside the decode and between the matcher's stages.
-        return await Task.Run(() =>
+        var result = await Task.Run(() =>
         {
             var result = matcher.Match(photo.Span, request, cancellation);
             metrics.RecordMatch(result.Timings);
             return result;
         }, cancellation).ConfigureAwait(false);
+        // Every Match is audited (who, when, which photo, the verdict), in the store's hash-chained log.
+        Store.Audit(context.CallerName(), "match", result.Best?.ObjectId, FormattableString.Invariant(
+            $"verdict={result.Verdict}; best_score={result.BestScore:0.####}; candidates={result.Candidates.Count}; photo_sha256={Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(photo.Span))}"));
+        return result;
     }
 }

@@ -9,11 +9,12 @@ namespace ArtMatch.Storage.Internal;
 /// The catalogue schema, versioned with PRAGMA user_version. Version 1 kept each record as JSON;
 /// version 2 has a column per field (extra fields as JSON) and the dimension of each vector;
 /// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints;
-/// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary.
+/// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary;
+/// version 6 chains the audit log: each entry carries the SHA-256 of the previous entry's hash and its own fields.
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 5;
+    public const int Version = 6;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -35,7 +36,10 @@ internal static class Schema
                 CreateWhitening(db);
             if (version < 4)
                 CreateKeypoints(db);
-            CreateSift(db);
+            if (version < 5)
+                CreateSift(db);
+            if (version < 6)
+                ChainAudit(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -66,7 +70,7 @@ internal static class Schema
         CREATE INDEX vectors_image ON vectors(object_id, image_id);
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT);
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT, hash TEXT);
         """ + WhiteningTable + KeypointsTable + SiftTables);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
@@ -107,6 +111,29 @@ internal static class Schema
         """;
 
     private static void CreateSift(SqliteConnection db) => Sql.Execute(db, SiftTables);
+
+    /// <summary>Version 6: a hash column on the audit log, filled for the entries already there, in order.</summary>
+    private static void ChainAudit(SqliteConnection db)
+    {
+        Sql.Execute(db, "ALTER TABLE audit_log ADD COLUMN hash TEXT");
+        var rows = new List<(long Id, string Hash)>();
+        string previous = AuditChain.Genesis;
+        using (var command = Sql.Command(db, "SELECT id, at, actor, action, object_id, detail FROM audit_log ORDER BY id"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                previous = AuditChain.Link(previous, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                rows.Add((reader.GetInt64(0), previous));
+            }
+        }
+        foreach (var (id, hash) in rows)
+        {
+            using var update = Sql.Command(db, "UPDATE audit_log SET hash = $hash WHERE id = $id", ("$hash", hash), ("$id", id));
+            update.ExecuteNonQuery();
+        }
+    }
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {
