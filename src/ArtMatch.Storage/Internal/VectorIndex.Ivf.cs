@@ -17,7 +17,7 @@ internal sealed partial class VectorIndex
     private int _generation;
 
     /// <summary>Lists scanned per query (of <see cref="IvfLists.Count"/>).</summary>
-    public int Probes { get; set; } = 64;
+    public int Probes { get; set; } = 16;
 
     /// <summary>From this many live rows on, a compact index is searched through the inverted file.</summary>
     public int ApproximateAboveRows { get; set; } = 200_000;
