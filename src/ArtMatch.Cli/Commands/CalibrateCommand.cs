@@ -18,13 +18,15 @@ internal static class CalibrateCommand
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("calibrate", "Choose verdict thresholds from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, write, json, config };
+        var cascadeChange = new Option<double>("--cascade-change-rate") { Description = "Share of trials whose answer the cascade may change against running every stage", DefaultValueFactory = _ => 0.005 };
+        var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
+        var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, cascadeOnly, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
-            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible) };
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), KeepThresholds = parse.GetValue(cascadeOnly) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {
@@ -33,7 +35,7 @@ internal static class CalibrateCommand
                 result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
             });
             if (parse.GetValue(write) is { } path)
-                File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds } }).ToJson());
+                File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds, Cascade = result.Cascade?.Rules ?? configValue.Match.Cascade } }).ToJson());
             var summary = new
             {
                 pairs = result!.Pairs,
@@ -44,11 +46,18 @@ internal static class CalibrateCommand
                 impostor_possible_rate = Math.Round(result.ImpostorPossibleRate, 4),
                 genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
                 impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
+                cascade = result.Cascade is { } c ? new
+                {
+                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, escalation = c.Rules.Escalation,
+                    trials = c.Trials, changed_rate = Math.Round(c.ChangedRate, 4), answered_after = c.AnsweredAfter,
+                } : null,
             };
             if (parse.GetValue(json))
                 CliSupport.WriteJson(summary);
             else
                 AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
+            if (result.Cascade is { } rules)
+                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {rules.Rules.StopNoMatchBelow:F2}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
             return 0;
         }));
         return command;

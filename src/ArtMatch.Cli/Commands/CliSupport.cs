@@ -50,12 +50,22 @@ internal static class CliSupport
         Description = "Vector index: qdrant://HOST:6334[/COLLECTION] or qdrants://… (TLS; API key from QDRANT_API_KEY); default the embedded index",
     };
 
-    /// <summary>The config file with the command's --index (when it has one and it is given) in place of index.url.</summary>
+    /// <summary>Every stage for every photo instead of the cascade (the config file's <c>match.cascade.full</c> otherwise).</summary>
+    public static Option<bool> FullOption() => new("--full")
+    {
+        Description = "Run every matching stage for every photo (regions, turns, keypoints) instead of stopping when the cheap pass is certain",
+    };
+
+    /// <summary>The config file with the command's --index (when it has one and it is given) in place of index.url, and its --full.</summary>
     public static ArtMatchConfig LoadConfig(ParseResult parse, Option<string?> config)
     {
         var loaded = ArtMatchConfig.Load(parse.GetValue(config));
-        var index = parse.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == "--index");
-        return index is not null && parse.GetValue(index) is { } url ? loaded with { Index = loaded.Index with { Url = url } } : loaded;
+        var options = parse.CommandResult.Command.Options;
+        if (options.OfType<Option<string?>>().FirstOrDefault(o => o.Name == "--index") is { } index && parse.GetValue(index) is { } url)
+            loaded = loaded with { Index = loaded.Index with { Url = url } };
+        if (options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--full") is { } full && parse.GetValue(full))
+            loaded = loaded with { Match = loaded.Match with { Cascade = loaded.Match.Cascade with { Full = true } } };
+        return loaded;
     }
 
     public static byte[] ReadImage(string path) =>

@@ -26,8 +26,9 @@ internal static class EvalCommand
         var parallel = new Option<int>("--parallel") { Description = "Queries run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates")
-            { set, baseline, withBaseline, report, details, searchRecall, parallel, json, config, CliSupport.IndexOption() };
+        var full = CliSupport.FullOption();
+        var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates, time per stage and where the cascade answered")
+            { set, baseline, withBaseline, report, details, searchRecall, parallel, json, config, CliSupport.IndexOption(), full };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var evalSet = EvalSet.Load(parse.GetValue(set)!);
@@ -152,6 +153,12 @@ internal static class EvalCommand
             output[key] = value;
         output["latency"] = new { p50_ms = Math.Round(report.Overall.LatencyP50Ms, 1), p95_ms = Math.Round(report.Overall.LatencyP95Ms, 1) };
         output["per_kind"] = report.PerKind.ToDictionary(kv => kv.Key, kv => MetricJson(kv.Value));
+        // Mean and quantiles of each stage over the queries that ran it, and how many queries each step answered.
+        output["stages"] = StageSummary.Of(report.Outcomes).ToDictionary(s => s.Stage, s => new
+        {
+            runs = s.Runs, mean_ms = Math.Round(s.MeanMs, 2), p50_ms = Math.Round(s.P50Ms, 2), p95_ms = Math.Round(s.P95Ms, 2),
+        });
+        output["answered_after"] = report.Outcomes.Where(o => o.AnsweredAfter.Length > 0).GroupBy(o => o.AnsweredAfter).ToDictionary(g => g.Key, g => g.Count());
         output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count, whitened = report.Import.WhiteningLearned };
         output["settings"] = report.Settings;
         return output;
@@ -169,6 +176,7 @@ internal static class EvalCommand
                 kind = o.Query.Kind,
                 verdict = o.Verdict,
                 ms = Math.Round(o.Milliseconds, 1),
+                answered_after = o.AnsweredAfter,
                 candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, kp = c.KeypointInliers, sift = c.SiftInliers, colour = c.ColourShift, rank = c.RankScore, source = c.Source.ToString() }),
             }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }
@@ -184,6 +192,10 @@ internal static class EvalCommand
                 AddRow(table, report.Pipeline, kind, m);
         }
         AnsiConsole.Write(table);
+        var answered = main.Outcomes.Where(o => o.AnsweredAfter.Length > 0).GroupBy(o => o.AnsweredAfter).Select(g => $"{g.Key} {g.Count()}");
+        AnsiConsole.MarkupLineInterpolated($"{main.Pipeline}: answered after {string.Join(", ", answered)}");
+        foreach (var stage in StageSummary.Of(main.Outcomes))
+            AnsiConsole.MarkupLineInterpolated($"  {stage.Stage,-10} runs {stage.Runs,5}  mean {stage.MeanMs,7:F1} ms  p50 {stage.P50Ms,7:F1} ms  p95 {stage.P95Ms,7:F1} ms");
     }
 
     private static void AddRow(Table table, string pipeline, string kind, MetricSummary m) =>

@@ -18,7 +18,7 @@ internal static class MatchCommand
         var apiKey = new Option<string?>("--api-key") { Description = "API key for --server (or ARTMATCH_API_KEY)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
-        var command = new Command("match", "Check a photo against a catalogue store or server: ranked candidates and a verdict") { image, store, server, apiKey, top, registry, status, json, config, CliSupport.IndexOption() };
+        var command = new Command("match", "Check a photo against a catalogue store or server: ranked candidates and a verdict") { image, store, server, apiKey, top, registry, status, json, config, CliSupport.IndexOption(), CliSupport.FullOption() };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             if (parse.GetValue(server) is { } address)
@@ -48,6 +48,8 @@ internal static class MatchCommand
         best_score = result.BestScore,
         model = result.ModelId,
         milliseconds = result.Milliseconds,
+        answered_after = result.AnsweredAfter,
+        stages = result.Timings.Stages().ToDictionary(s => s.Stage, s => Math.Round(s.Elapsed.TotalMilliseconds, 2)),
         candidates = result.Candidates.Select(c => new
         {
             object_id = c.ObjectId,
@@ -62,6 +64,7 @@ internal static class MatchCommand
             rank_score = c.RankScore,
             verdict = c.Verdict,
             matched_image_id = c.ImageId,
+            found_by = c.Source.ToString(),
         }),
     };
 

@@ -28,7 +28,7 @@ internal static class ServeCommand
         var config = CliSupport.ConfigOption();
         var command = new Command("serve", "Run the gRPC server (artmatch.v1.ArtMatch, health, reflection) on the embedded store")
         {
-            store, port, host, insecure, cert, key, keys, metricsPort, config, CliSupport.IndexOption(),
+            store, port, host, insecure, cert, key, keys, metricsPort, config, CliSupport.IndexOption(), CliSupport.FullOption(),
         };
         command.SetAction(parse => CliSupport.Run(() =>
         {

@@ -7,6 +7,38 @@ public sealed record QueryOutcome(EvalQuery Query, IReadOnlyList<string> RankedO
 {
     /// <summary>The full candidates when the pipeline produced them (for reports).</summary>
     public IReadOnlyList<Candidate> Candidates { get; init; } = [];
+
+    /// <summary>The match's time per stage.</summary>
+    public MatchTimings Timings { get; init; } = MatchTimings.None;
+
+    /// <summary>The step after which the cascade answered (<see cref="MatchResult.AnsweredAfter"/>); empty when the query failed.</summary>
+    public string AnsweredAfter { get; init; } = "";
+}
+
+/// <summary>One stage's time over the queries that ran it.</summary>
+public sealed record StageSummary(string Stage, int Runs, double MeanMs, double P50Ms, double P95Ms)
+{
+    /// <summary>Per stage, in the order stages first appear, over the queries that ran each.</summary>
+    public static IReadOnlyList<StageSummary> Of(IEnumerable<QueryOutcome> outcomes)
+    {
+        var byStage = new Dictionary<string, List<double>>();
+        foreach (var outcome in outcomes)
+        {
+            foreach (var (stage, elapsed) in outcome.Timings.Stages())
+            {
+                if (!byStage.TryGetValue(stage, out var times))
+                    byStage[stage] = times = [];
+                times.Add(elapsed.TotalMilliseconds);
+            }
+        }
+        return byStage.Select(kv =>
+        {
+            var sorted = kv.Value.Order().ToArray();
+            return new StageSummary(kv.Key, sorted.Length, sorted.Average(), Pick(sorted, 0.5), Pick(sorted, 0.95));
+        }).ToList();
+    }
+
+    private static double Pick(double[] sorted, double fraction) => sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
 /// <summary>Retrieval and verdict figures over a group of queries.</summary>

@@ -50,13 +50,15 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
             }
             catch (Exception e) when (e is IOException or Imaging.ImageDecodeException)
             {
-                result = new MatchResult([], Verdict.NoMatch, 0, matcher.Describer.VectorSpaceId, 0);
+                result = new MatchResult([], Verdict.NoMatch, 0, matcher.Describer.VectorSpaceId, 0) { AnsweredAfter = "" };
                 progress?.Report(($"query {query.ImagePath} failed: {e.Message}", done, set.Queries.Count));
             }
             outcomes[i] = new QueryOutcome(query, result.Candidates.Select(c => c.ObjectId).ToList(),
                 result.Candidates.Select(c => c.Score).ToList(), result.Verdict, clock.Elapsed.TotalMilliseconds)
             {
                 Candidates = result.Candidates,
+                Timings = result.Timings,
+                AnsweredAfter = result.AnsweredAfter,
             };
             progress?.Report(("queries", Interlocked.Increment(ref done), set.Queries.Count));
         });

@@ -1,9 +1,13 @@
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Matching.Stages;
 
 namespace ArtMatch.Core.Matching;
 
 public sealed record CalibrationResult(VerdictThresholds Thresholds, int Pairs, float[] GenuineScores, float[] ImpostorScores)
 {
+    /// <summary>The cascade's stopping rules chosen on the same trials (<see cref="CascadeCalibrator"/>).</summary>
+    public CascadeCalibrationResult? Cascade { get; init; }
+
     /// <summary>Share of genuine views that the thresholds would call "match" / at least "possible".</summary>
     public double GenuineMatchRate => GenuineScores.Count(s => s >= Thresholds.Match) / (double)Math.Max(1, GenuineScores.Length);
 
@@ -55,6 +59,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         var genuine = new float[chosen.Count];
         var impostor = new float[chosen.Count];
         var genuineMargin = new float[chosen.Count];
+        var traces = new IReadOnlyList<StepAnswer>[chosen.Count * 2];
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
@@ -68,11 +73,15 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
             // would be a fair runner-up (or a fair find), so it takes part in neither trial.
             var others = pasted ? new HashSet<string> { owners[backgroundId] } : null;
 
-            var all = matcher.Match(view, new MatchRequest { TopK = 10, ExcludeObjectIds = others });
-            genuine[i] = all.Candidates.FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
-            genuineMargin[i] = all.Best?.ObjectId == objectId ? all.Margin : float.NaN;
-            var without = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = new HashSet<string>([objectId, .. others ?? []]) });
-            impostor[i] = without.BestScore;
+            // Every step of the cascade, never stopping: the last step is the full match the thresholds are set on.
+            var all = matcher.Trace(matcher.Describer.Query(view), new MatchRequest { TopK = 10, ExcludeObjectIds = others });
+            var full = all[^1].Judgement;
+            genuine[i] = full.Ranked.Take(10).FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
+            genuineMargin[i] = full.Best?.ObjectId == objectId ? full.Margin : float.NaN;
+            var without = matcher.Trace(matcher.Describer.Query(view), new MatchRequest { TopK = 1, ExcludeObjectIds = new HashSet<string>([objectId, .. others ?? []]) });
+            impostor[i] = without[^1].Judgement.Best?.Score ?? 0;
+            traces[2 * i] = all.Select(s => StepAnswer.Of(s.Step, s.Judgement, matcher.Settings.MaxColourShift)).ToList();
+            traces[2 * i + 1] = without.Select(s => StepAnswer.Of(s.Step, s.Judgement, matcher.Settings.MaxColourShift)).ToList();
             progress?.Report(Interlocked.Increment(ref done));
         });
 
@@ -83,14 +92,23 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         // The lead a genuine photo usually has over the runner-up; most look-alikes have less.
         var margins = genuineMargin.Where((m, i) => !float.IsNaN(m) && genuine[i] >= match).ToArray();
         float minMargin = margins.Length > 0 ? Quantile(margins, MarginLossRate) : new VerdictThresholds().MinMargin;
-        var thresholds = new VerdictThresholds
+        var thresholds = KeepThresholds ? matcher.Settings.Thresholds : new VerdictThresholds
         {
             Match = (float)Math.Round(match + 0.005, 3),
             Possible = (float)Math.Round(possible, 3),
             MinMargin = (float)Math.Round(minMargin, 3),
         };
-        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor);
+        // The cascade's rules are judged against the verdicts of these thresholds: the traces are judged again with them.
+        var rejudged = traces.Select(t => t.Select(a => a.JudgedBy(thresholds)).ToList()).ToList<IReadOnlyList<StepAnswer>>();
+        var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
+        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade };
     }
+
+    /// <summary>Keep the matcher's verdict thresholds and choose only the cascade's rules for them.</summary>
+    public bool KeepThresholds { get; init; }
+
+    /// <summary>Share of trials whose answer the cascade may change against the full match (<see cref="CascadeCalibrator"/>).</summary>
+    public double TargetCascadeChangeRate { get; init; } = 0.005;
 
     private IEnumerable<string> AllObjectIds() => store.SearchText(null, SearchFilter.None, int.MaxValue).Select(o => o.ObjectId);
 

@@ -95,5 +95,8 @@ public sealed record MatchSettings
 
     public VerdictThresholds Thresholds { get; init; } = new();
 
+    /// <summary>Which stages run for which photo: the cheap pass first, the costlier searches only when the answer is not yet certain.</summary>
+    public CascadeSettings Cascade { get; init; } = new();
+
     public static MatchSettings Plain { get; } = new() { VerifyTop = 0, KeypointBonus = 0, SiftBonus = 0 };
 }

@@ -41,6 +41,12 @@ public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Ve
 
     /// <summary>Time per pipeline stage.</summary>
     public MatchTimings Timings { get; init; } = MatchTimings.None;
+
+    /// <summary>
+    /// The search step after which the answer was given: "search" (the cheap pass), or the escalation
+    /// stage the cascade stopped after ("keypoints", "turns", "regions"); "full" when every stage ran by setting.
+    /// </summary>
+    public string AnsweredAfter { get; init; } = Matcher.FullRun;
 }
 
 public sealed record MatchRequest
@@ -54,18 +60,28 @@ public sealed record MatchRequest
 
 /// <summary>
 /// The matching pipeline shared by the server, the CLI and evaluation, as named stages
-/// (<see cref="IMatchStage"/>): describe the whole photo, search the store with its vector, search
-/// with its regions and its quarter turns (keeping every object's best score, <see cref="CandidatePool"/>),
-/// search the catalogue's keypoints, verify the leaders geometrically against the catalogue picture
-/// that matched, compare their colours, and judge (on the plain cosine plus geometric agreement, the
-/// scale the thresholds know). Thread-safe.
+/// (<see cref="IMatchStage"/>): describe the whole photo, search the store with its vector, verify the
+/// leaders geometrically against the catalogue picture that matched, compare their colours, and judge
+/// (on the plain cosine plus geometric agreement, the scale the thresholds know). That cheap pass
+/// answers when the answer is certain by the calibrated rules (<see cref="CascadeSettings"/>);
+/// otherwise the photo escalates through the costlier searches (keypoints, quarter turns, regions),
+/// judged again after each. Every object's best evidence over the views searched is kept
+/// (<see cref="CandidatePool"/>), in a way that does not depend on the order, so a photo that
+/// escalated through every stage gets the answer of a full match. Thread-safe.
 /// </summary>
 public sealed class Matcher
 {
+    /// <summary><see cref="MatchResult.AnsweredAfter"/> of a match that ran every stage by setting.</summary>
+    public const string FullRun = "full";
+
+    /// <summary><see cref="MatchResult.AnsweredAfter"/> of a match the cheap pass answered.</summary>
+    public const string CheapPass = "search";
+
     private readonly ImageDescriber? _describer;
     private readonly string _vectorSpaceId;
     private readonly ICatalogStore _store;
-    private readonly IMatchStage[] _stages;
+    private readonly IMatchStage _describe, _search, _verify, _colour, _judge;
+    private readonly Dictionary<string, IMatchStage> _escalation;
 
     /// <param name="sift">The SIFT search over the whole catalogue (a stage of its own); null: none.</param>
     public Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings, SiftSearch? sift = null)
@@ -85,23 +101,24 @@ public sealed class Matcher
     private Matcher(ImageDescriber? describer, string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings, SiftSearch? sift = null)
     {
         Sift = sift;
+        settings.Cascade.Validate();
         _describer = describer;
         _vectorSpaceId = vectorSpaceId;
         _store = store;
         Settings = settings;
-        var geometry = GeometricScore.From(settings);
-        _stages =
-        [
-            new DescribeStage(),
-            new SearchStage(store, settings.Shortlist),
-            new RegionsStage(store, settings.Shortlist),
-            new TurnsStage(store, settings.Shortlist),
-            new KeypointsStage(store, KeypointsStage.Options.From(settings)),
-            .. sift is not null && settings.SiftBonus > 0 ? [new SiftStage(sift, store, settings.SiftFloor)] : Array.Empty<IMatchStage>(),
-            new VerifyStage(pictures, VerifyStage.Options.From(settings), geometry),
-            new ColourStage(),
-            new JudgeStage(JudgeStage.Options.From(settings)),
-        ];
+        _describe = new DescribeStage();
+        _search = new SearchStage(store, settings.Shortlist);
+        _verify = new VerifyStage(pictures, VerifyStage.Options.From(settings), GeometricScore.From(settings));
+        _colour = new ColourStage();
+        _judge = new JudgeStage(JudgeStage.Options.From(settings));
+        _escalation = new Dictionary<string, IMatchStage>
+        {
+            ["regions"] = new RegionsStage(store, settings.Shortlist),
+            ["turns"] = new TurnsStage(store, settings.Shortlist),
+            ["keypoints"] = new KeypointsStage(store, KeypointsStage.Options.From(settings)),
+        };
+        if (sift is not null && settings.SiftBonus > 0)
+            _escalation["sift"] = new SiftStage(sift, store, settings.SiftFloor);
     }
 
     public MatchSettings Settings { get; }
@@ -134,11 +151,7 @@ public sealed class Matcher
             throw new ArgumentOutOfRangeException(nameof(request), "top_k must be at least 1.");
         var context = new MatchContext(photo, request, cancellation);
         var times = new StageClock();
-        foreach (var stage in _stages)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            times.Time(stage.Name, () => stage.Run(context));
-        }
+        string answeredAfter = Settings.Cascade.Full ? RunFull(context, times) : RunCascade(context, times, trace: null);
         var judgement = context.Judgement!;
         List<Candidate> top = [];
         times.Time("judge", () => top = judgement.Ranked.Take(request.TopK).Select(c => c with { Record = _store.Get(c.ObjectId) }).ToList());
@@ -147,6 +160,74 @@ public sealed class Matcher
         {
             Margin = judgement.Margin,
             Timings = new MatchTimings { StageTimes = times.ToList() },
+            AnsweredAfter = answeredAfter,
         };
+    }
+
+    /// <summary>Every stage once: all views searched, then the leaders verified and judged.</summary>
+    private string RunFull(MatchContext context, StageClock times)
+    {
+        Run(context, times, _describe, _search);
+        foreach (var name in CascadeSettings.EscalationStages.Where(_escalation.ContainsKey).OrderBy(FullOrder))
+            Run(context, times, _escalation[name]);
+        Run(context, times, _verify, _colour, _judge);
+        return FullRun;
+    }
+
+    /// <summary>The order a full match searches the views in (the order before the cascade; the answer does not depend on it).</summary>
+    private static int FullOrder(string stage) => stage switch { "regions" => 0, "turns" => 1, "keypoints" => 2, _ => 3 };
+
+    /// <summary>
+    /// The cheap pass, then one escalation step after another until the answer is certain. With a
+    /// <paramref name="trace"/>, never stops: records the judgement after each step (calibration), and
+    /// runs every escalation stage, so the last judgement is the full match's.
+    /// </summary>
+    private string RunCascade(MatchContext context, StageClock times, List<(string Step, Judgement Judgement)>? trace)
+    {
+        Run(context, times, _describe, _search, _verify, _colour, _judge);
+        string step = CheapPass;
+        if (Record(step) && IsCertain(context.Judgement!))
+            return step;
+        var steps = trace is null ? Settings.Cascade.Escalation : [.. Settings.Cascade.Escalation, .. CascadeSettings.EscalationStages.Except(Settings.Cascade.Escalation)];
+        foreach (var name in steps.Where(_escalation.ContainsKey))
+        {
+            Run(context, times, _escalation[name], _verify, _colour, _judge);
+            step = name;
+            if (Record(step) && IsCertain(context.Judgement!))
+                return step;
+        }
+        return step;
+
+        // True when the cascade may stop here (never while tracing).
+        bool Record(string at)
+        {
+            trace?.Add((at, context.Judgement!));
+            return trace is null;
+        }
+    }
+
+    /// <summary>The calibrated stopping rules: a match with a clear lead, or nothing resembling the photo.</summary>
+    private bool IsCertain(Judgement judgement) => Settings.Cascade.IsCertain(judgement.Verdict, judgement.Margin, judgement.Best?.Score ?? 0);
+
+    private static void Run(MatchContext context, StageClock times, params IMatchStage[] stages)
+    {
+        foreach (var stage in stages)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            long start = Stopwatch.GetTimestamp();
+            stage.Run(context);
+            times.Add(stage.Name, Stopwatch.GetElapsedTime(start));
+        }
+    }
+
+    /// <summary>
+    /// Every step of the cascade for one photo, never stopping: the judgement after the cheap pass and
+    /// after each escalation stage; the last is the full match's. What calibration chooses the stopping rules on.
+    /// </summary>
+    public IReadOnlyList<(string Step, Judgement Judgement)> Trace(IQueryPhoto photo, MatchRequest request)
+    {
+        var trace = new List<(string, Judgement)>();
+        RunCascade(new MatchContext(photo, request), new StageClock(), trace);
+        return trace;
     }
 }

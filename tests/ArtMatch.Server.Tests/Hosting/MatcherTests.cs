@@ -117,7 +117,10 @@ public sealed class MatcherTests : IDisposable
         var upright = Picture("gc-painting-hokusai-great-wave");
         var sideways = ImageOps.TurnClockwise(upright, 3);
 
-        var result = _engine.RequireMatcher().Match(sideways, new MatchRequest { TopK = 3 });
+        // Every stage runs: the cascade answers this photo after the keypoints (they survive a quarter
+        // turn), before the turned photo is checked, which is what this test is about.
+        var full = new Matcher(_engine.Describer, _engine.RequireStore(), _engine.RequireMatcher().Settings with { Cascade = new CascadeSettings { Full = true } });
+        var result = full.Match(sideways, new MatchRequest { TopK = 3 });
 
         Assert.Equal("gc-painting-hokusai-great-wave", result.Best!.ObjectId);
         // CNN features do not survive a quarter turn: the agreement comes from the photo turned back.
@@ -142,9 +145,11 @@ public sealed class MatcherTests : IDisposable
         for (int y = 0; y < small.Height; y++)
             Array.Copy(small.Pixels, y * small.Width * 3, pixels, ((400 + y) * scene.Width + 550) * 3, small.Width * 3);
         var photo = new RgbImage(scene.Width, scene.Height, pixels);
-        var wholePhotoOnly = new Matcher(_engine.Describer, _engine.RequireStore(), _engine.RequireMatcher().Settings with { VerifyQueryRegion = false });
+        // Every stage runs (the cascade may answer before the regions): the test is about the region check.
+        var full = _engine.RequireMatcher().Settings with { Cascade = new CascadeSettings { Full = true } };
+        var wholePhotoOnly = new Matcher(_engine.Describer, _engine.RequireStore(), full with { VerifyQueryRegion = false });
 
-        var closer = _engine.RequireMatcher().Match(photo, new MatchRequest { TopK = 10 });
+        var closer = new Matcher(_engine.Describer, _engine.RequireStore(), full).Match(photo, new MatchRequest { TopK = 10 });
         var whole = wholePhotoOnly.Match(photo, new MatchRequest { TopK = 10 });
 
         var camelCloser = closer.Candidates.Single(c => c.ObjectId == "tux-animal-camel");

@@ -31,7 +31,7 @@ public sealed class ServeTests(ServeFixture fixture)
         Assert.Contains(lines, l => l.StartsWith("artmatch_rpc_requests_total{", StringComparison.Ordinal)
             && l.Contains("rpc_method=\"Match\"", StringComparison.Ordinal) && l.Contains("rpc_grpc_status_code=\"0\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("artmatch_rpc_duration_seconds_bucket{", StringComparison.Ordinal));
-        foreach (var stage in new[] { "decode", "describe", "vector_search", "keypoints", "verification", "verdict" })
+        foreach (var stage in new[] { "decode", "describe", "search", "verify", "colour", "judge" })
         {
             Assert.Contains(lines, l => l.StartsWith("artmatch_match_stage_duration_seconds_count{", StringComparison.Ordinal)
                 && l.Contains($"stage=\"{stage}\"", StringComparison.Ordinal));

@@ -51,13 +51,16 @@ public readonly record struct HitSource(HitOrigin Origin, int Index = 0)
 public sealed record FusedHit(VectorHit Hit, HitSource Source, float Plain);
 
 /// <summary>
-/// Fuses the hit lists of every view searched into one entry per object. The first list to reach an
-/// object's best rank score keeps it (views are added in a fixed order: whole, regions, turns), so
-/// results do not depend on which stages ran in which call.
+/// Fuses the hit lists of every view searched into one entry per object: the best rank score wins,
+/// on a tie the view first in <see cref="HitSource"/> order (whole, regions by index, turns); the
+/// plain score is the best seen. The result does not depend on the order the views were added in,
+/// so a cascade that searched the views in several steps ends where a full match does. Objects only
+/// the keypoint search found join the leaders when no view found them.
 /// </summary>
 public sealed class CandidatePool(IReadOnlySet<string>? excluded = null)
 {
     private readonly Dictionary<string, FusedHit> _byObject = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FusedHit> _keypointFinds = new(StringComparer.Ordinal);
 
     public int Count => _byObject.Count;
 
@@ -74,21 +77,34 @@ public sealed class CandidatePool(IReadOnlySet<string>? excluded = null)
                 continue;
             if (!_byObject.TryGetValue(hit.ObjectId, out var best))
                 _byObject[hit.ObjectId] = new FusedHit(hit, source, hit.Score);
-            else if (hit.RankScore > best.Hit.RankScore)
+            else if (hit.RankScore > best.Hit.RankScore || (hit.RankScore == best.Hit.RankScore && Precedes(source, best.Source)))
                 _byObject[hit.ObjectId] = new FusedHit(hit, source, Math.Max(best.Plain, hit.Score));
             else if (hit.Score > best.Plain)
                 _byObject[hit.ObjectId] = best with { Plain = hit.Score };
         }
     }
 
-    /// <summary>An object only the keypoint search found, with its vector scores against the whole photo.</summary>
-    public void AddKeypointFind(VectorHit hit) => _byObject[hit.ObjectId] = new FusedHit(hit, HitSource.Keypoints, hit.Score);
+    /// <summary>An object the keypoint search found, with its vector scores against the whole photo; it counts only while no view found it.</summary>
+    public void AddKeypointFind(VectorHit hit) => AddLocalFind(hit, HitSource.Keypoints);
 
-    /// <summary>An object only the SIFT search found, with its vector scores against the whole photo.</summary>
-    public void AddSiftFind(VectorHit hit) => _byObject[hit.ObjectId] = new FusedHit(hit, HitSource.Sift, hit.Score);
+    /// <summary>An object the SIFT search found, with its vector scores against the whole photo; it counts only while no view (nor the keypoints) found it.</summary>
+    public void AddSiftFind(VectorHit hit) => AddLocalFind(hit, HitSource.Sift);
+
+    /// <summary>A local-feature find; the first in <see cref="HitSource"/> order (keypoints before SIFT) keeps the object, whatever order they came in.</summary>
+    private void AddLocalFind(VectorHit hit, HitSource source)
+    {
+        if (excluded?.Contains(hit.ObjectId) == true)
+            return;
+        if (!_keypointFinds.TryGetValue(hit.ObjectId, out var found) || Precedes(source, found.Source))
+            _keypointFinds[hit.ObjectId] = new FusedHit(hit, source, hit.Score);
+    }
 
     /// <summary>The <paramref name="count"/> best by rank score plus <paramref name="bonus"/>, ties by object id.</summary>
     public List<FusedHit> Leaders(int count, Func<string, float> bonus) =>
-        _byObject.Values.OrderByDescending(h => h.Hit.RankScore + bonus(h.Hit.ObjectId)).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
+        _byObject.Values.Concat(_keypointFinds.Values.Where(h => !_byObject.ContainsKey(h.Hit.ObjectId)))
+            .OrderByDescending(h => h.Hit.RankScore + bonus(h.Hit.ObjectId)).ThenBy(h => h.Hit.ObjectId, StringComparer.Ordinal)
             .Take(count).ToList();
+
+    /// <summary>The fixed order of views: whole photo, regions by index, turns by quarter turns.</summary>
+    private static bool Precedes(HitSource a, HitSource b) => a.Origin != b.Origin ? a.Origin < b.Origin : a.Index < b.Index;
 }

@@ -66,6 +66,9 @@ public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, Cancel
     /// <summary>The best fused candidates, as verification left them.</summary>
     public List<Leader> Leaders { get; set; } = [];
 
+    /// <summary>Geometric checks made so far, by catalogue picture and view of the photo: a leader verified in the cheap pass is not checked again after an escalation.</summary>
+    public Dictionary<(string ImageId, HitSource View), Verification?> Checks { get; } = [];
+
     /// <summary>The judge's latest answer; null before the judge ran.</summary>
     public Judgement? Judgement { get; set; }
 

@@ -39,27 +39,29 @@ public sealed class VerifyStage(ICataloguePictures pictures, VerifyStage.Options
     private void Check(MatchContext context, Leader leader, CatalogueLocal picture)
     {
         var photo = context.Photo;
-        var check = Verify(photo.Local!, photo.Width, photo.Height, picture);
+        string imageId = leader.Fused.Hit.ImageId;
+        var check = Cached(context, imageId, HitSource.WholePhoto, () => Verify(photo.Local!, photo.Width, photo.Height, picture))!.Value;
         var queryFrame = new PictureFrame(photo.Image);
         var source = leader.Fused.Source;
         // Found through a region of the photo (an object small in a scene): the whole photo has too few
         // cells on the object, so check that region, closer up, as well.
         if (source.Origin == HitOrigin.Region && options.CheckRegion && photo.RegionLocal(source.Index) is var (features, area)
-            && Verify(features, area.Width, area.Height, picture) is var closer && closer.Inliers > check.Inliers)
+            && Cached(context, imageId, source, () => Verify(features, area.Width, area.Height, picture)) is { } closer && closer.Inliers > check.Inliers)
         {
             check = closer;
             queryFrame = new PictureFrame(photo.Image, 1, area.X, area.Y);
         }
         // Found through the photo turned (taken sideways): check the turned photo as well.
         if (source.Origin == HitOrigin.Turn && photo.Turns.FirstOrDefault(t => t.QuarterTurns == source.Index) is { Local: { } turnedLocal } turn
-            && Verify(turnedLocal, turn.Picture.Width, turn.Picture.Height, picture) is var turned && turned.Inliers > check.Inliers)
+            && Cached(context, imageId, source, () => Verify(turnedLocal, turn.Picture.Width, turn.Picture.Height, picture)) is { } turned
+            && turned.Inliers > check.Inliers)
         {
             check = turned;
             queryFrame = new PictureFrame(turn.Picture);
         }
         leader.Inliers = check.Inliers;
         // Keypoints that lined up more parts than the CNN cells did say better where to compare colours.
-        if (context.KeypointHits.TryGetValue(leader.ObjectId, out var pixelLevel) && pixelLevel.Inliers > check.Inliers && pixelLevel.ImageId == leader.Fused.Hit.ImageId)
+        if (context.KeypointHits.TryGetValue(leader.ObjectId, out var pixelLevel) && pixelLevel.Inliers > check.Inliers && pixelLevel.ImageId == imageId)
         {
             check = AsVerification(pixelLevel, picture);
             queryFrame = new PictureFrame(photo.Image);
@@ -67,6 +69,13 @@ public sealed class VerifyStage(ICataloguePictures pictures, VerifyStage.Options
         leader.Check = check;
         leader.QueryFrame = queryFrame;
         leader.Picture = picture;
+    }
+
+    private static Verification? Cached(MatchContext context, string imageId, HitSource view, Func<Verification> verify)
+    {
+        if (!context.Checks.TryGetValue((imageId, view), out var check))
+            context.Checks[(imageId, view)] = check = verify();
+        return check;
     }
 
     private Verification Verify(Embedding.LocalFeatures query, int width, int height, CatalogueLocal picture) =>

@@ -12,6 +12,8 @@ public class MatcherStagesTests
     private static readonly MatchSettings Settings = new()
     {
         Thresholds = new VerdictThresholds { Match = 1.0f, Possible = 0.7f, MinMargin = 0.15f },
+        // The cascade escalates until certain and never stops on "no match": each test reaches the stage it is about.
+        Cascade = new CascadeSettings { StopMatchMargin = 0.3f, StopNoMatchBelow = 0 },
     };
 
     /// <summary>Three objects along three axes; each picture's local features a distinct layout.</summary>
@@ -27,6 +29,8 @@ public class MatcherStagesTests
             .Add("c1", Vectors.Grid(4, 4, seed: 3));
         return (store, pictures);
     }
+
+    private static readonly MatchSettings Full = Settings with { Cascade = new CascadeSettings { Full = true } };
 
     private static Matcher MatcherOf(FakeStore store, FakePictures pictures, MatchSettings? settings = null) =>
         new("fake", store, pictures, settings ?? Settings);
@@ -117,15 +121,17 @@ public class MatcherStagesTests
     }
 
     [Fact]
-    public void Match_ReportsEveryStageTimeInOrder()
+    public void Match_Full_RunsEveryStageOnceInOrder()
     {
         var (store, pictures) = Catalogue();
-        var photo = new FakePhoto { Global = Vectors.Unit(0) };
+        var photo = new FakePhoto { Global = Vectors.Unit(0), Local = Vectors.Grid(4, 4, seed: 1) };
 
-        var result = MatcherOf(store, pictures).Match(photo, new MatchRequest());
+        var result = MatcherOf(store, pictures, Full).Match(photo, new MatchRequest());
 
         Assert.Equal(["describe", "search", "regions", "turns", "keypoints", "verify", "colour", "judge"], result.Timings.StageTimes.Select(t => t.Stage));
         Assert.DoesNotContain(result.Timings.Stages(), s => s.Stage == "decode");
+        Assert.Equal(Matcher.FullRun, result.AnsweredAfter);
+        Assert.Equal(1, photo.RegionsRead);
     }
 
     [Fact]

@@ -1,0 +1,84 @@
+using ArtMatch.Core.Matching.Stages;
+
+namespace ArtMatch.Core.Matching;
+
+/// <summary>What one step of the cascade answered for one trial photo: the verdict, the best object, its score and lead.</summary>
+public readonly record struct StepAnswer(string Step, Verdict Verdict, string? BestObjectId, float BestScore, float Margin)
+{
+    /// <summary>The best candidate's colours lie too far apart for "match" (<see cref="ColourCheck"/>).</summary>
+    public bool ColourVeto { get; init; }
+
+    public static StepAnswer Of(string step, Judgement judgement, float maxColourShift) =>
+        new(step, judgement.Verdict, judgement.Best?.ObjectId, judgement.Best?.Score ?? 0, judgement.Margin)
+        {
+            ColourVeto = judgement.Best?.ColourShift > maxColourShift,
+        };
+
+    /// <summary>The verdict other thresholds give this answer (the colour veto kept).</summary>
+    public StepAnswer JudgedBy(VerdictThresholds thresholds) =>
+        this with { Verdict = thresholds.Judge(BestScore, Margin) == Verdict.Match && ColourVeto ? Verdict.Possible : thresholds.Judge(BestScore, Margin) };
+
+    /// <summary>The same answer for an officer: the same verdict and, unless it is "no match", the same object first.</summary>
+    public bool SameAnswer(StepAnswer other) => Verdict == other.Verdict && (Verdict == Verdict.NoMatch || BestObjectId == other.BestObjectId);
+}
+
+/// <summary>The cascade's stopping rules chosen on calibration trials, and what they cost and save there.</summary>
+public sealed record CascadeCalibrationResult(CascadeSettings Rules, int Trials, double ChangedRate, IReadOnlyDictionary<string, int> AnsweredAfter);
+
+/// <summary>
+/// Chooses the cascade's stopping rules from traces of calibration trials (every step's answer for
+/// synthetic views of catalogue pictures, genuine and leave-one-out impostors; the last step is the
+/// full match). A rule is kept only if stopping by it changes the answer (verdict, or object for a
+/// "match"/"possible") of at most <see cref="TargetChangedRate"/> of the trials; within that, the rules
+/// that stop the most trials earliest. No query answers are used.
+/// </summary>
+public sealed class CascadeCalibrator
+{
+    /// <summary>Share of trials whose answer the cascade may change against the full match.</summary>
+    public double TargetChangedRate { get; init; } = 0.005;
+
+    /// <summary>Share of <see cref="TargetChangedRate"/> given to the "match" rule; the rest to the "no match" rule.</summary>
+    public double MatchShare { get; init; } = 0.7;
+
+    public CascadeCalibrationResult Choose(IReadOnlyList<IReadOnlyList<StepAnswer>> traces, CascadeSettings current, VerdictThresholds thresholds)
+    {
+        int n = Math.Max(1, traces.Count);
+        // The smallest lead that keeps the changes within the match budget: a lower stop margin stops more photos early.
+        float margin = CascadeSettings.NeverStop;
+        for (float m = (float)Math.Round(Math.Max(0, thresholds.MinMargin), 2); m <= 2.0f; m = (float)Math.Round(m + 0.01f, 2))
+        {
+            if (Changed(traces, current with { StopMatchMargin = m, StopNoMatchBelow = 0 }) <= TargetChangedRate * MatchShare * n)
+            {
+                margin = m;
+                break;
+            }
+        }
+        // The highest "nothing resembles it" score within the whole budget, with the match rule in place.
+        float noMatch = 0;
+        var withMargin = current with { StopMatchMargin = margin, StopNoMatchBelow = 0 };
+        for (float s = 0.01f; s <= thresholds.Possible; s = (float)Math.Round(s + 0.01f, 2))
+        {
+            if (Changed(traces, withMargin with { StopNoMatchBelow = s }) > TargetChangedRate * n)
+                break;
+            noMatch = s;
+        }
+        var rules = current with { StopMatchMargin = margin, StopNoMatchBelow = noMatch };
+        var answered = traces.GroupBy(t => StopStep(t, rules).Step).ToDictionary(g => g.Key, g => g.Count());
+        return new CascadeCalibrationResult(rules, traces.Count, Changed(traces, rules) / (double)n, answered);
+    }
+
+    /// <summary>Trials whose answer at the step the rules stop at differs from the full match's.</summary>
+    public static int Changed(IReadOnlyList<IReadOnlyList<StepAnswer>> traces, CascadeSettings rules) =>
+        traces.Count(t => t.Count > 0 && !StopStep(t, rules).SameAnswer(t[^1]));
+
+    /// <summary>The first step whose answer the rules call certain, else the last.</summary>
+    public static StepAnswer StopStep(IReadOnlyList<StepAnswer> trace, CascadeSettings rules)
+    {
+        foreach (var step in trace)
+        {
+            if (rules.IsCertain(step.Verdict, step.Margin, step.BestScore))
+                return step;
+        }
+        return trace[^1];
+    }
+}

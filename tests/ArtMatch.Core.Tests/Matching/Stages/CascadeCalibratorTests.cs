@@ -1,0 +1,73 @@
+using ArtMatch.Core.Matching;
+
+namespace ArtMatch.Core.Tests.Matching.Stages;
+
+/// <summary>Choosing the stopping rules from hand-made traces of calibration trials.</summary>
+public class CascadeCalibratorTests
+{
+    private static readonly VerdictThresholds Thresholds = new() { Match = 1.0f, Possible = 0.7f, MinMargin = 0.15f };
+
+    private static StepAnswer Step(string step, Verdict verdict, string? best, float score, float margin) => new(step, verdict, best, score, margin);
+
+    /// <summary>80 easy genuine views, 10 look-alike traps (a wrong "match" by a small lead that escalation corrects), 10 impostors nothing resembles.</summary>
+    private static List<IReadOnlyList<StepAnswer>> Traces()
+    {
+        var traces = new List<IReadOnlyList<StepAnswer>>();
+        for (int i = 0; i < 80; i++)
+            traces.Add([Step("search", Verdict.Match, "a", 1.2f, 0.5f), Step("keypoints", Verdict.Match, "a", 1.3f, 0.55f)]);
+        for (int i = 0; i < 10; i++)
+            traces.Add([Step("search", Verdict.Match, "x", 1.1f, 0.2f), Step("keypoints", Verdict.Match, "y", 1.6f, 0.4f)]);
+        for (int i = 0; i < 10; i++)
+            traces.Add([Step("search", Verdict.NoMatch, "z", 0.3f, 0.05f), Step("keypoints", Verdict.NoMatch, "w", 0.35f, 0.1f)]);
+        return traces;
+    }
+
+    [Fact]
+    public void Choose_StopMarginAboveTheTrapsLead_NoAnswerChanged()
+    {
+        var result = new CascadeCalibrator { TargetChangedRate = 0.005 }.Choose(Traces(), new CascadeSettings(), Thresholds);
+
+        Assert.Equal(0.21f, result.Rules.StopMatchMargin, 3);
+        Assert.Equal(0, result.ChangedRate);
+        Assert.Equal(90, result.AnsweredAfter["search"]);
+        Assert.Equal(10, result.AnsweredAfter["keypoints"]);
+    }
+
+    [Fact]
+    public void Choose_NoMatchRule_StopsImpostorsNothingResemblesButNeverAboveThePossibleThreshold()
+    {
+        var result = new CascadeCalibrator().Choose(Traces(), new CascadeSettings(), Thresholds);
+
+        Assert.InRange(result.Rules.StopNoMatchBelow, 0.31f, Thresholds.Possible);
+    }
+
+    [Fact]
+    public void Choose_LargerBudget_AllowsALowerMarginThatChangesSomeAnswers()
+    {
+        var result = new CascadeCalibrator { TargetChangedRate = 0.2, MatchShare = 1 }.Choose(Traces(), new CascadeSettings(), Thresholds);
+
+        Assert.Equal(Thresholds.MinMargin, result.Rules.StopMatchMargin, 3);
+        Assert.Equal(0.1, result.ChangedRate, 3);
+    }
+
+    [Fact]
+    public void Choose_EveryMatchWrongUntilTheEnd_NeverStopsOnAMatch()
+    {
+        var traces = Enumerable.Range(0, 50).Select(_ => (IReadOnlyList<StepAnswer>)
+            [Step("search", Verdict.Match, "x", 2.5f, 2.5f), Step("regions", Verdict.Match, "y", 2.6f, 2.6f)]).ToList();
+
+        var result = new CascadeCalibrator().Choose(traces, new CascadeSettings(), Thresholds);
+
+        Assert.Equal(CascadeSettings.NeverStop, result.Rules.StopMatchMargin);
+        Assert.Equal(50, result.AnsweredAfter["regions"]);
+    }
+
+    [Fact]
+    public void StepAnswer_JudgedByOtherThresholds_KeepsTheColourVeto()
+    {
+        var vetoed = Step("search", Verdict.Possible, "a", 1.2f, 0.5f) with { ColourVeto = true };
+        Assert.Equal(Verdict.Possible, vetoed.JudgedBy(Thresholds).Verdict);
+        Assert.Equal(Verdict.Match, (vetoed with { ColourVeto = false }).JudgedBy(Thresholds).Verdict);
+        Assert.Equal(Verdict.NoMatch, vetoed.JudgedBy(Thresholds with { Possible = 1.3f, Match = 1.4f }).Verdict);
+    }
+}
