@@ -16,11 +16,11 @@ public class SchemaTests
             Assert.Equal(temp.DatabasePath, store.DatabasePath);
 
         using var raw = temp.Raw();
-        Assert.Equal(6L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(7L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal("wal", raw.Scalar("PRAGMA journal_mode"));
         Assert.Equal(1L, raw.Scalar("SELECT sqlite_compileoption_used('ENABLE_FTS5')"));
         Assert.Equal(0L, raw.Count("objects_fts"));
-        foreach (var table in new[] { "objects", "images", "vectors", "audit_log", "whitening", "keypoints" })
+        foreach (var table in new[] { "objects", "images", "vectors", "audit_log", "whitening", "keypoints", "cases", "case_photos", "case_photo_links", "case_findings" })
             Assert.Equal(0L, raw.Count(table));
     }
 
@@ -83,10 +83,36 @@ public class SchemaTests
             Assert.Equal(["OLD-1"], store.SearchText("novgorod", SearchFilter.None, 5).Select(o => o.ObjectId));
         }
         using var raw = temp.Raw();
-        Assert.Equal(6L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(7L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(0L, raw.Count("keypoints"));
         Assert.Equal(8L, raw.Scalar("SELECT dimension FROM vectors"));
         Assert.Equal("2020-01-01T00:00:00.0000000Z", raw.Scalar("SELECT created_at FROM objects"));
+    }
+
+    [Fact]
+    public void Open_Version6Store_AddsCasesAndKeepsTheCatalogue()
+    {
+        using var temp = new TempStore();
+        using (var store = temp.Open(dim: 8))
+            store.Upsert(TempStore.Record("V6"), [TempStore.Image(new Random(52), "a", dim: 8)]);
+        // The store as main wrote it before cases: version 6, no case tables.
+        using (var db = new SqliteConnection($"Data Source={temp.DatabasePath};Pooling=False"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "DROP TABLE case_findings; DROP TABLE case_photo_links; DROP TABLE case_photos; DROP TABLE cases; PRAGMA user_version = 6;";
+            command.ExecuteNonQuery();
+        }
+
+        using (var store = temp.Open(dim: 8))
+        {
+            Assert.NotNull(store.Get("V6"));
+            var created = store.CreateCase(new Core.Cases.NewCase { ObjectId = "V6", Place = "Basel airport" }, "officer-1");
+            Assert.Equal("Basel airport", store.GetCase(created.CaseId)!.Place);
+        }
+        using var raw = temp.Raw();
+        Assert.Equal(7L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(1L, raw.Count("cases"));
     }
 
     /// <summary>The version-1 layout: each record as snake_case JSON in one column, vectors without a dimension.</summary>

@@ -10,11 +10,12 @@ namespace ArtMatch.Storage.Internal;
 /// version 2 has a column per field (extra fields as JSON) and the dimension of each vector;
 /// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints;
 /// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary;
-/// version 6 chains the audit log: each entry carries the SHA-256 of the previous entry's hash and its own fields.
+/// version 6 chains the audit log: each entry carries the SHA-256 of the previous entry's hash and its own fields;
+/// version 7 keeps customs cases (their photos stored once by sha256).
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 6;
+    public const int Version = 7;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -40,6 +41,7 @@ internal static class Schema
                 CreateSift(db);
             if (version < 6)
                 ChainAudit(db);
+            CreateCases(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -71,7 +73,7 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT, hash TEXT);
-        """ + WhiteningTable + KeypointsTable + SiftTables);
+        """ + WhiteningTable + KeypointsTable + SiftTables + CasesTables);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
     private const string WhiteningTable = """
@@ -134,6 +136,30 @@ internal static class Schema
             update.ExecuteNonQuery();
         }
     }
+
+    /// <summary>
+    /// Version 7: customs cases. A photo's bytes are kept once in case_photos (by sha256) however many
+    /// cases link it; findings are the Match/Verify answers kept with a case, in order. Times are UTC
+    /// round-trip text. IF NOT EXISTS: a store taken back to an older version by hand keeps its cases.
+    /// </summary>
+    private const string CasesTables = """
+        CREATE TABLE IF NOT EXISTS cases (
+            case_id TEXT PRIMARY KEY, status TEXT NOT NULL, object_id TEXT, place TEXT, country TEXT, occurred_at TEXT NOT NULL,
+            officer TEXT, notes TEXT, certificate TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, revision INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated_at);
+        CREATE TABLE IF NOT EXISTS case_photos (photo_id TEXT PRIMARY KEY, bytes BLOB NOT NULL, added_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS case_photo_links (
+            case_id TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+            photo_id TEXT NOT NULL REFERENCES case_photos(photo_id),
+            label TEXT, position INTEGER NOT NULL,
+            PRIMARY KEY (case_id, photo_id));
+        CREATE TABLE IF NOT EXISTS case_findings (
+            case_id TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE, position INTEGER NOT NULL,
+            kind TEXT NOT NULL, verdict TEXT NOT NULL, score REAL NOT NULL, object_id TEXT, photo_id TEXT, answer TEXT, at TEXT NOT NULL,
+            PRIMARY KEY (case_id, position));
+        """;
+
+    private static void CreateCases(SqliteConnection db) => Sql.Execute(db, CasesTables);
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {
