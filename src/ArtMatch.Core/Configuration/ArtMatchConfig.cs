@@ -20,8 +20,11 @@ public sealed record ArtMatchConfig
 
     public MatchSettings Match { get; init; } = new();
 
-    /// <summary>The SIFT local-feature search (features at import, visual words, verification); null turns it off.</summary>
-    public SiftSettings? Sift { get; init; } = new();
+    /// <summary>
+    /// The SIFT local-feature search (features at import, visual words, verification); null (the default)
+    /// turns it off: measured, it did not pay for its cost yet (benchmarks/RESULTS.md, issue 18).
+    /// </summary>
+    public SiftSettings? Sift { get; init; }
 
     /// <summary>Where the vectors live: the embedded index (default) or a Qdrant server.</summary>
     public VectorIndexSettings Index { get; init; } = new();

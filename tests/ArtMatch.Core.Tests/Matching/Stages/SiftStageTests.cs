@@ -11,6 +11,7 @@ public class SiftStageTests
     private static readonly MatchSettings Settings = new()
     {
         Thresholds = new VerdictThresholds { Match = 1.0f, Possible = 0.7f, MinMargin = 0.15f },
+        SiftBonus = 0.8f,
         SiftFloor = 6,
         SiftCap = 24,
     };
