@@ -76,4 +76,19 @@ public sealed class RequestValidationTests(EngineFixture fixture) : IClassFixtur
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
         Assert.Equal(fixture.Objects[0].Id, answered.Object.ObjectId);
     }
+
+    [Fact]
+    public async Task Call_MalformedRequestMessage_InternalAsGrpcsOwnServersAnswer()
+    {
+        await using var server = await fixture.StartInProcessAsync();
+        var bytes = Marshallers.Create<byte[]>(b => b, b => b);
+        var match = new Method<byte[], byte[]>(MethodType.Unary, "artmatch.v1.ArtMatch", "Match", bytes, bytes);
+
+        // Field 1 (photo) declaring a length far past the end of the message.
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            server.Channel.CreateCallInvoker().AsyncUnaryCall(match, null, new CallOptions(), [0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]).ResponseAsync);
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Contains("could not be parsed", error.Status.Detail);
+    }
 }

@@ -16,6 +16,7 @@ public sealed class DomainErrorInterceptor(ILogger<DomainErrorInterceptor> logge
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        context.GetHttpContext().Items[Hosting.ExactMethodNamesMiddleware.HandlerRan] = true;
         try
         {
             return await continuation(request, context).ConfigureAwait(false);
@@ -42,6 +43,7 @@ public sealed class DomainErrorInterceptor(ILogger<DomainErrorInterceptor> logge
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        context.GetHttpContext().Items[Hosting.ExactMethodNamesMiddleware.HandlerRan] = true;
         try
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
