@@ -20,6 +20,8 @@ public static class DomainStatus
         ImageDecodeException { Kind: ImageErrorKind.TooLarge } e => new Status(StatusCode.ResourceExhausted, e.Message),
         ImageDecodeException e => new Status(StatusCode.InvalidArgument, e.Message),
         ObjectNotFoundException e => new Status(StatusCode.NotFound, e.Message),
+        Core.Cases.CaseNotFoundException e => new Status(StatusCode.NotFound, e.Message),
+        Core.Cases.CaseConflictException e => new Status(StatusCode.FailedPrecondition, e.Message),
         CatalogueUnavailableException e => new Status(StatusCode.Unavailable, e.Message),
         VectorIndexException e => new Status(e.Unavailable ? StatusCode.Unavailable : StatusCode.Internal, e.Message),
         _ => null,

@@ -156,7 +156,7 @@ public sealed class InteropTests(ServeFixture fixture, ITestOutputHelper output)
         Assert.Contains("artmatch.v1.ArtMatch", outcome.GetProperty("services").EnumerateArray().Select(s => s.GetString()));
         Assert.Equal("artmatch/v1/artmatch.proto", outcome.GetProperty("file").GetString());
         Assert.Equal("artmatch.v1", outcome.GetProperty("package").GetString());
-        Assert.Equal(["Match", "ScreenBatch", "UpsertObject", "AddImages", "DeleteObject", "GetObject", "SearchObjects"],
+        Assert.Equal(["Match", "ScreenBatch", "UpsertObject", "AddImages", "DeleteObject", "GetObject", "SearchObjects", "CreateCase", "UpdateCase", "GetCase", "ListCases"],
             outcome.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 }
