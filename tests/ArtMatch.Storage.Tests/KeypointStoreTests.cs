@@ -167,7 +167,7 @@ public class KeypointStoreTests
         Assert.Equal([("B", shared.ImageId)], Find(upgraded, seed: 2, exclude: new HashSet<string> { "A" }).Select(c => (c.ObjectId, c.ImageId)));
         Assert.Equal([("A", shared.ImageId)], Find(upgraded, seed: 2, exclude: new HashSet<string> { "B" }).Select(c => (c.ObjectId, c.ImageId)));
         using var raw = temp.Raw();
-        Assert.Equal(5L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(7L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(3L, raw.Count("keypoints"));
     }
 
@@ -241,13 +241,13 @@ public class KeypointStoreTests
         Assert.Empty(store.ScoreObjects(query, []));
     }
 
-    /// <summary>Turns a current store into the version-3 layout: the same tables without keypoints and SIFT features.</summary>
+    /// <summary>Turns a current store into the version-3 layout: without keypoints, SIFT features and the audit chain (the case tables are created only when missing).</summary>
     private static void DowngradeToVersion3(string path)
     {
         using var db = new SqliteConnection($"Data Source={path};Pooling=False");
         db.Open();
         using var command = db.CreateCommand();
-        command.CommandText = "DROP TABLE keypoints; DROP TABLE sift_features; DROP TABLE sift_vocabulary; PRAGMA user_version = 3;";
+        command.CommandText = "DROP TABLE keypoints; DROP TABLE sift_features; DROP TABLE sift_vocabulary; ALTER TABLE audit_log DROP COLUMN hash; PRAGMA user_version = 3;";
         command.ExecuteNonQuery();
     }
 }

@@ -86,7 +86,7 @@ public sealed class SiftStoreTests
         {
             db.Open();
             using var command = db.CreateCommand();
-            command.CommandText = "DROP TABLE sift_features; DROP TABLE sift_vocabulary; PRAGMA user_version = 4;";
+            command.CommandText = "DROP TABLE sift_features; DROP TABLE sift_vocabulary; ALTER TABLE audit_log DROP COLUMN hash; PRAGMA user_version = 4;";
             command.ExecuteNonQuery();
         }
 
@@ -98,7 +98,7 @@ public sealed class SiftStoreTests
         Assert.False(upgraded.SetSiftFeatures("no-such-image", Features(2).Features, null));
         Assert.Empty(upgraded.ImagesWithoutSiftFeatures());
         using var raw = temp.Raw();
-        Assert.Equal(5L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(7L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(1L, raw.Count("sift_features"));
     }
 }
