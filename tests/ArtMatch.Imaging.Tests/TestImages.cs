@@ -130,8 +130,10 @@ internal static class TestImages
 /// libvips keeps one error buffer per process. Decodes on parallel threads stay correct (every failure
 /// is still a failure of the right kind), but one thread may pick up another's message text; the test
 /// classes that assert on message text therefore share this collection and never run side by side.
+/// libvips' memory counters are process-wide too: a test that reads them must not see another class's
+/// decode in flight, so this collection runs alone.
 /// </summary>
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LibvipsErrorBuffer
 {
     public const string Name = "libvips error buffer";

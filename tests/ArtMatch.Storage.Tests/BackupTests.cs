@@ -21,14 +21,20 @@ public sealed class BackupTests : IDisposable
             for (int i = 0; i < 20; i++)
                 store.Upsert(Record($"B-{i}"), [TempStore.Image(random, "front")]);
             using var stop = new CancellationTokenSource();
+            var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var writer = Task.Run(() =>
             {
                 int n = 100;
                 var writes = new Random(6);
                 while (!stop.IsCancellationRequested)
+                {
                     store.Upsert(Record($"W-{n++}"), [TempStore.Image(writes, "front")]);
+                    firstWrite.TrySetResult();
+                }
                 return n - 100;
             });
+            // The backups must overlap the writer's work, not finish before its first write.
+            await firstWrite.Task;
             string file = Path.Combine(_out, "backup.db");
             var summaries = Enumerable.Range(0, 3).Select(_ => StoreBackup.Backup(temp.Directory, file)).ToList();
             await stop.CancelAsync();
