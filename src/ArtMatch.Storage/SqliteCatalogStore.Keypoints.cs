@@ -65,18 +65,22 @@ public sealed partial class SqliteCatalogStore
     public IReadOnlyList<string> ImagesWithoutKeypoints()
     {
         lock (_dbLock)
-        {
-            using var command = Command("""
-                SELECT DISTINCT i.image_id FROM images i
-                WHERE NOT EXISTS (SELECT 1 FROM keypoints k WHERE k.object_id = i.object_id AND k.image_id = i.image_id)
-                ORDER BY i.image_id
-                """);
-            using var reader = command.ExecuteReader();
-            var ids = new List<string>();
-            while (reader.Read())
-                ids.Add(reader.GetString(0));
-            return ids;
-        }
+            return ImagesWithoutRowsIn("keypoints");
+    }
+
+    /// <summary>Ids of stored images (once each) that some object holds without a row in <paramref name="table"/> (keyed by object and image id).</summary>
+    private List<string> ImagesWithoutRowsIn(string table)
+    {
+        using var command = Command($"""
+            SELECT DISTINCT i.image_id FROM images i
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.object_id = i.object_id AND t.image_id = i.image_id)
+            ORDER BY i.image_id
+            """);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+            ids.Add(reader.GetString(0));
+        return ids;
     }
 
     /// <summary>Stores (or replaces) the keypoints of an image for every object holding it, in one transaction; false when no object does.</summary>

@@ -134,18 +134,7 @@ public sealed partial class SqliteCatalogStore
     public IReadOnlyList<string> ImagesWithoutSiftFeatures()
     {
         lock (_dbLock)
-        {
-            using var command = Command("""
-                SELECT DISTINCT i.image_id FROM images i
-                WHERE NOT EXISTS (SELECT 1 FROM sift_features s WHERE s.object_id = i.object_id AND s.image_id = i.image_id)
-                ORDER BY i.image_id
-                """);
-            using var reader = command.ExecuteReader();
-            var ids = new List<string>();
-            while (reader.Read())
-                ids.Add(reader.GetString(0));
-            return ids;
-        }
+            return ImagesWithoutRowsIn("sift_features");
     }
 
     public bool SetSiftFeatures(string imageId, FeatureSet features, ushort[]? words)

@@ -138,15 +138,7 @@ internal sealed partial class VectorIndex
         }
         finally
         {
-            if (rentedMask is not null)
-                ArrayPool<byte>.Shared.Return(rentedMask);
-            for (int j = 0; j < best.Length; j++)
-            {
-                if (best[j] is not null)
-                    ArrayPool<float>.Shared.Return(best[j]);
-                if (bestRow[j] is not null)
-                    ArrayPool<int>.Shared.Return(bestRow[j]);
-            }
+            ReturnRented(rentedMask, best, bestRow);
         }
     }
 

@@ -130,15 +130,7 @@ internal sealed partial class VectorIndex
         }
         finally
         {
-            if (rentedMask is not null)
-                ArrayPool<byte>.Shared.Return(rentedMask);
-            for (int j = 0; j < queries.Count; j++)
-            {
-                if (best[j] is not null)
-                    ArrayPool<float>.Shared.Return(best[j]);
-                if (bestRow[j] is not null)
-                    ArrayPool<int>.Shared.Return(bestRow[j]);
-            }
+            ReturnRented(rentedMask, best, bestRow);
         }
     }
 
@@ -307,4 +299,17 @@ internal sealed partial class VectorIndex
     private bool Better(int a, int b, float[] best) =>
         best[a] > best[b] || (best[a] == best[b] && string.CompareOrdinal(_objectIds[a], _objectIds[b]) < 0);
 
+    /// <summary>Gives back the per-query buffers (and the filter mask) a search rented, whichever were taken before it ended.</summary>
+    private static void ReturnRented(byte[]? rentedMask, float[]?[] best, int[]?[] bestRow)
+    {
+        if (rentedMask is not null)
+            ArrayPool<byte>.Shared.Return(rentedMask);
+        for (int j = 0; j < best.Length; j++)
+        {
+            if (best[j] is not null)
+                ArrayPool<float>.Shared.Return(best[j]!);
+            if (bestRow[j] is not null)
+                ArrayPool<int>.Shared.Return(bestRow[j]!);
+        }
+    }
 }
