@@ -15,17 +15,20 @@ internal static class CalibrateCommand
         var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
         var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
         var targetPossible = new Option<double>("--possible-rate") { Description = "Share of impostor photos allowed to reach \"possible\"", DefaultValueFactory = _ => 0.10 };
+        var verify = new Option<bool>("--verify") { Description = "Choose the 1:1 verification thresholds (same/uncertain) instead: synthetic views against their own object and against the most similar other object (--false-match-rate then defaults to 0.01)" };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var cascadeChange = new Option<double>("--cascade-change-rate") { Description = "Share of trials whose answer the cascade may change against running every stage", DefaultValueFactory = _ => 0.005 };
         var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, cascadeOnly, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, cascadeOnly, verify, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
+            if (parse.GetValue(verify))
+                return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null, write, json);
             var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), KeepThresholds = parse.GetValue(cascadeOnly) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
@@ -61,5 +64,36 @@ internal static class CalibrateCommand
             return 0;
         }));
         return command;
+    }
+
+    private static int CalibrateVerify(ParseResult parse, Server.Hosting.ArtMatchEngine engine, ArtMatchConfig configValue, Option<int> samples, Option<int> seed,
+                                       double? targetFalse, Option<string?> write, Option<bool> json)
+    {
+        // The verification default (1 %) is stricter than Match's: a wrong "same" clears a laundered certificate.
+        var calibrator = new VerifyCalibrator(engine.RequireMatcher(), engine.RequireVerifier(), engine.RequireStore()) { TargetFalseAcceptRate = targetFalse ?? 0.01 };
+        VerifyCalibrationResult? result = null;
+        CliSupport.ProgressConsole.Progress().Start(context =>
+        {
+            int total = engine.RequireStore().ObjectCount == 0 ? 0 : parse.GetValue(samples);
+            var task = context.AddTask("calibrating verification", maxValue: Math.Max(1, total));
+            result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
+        });
+        if (parse.GetValue(write) is { } path)
+            File.WriteAllText(path, (configValue with { Match = configValue.Match with { Verification = configValue.Match.Verification with { Thresholds = result!.Thresholds } } }).ToJson());
+        var summary = new
+        {
+            pairs = result!.Pairs,
+            verify_thresholds = result.Thresholds,
+            target_false_accept_rate = calibrator.TargetFalseAcceptRate,
+            genuine_same_rate = Math.Round(result.GenuineSameRate, 4),
+            impostor_same_rate = Math.Round(result.ImpostorSameRate, 4),
+            genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
+            impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
+        };
+        if (parse.GetValue(json))
+            CliSupport.WriteJson(summary);
+        else
+            AnsiConsole.MarkupLineInterpolated($"same >= {result.Thresholds.Same:F3}, uncertain >= {result.Thresholds.Uncertain:F3} from {result.Pairs} synthetic pairs (genuine same rate {summary.genuine_same_rate:P1}, impostor same rate {summary.impostor_same_rate:P1})");
+        return 0;
     }
 }

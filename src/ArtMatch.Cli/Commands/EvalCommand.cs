@@ -23,12 +23,17 @@ internal static class EvalCommand
             Description = "Also report how much the SIFT first stage loses against brute force: of the matchable queries whose expected picture gets "
                 + $"at least {SiftSearchRecall.MinInliers} verified SIFT inliers when matched directly, the share whose expected picture the visual-word search passes to verification",
         };
+        var verify = new Option<bool>("--verify")
+        {
+            Description = "Also verify 1:1: every matchable query against its object (genuine) and against the most similar wrong object (near-miss impostor); "
+                + "figures under \"verify\" (true and false accept rates at the calibrated thresholds, true accept rate at 1 % false accepts)",
+        };
         var parallel = new Option<int>("--parallel") { Description = "Queries run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var full = CliSupport.FullOption();
         var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates, time per stage and where the cascade answered")
-            { set, baseline, withBaseline, report, details, searchRecall, parallel, json, config, CliSupport.IndexOption(), full };
+            { set, baseline, withBaseline, verify, report, details, searchRecall, parallel, json, config, CliSupport.IndexOption(), full };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var evalSet = EvalSet.Load(parse.GetValue(set)!);
@@ -39,7 +44,8 @@ internal static class EvalCommand
                     ? SiftSearchRecall.Measure(sift, engine.RequireStore(), evalSet.Queries, bytes => engine.Describer.Decode(bytes), parse.GetValue(parallel))
                     : throw new InvalidOperationException("--search-recall needs the SIFT search, which the config turns off (sift: null).")
                 : null;
-            var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(report), parse.GetValue(details), measureRecall);
+            var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(report), parse.GetValue(details), measureRecall,
+                parse.GetValue(verify) && !parse.GetValue(baseline));
             EvalReport? plain = parse.GetValue(withBaseline) && !parse.GetValue(baseline)
                 ? Evaluate(evalSet, configValue, baseline: true, parse.GetValue(parallel), null, null)
                 : null;
@@ -56,6 +62,8 @@ internal static class EvalCommand
             else
             {
                 PrintTable(main, plain);
+                if (main.Verify is { } v)
+                    AnsiConsole.MarkupLineInterpolated($"verify: TAR {v.TrueAcceptRate:F3}, FAR {v.FalseAcceptRate:F3} at the calibrated thresholds; TAR {v.TrueAcceptRateAtFar1Pct:F3} at FAR 1 % ({v.GenuinePairs} genuine, {v.ImpostorPairs} near-miss impostor pairs)");
                 if (recall is not null)
                     AnsiConsole.WriteLine($"SIFT search recall: {recall.Shortlisted} of {recall.Eligible} queries with >= {SiftSearchRecall.MinInliers} direct inliers "
                         + $"have their picture in the shortlist of {configValue.Sift?.Shortlist} ({recall.Recall:P1})");
@@ -77,13 +85,17 @@ internal static class EvalCommand
     };
 
     private static EvalReport Evaluate(EvalSet set, ArtMatchConfig config, bool baseline, int parallel, string? reportPath, string? detailsPath,
-        Action<ArtMatchEngine>? afterRun = null)
+        Action<ArtMatchEngine>? afterRun = null, bool verify = false)
     {
         var storeDir = Path.Combine(Path.GetTempPath(), "artmatch-eval-" + Guid.NewGuid().ToString("N"));
         try
         {
             using var engine = ArtMatchEngine.Create(config, baseline).OpenStore(storeDir);
-            var runner = new EvalRunner(engine.Importer!, engine.RequireMatcher()) { Parallelism = parallel };
+            var runner = new EvalRunner(engine.Importer!, engine.RequireMatcher())
+            {
+                Parallelism = parallel,
+                Verifier = verify ? engine.RequireVerifier() : null,
+            };
             EvalReport? report = null;
             string name = baseline ? "baseline" : "artmatch";
             CliSupport.ProgressConsole.Progress()
@@ -160,9 +172,23 @@ internal static class EvalCommand
         });
         output["answered_after"] = report.Outcomes.Where(o => o.AnsweredAfter.Length > 0).GroupBy(o => o.AnsweredAfter).ToDictionary(g => g.Key, g => g.Count());
         output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count, whitened = report.Import.WhiteningLearned };
+        if (report.Verify is { } v)
+            output["verify"] = VerifyJson(v);
         output["settings"] = report.Settings;
         return output;
     }
+
+    public static Dictionary<string, object> VerifyJson(VerifySummary v) => new()
+    {
+        ["genuine_pairs"] = v.GenuinePairs,
+        ["impostor_pairs"] = v.ImpostorPairs,
+        ["true_accept_rate"] = Math.Round(v.TrueAcceptRate, 4),
+        ["false_accept_rate"] = Math.Round(v.FalseAcceptRate, 4),
+        ["genuine_uncertain_rate"] = Math.Round(v.GenuineUncertainRate, 4),
+        ["impostor_uncertain_rate"] = Math.Round(v.ImpostorUncertainRate, 4),
+        ["true_accept_rate_at_far_1pct"] = Math.Round(v.TrueAcceptRateAtFar1Pct, 4),
+        ["score_at_far_1pct"] = Math.Round(v.ScoreAtFar1Pct, 4),
+    };
 
     private static void WriteDetails(string path, EvalReport report)
     {
@@ -177,6 +203,7 @@ internal static class EvalCommand
                 verdict = o.Verdict,
                 ms = Math.Round(o.Milliseconds, 1),
                 answered_after = o.AnsweredAfter,
+                verify = o.Verify,
                 candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, kp = c.KeypointInliers, sift = c.SiftInliers, colour = c.ColourShift, rank = c.RankScore, source = c.Source.ToString() }),
             }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }

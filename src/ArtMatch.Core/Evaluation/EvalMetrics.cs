@@ -13,6 +13,9 @@ public sealed record QueryOutcome(EvalQuery Query, IReadOnlyList<string> RankedO
 
     /// <summary>The step after which the cascade answered (<see cref="MatchResult.AnsweredAfter"/>); empty when the query failed.</summary>
     public string AnsweredAfter { get; init; } = "";
+
+    /// <summary>The 1:1 verification pairs of a matchable query, when the evaluation verified (<c>eval --verify</c>).</summary>
+    public VerifyOutcome? Verify { get; init; }
 }
 
 /// <summary>One stage's time over the queries that ran it.</summary>

@@ -16,6 +16,9 @@ public sealed record EvalReport
     public required ImportSummary Import { get; init; }
     public required object Settings { get; init; }
 
+    /// <summary>1:1 verification figures, when the evaluation verified.</summary>
+    public VerifySummary? Verify { get; init; }
+
     /// <summary>Queries answered wrongly: the right object not first, or a verdict contradicting the truth.</summary>
     public IEnumerable<QueryOutcome> WrongAnswers => Outcomes.Where(IsWrong);
 
@@ -31,6 +34,9 @@ public sealed record EvalReport
 public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
 {
     public int Parallelism { get; init; } = 1;
+
+    /// <summary>When set, every matchable query is also verified against its object and its nearest wrong one.</summary>
+    public Verifier? Verifier { get; init; }
 
     public EvalReport Run(EvalSet set, string pipelineName, object settings, IProgress<(string Stage, int Done, int Total)>? progress = null)
     {
@@ -59,6 +65,7 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
                 Candidates = result.Candidates,
                 Timings = result.Timings,
                 AnsweredAfter = result.AnsweredAfter,
+                Verify = Verifier is not null && query.IsMatchable ? VerifyPairs(query, result) : null,
             };
             progress?.Report(("queries", Interlocked.Increment(ref done), set.Queries.Count));
         });
@@ -73,6 +80,34 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
             Outcomes = outcomes,
             Import = import,
             Settings = settings,
+            Verify = Verifier is null ? null : VerifyMetrics.Summarise(outcomes.Select(o => o.Verify).OfType<VerifyOutcome>().ToList()),
+        };
+    }
+
+    /// <summary>
+    /// The query against its expected object (genuine) and against the object Match ranked highest
+    /// among the wrong ones (the near-miss impostor; when Match listed none, the best with the right ones left out).
+    /// </summary>
+    private VerifyOutcome VerifyPairs(EvalQuery query, MatchResult result)
+    {
+        DescribedPhoto photo;
+        try
+        {
+            photo = Verifier!.Describe(File.ReadAllBytes(query.ImagePath));
+        }
+        catch (Exception e) when (e is IOException or Imaging.ImageDecodeException)
+        {
+            // An unreadable photo verifies nothing: a genuine pair rejected, no impostor pair.
+            return new VerifyOutcome(0, VerifyVerdict.Different, null, 0, VerifyVerdict.Different);
+        }
+        var genuine = Verifier.VerifyObject(photo, query.ExpectedObjectIds[0]);
+        string? rival = result.Candidates.Select(c => c.ObjectId).FirstOrDefault(id => !query.ExpectedObjectIds.Contains(id))
+            ?? matcher.Match(photo.Image, new MatchRequest { TopK = 1, ExcludeObjectIds = query.ExpectedObjectIds.ToHashSet() }).Best?.ObjectId;
+        var impostor = rival is null ? null : Verifier.VerifyObject(photo, rival);
+        return new VerifyOutcome(genuine.Score, genuine.Verdict, rival, impostor?.Score ?? 0, impostor?.Verdict ?? VerifyVerdict.Different)
+        {
+            Genuine = genuine,
+            Impostor = impostor,
         };
     }
 }

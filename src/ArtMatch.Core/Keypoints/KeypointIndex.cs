@@ -210,6 +210,34 @@ public sealed class KeypointIndex(KeypointMatchSettings settings)
         return votes;
     }
 
+    /// <summary>
+    /// One photo against one picture, without an index (1:1 verification): each photo keypoint's
+    /// nearest descriptor in the picture, exhaustively, kept when near enough and clearly nearer than
+    /// the second nearest (Lowe's ratio test within the picture), then checked for one transform as
+    /// <see cref="Search"/> checks its shortlist. Null below <paramref name="minInliers"/>.
+    /// </summary>
+    public static KeypointCandidate? MatchPair(KeypointSet query, KeypointSet picture, int minInliers, KeypointMatchSettings settings, string imageId = "")
+    {
+        if (query.Count == 0 || picture.Count == 0)
+            return null;
+        var nearest = NearestWithin(query, picture);
+        var matches = new List<(int Query, int Catalogue)>();
+        for (int k = 0; k < query.Count; k++)
+        {
+            var (best, second, row) = nearest[k];
+            if (best <= settings.MaxDistance && best < settings.Ratio * second)
+                matches.Add((k, row));
+        }
+        if (matches.Count < minInliers)
+            return null;
+        var (inliers, transform, pairs) = KeypointGeometry.Verify(query, picture, matches, settings);
+        return inliers < minInliers ? null : new KeypointCandidate("", imageId, inliers, matches.Count)
+        {
+            Transform = transform,
+            CatalogueInliers = pairs.Select(p => (picture.Points[p.Catalogue].X, picture.Points[p.Catalogue].Y)).ToList(),
+        };
+    }
+
     /// <summary>Every photo keypoint's nearest and second nearest distance in one catalogue picture (exhaustive), and the nearest's row.</summary>
     /// <remarks>
     /// Rows outermost, so that each catalogue descriptor is loaded once and the photo's descriptors

@@ -44,18 +44,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 
     public CalibrationResult Calibrate(int samples, int seed, IProgress<int>? progress = null)
     {
-        var images = store.EnumerateImages().Select(i => i.ImageId).ToList();
-        var owners = new Dictionary<string, string>();
-        foreach (var objectId in AllObjectIds())
-        {
-            foreach (var image in store.GetImages(objectId))
-                owners.TryAdd(image.ImageId, objectId);
-        }
-        var random = new Random(seed);
-        var shuffled = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).ToList();
-        // More samples than pictures: several synthetic views of each (each view is drawn afresh), which
-        // steadies the tail quantiles the thresholds come from on a small catalogue.
-        var chosen = shuffled.Count == 0 ? [] : Enumerable.Range(0, samples).Select(i => shuffled[i % shuffled.Count]).ToList();
+        var (chosen, owners) = Sample(store, samples, seed);
         var genuine = new float[chosen.Count];
         var impostor = new float[chosen.Count];
         var genuineMargin = new float[chosen.Count];
@@ -110,7 +99,25 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
     /// <summary>Share of trials whose answer the cascade may change against the full match (<see cref="CascadeCalibrator"/>).</summary>
     public double TargetCascadeChangeRate { get; init; } = 0.005;
 
-    private IEnumerable<string> AllObjectIds() => store.SearchText(null, SearchFilter.None, int.MaxValue).Select(o => o.ObjectId);
+    /// <summary>
+    /// The catalogue pictures to make synthetic views of, shuffled by <paramref name="seed"/> (each
+    /// several times when there are more samples than pictures: each view is drawn afresh, which
+    /// steadies the tail quantiles on a small catalogue), and each picture's object.
+    /// </summary>
+    internal static (List<string> Chosen, Dictionary<string, string> Owners) Sample(ICatalogStore store, int samples, int seed)
+    {
+        var images = store.EnumerateImages().Select(i => i.ImageId).ToList();
+        var owners = new Dictionary<string, string>();
+        foreach (var objectId in store.SearchText(null, SearchFilter.None, int.MaxValue).Select(o => o.ObjectId))
+        {
+            foreach (var image in store.GetImages(objectId))
+                owners.TryAdd(image.ImageId, objectId);
+        }
+        var random = new Random(seed);
+        var shuffled = images.Where(owners.ContainsKey).OrderBy(_ => random.Next()).ToList();
+        var chosen = shuffled.Count == 0 ? [] : Enumerable.Range(0, samples).Select(i => shuffled[i % shuffled.Count]).ToList();
+        return (chosen, owners);
+    }
 
     public static float Quantile(float[] values, double fraction)
     {

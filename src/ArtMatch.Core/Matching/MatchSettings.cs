@@ -96,6 +96,9 @@ public sealed record MatchSettings
 
     public VerdictThresholds Thresholds { get; init; } = new();
 
+    /// <summary>1:1 verification (<see cref="Verifier"/>): its thresholds, from <c>artmatch calibrate --verify</c>, and its extra evidence.</summary>
+    public VerifySettings Verification { get; init; } = new();
+
     /// <summary>Which stages run for which photo: the cheap pass first, the costlier searches only when the answer is not yet certain.</summary>
     public CascadeSettings Cascade { get; init; } = new();
 

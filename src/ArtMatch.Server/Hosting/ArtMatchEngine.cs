@@ -39,6 +39,9 @@ public sealed class ArtMatchEngine : IDisposable
     public ImageDescriber Describer { get; }
     public ICatalogStore? Store { get; private set; }
     public Matcher? Matcher { get; private set; }
+
+    /// <summary>1:1 verification over the same matcher and store (keeps described catalogue pictures).</summary>
+    public Verifier? Verifier { get; private set; }
     public CatalogImporter? Importer { get; private set; }
 
     /// <summary>The SIFT search over the open store (null when the config turns it off).</summary>
@@ -61,6 +64,8 @@ public sealed class ArtMatchEngine : IDisposable
     public ICatalogStore RequireStore() => Loaded && Store is { } store ? store : throw new CatalogueUnavailableException();
 
     public Matcher RequireMatcher() => Loaded && Matcher is { } matcher ? matcher : throw new CatalogueUnavailableException();
+
+    public Verifier RequireVerifier() => Loaded && Verifier is { } verifier ? verifier : throw new CatalogueUnavailableException();
 
     public CatalogImporter RequireImporter() => Loaded && Importer is { } importer ? importer : throw new CatalogueUnavailableException();
 
@@ -119,6 +124,7 @@ public sealed class ArtMatchEngine : IDisposable
         // The plain recipe measured against has no local features.
         Sift = Config.Sift is { } sift && !Describer.Settings.Baseline ? new SiftSearch(new OpenCvFeatureEngine(), store, sift) : null;
         Matcher = new Matcher(Describer, store, matchSettings, Sift);
+        Verifier = new Verifier(Matcher, store, Describer.Settings.Baseline ? null : new OpenCvFeatureEngine());
         Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
         ReadinessChanged?.Invoke();
         return this;

@@ -1,0 +1,61 @@
+namespace ArtMatch.Core.Matching;
+
+/// <summary>What a 1:1 verification tells an officer: is the photographed object the one on the reference picture?</summary>
+public enum VerifyVerdict
+{
+    Different = 0,
+    Uncertain = 1,
+    Same = 2,
+}
+
+/// <summary>
+/// Where a verification score (plain cosine plus geometric agreement, the scale of
+/// <see cref="VerdictThresholds"/>) turns into a verdict. The defaults come from
+/// <c>artmatch calibrate --verify</c> on the development catalogue (synthetic views of each picture
+/// against their own object, and against the most similar other object; no query answers).
+/// </summary>
+public sealed record VerifyThresholds
+{
+    // Defaults: `artmatch calibrate --verify --samples 200 --seed 1` on a store of the development
+    // catalogue as import leaves it (SIFT and keypoints on): "same" lets 1 % of the near-miss impostors
+    // through; "uncertain" is the impostor median (above the genuine 5th percentile). No query answers used.
+
+    /// <summary>At or above: "same" (the object is the one pictured).</summary>
+    public float Same { get; init; } = 1.117f;
+
+    /// <summary>At or above: "uncertain" (an officer should compare); below: "different".</summary>
+    public float Uncertain { get; init; } = 0.849f;
+
+    public VerifyVerdict Judge(float score) => score >= Same ? VerifyVerdict.Same : score >= Uncertain ? VerifyVerdict.Uncertain : VerifyVerdict.Different;
+}
+
+/// <summary>How 1:1 verification weighs its evidence beyond Match's (<see cref="Verifier"/>).</summary>
+public sealed record VerifySettings
+{
+    public VerifyThresholds Thresholds { get; init; } = new();
+
+    /// <summary>SIFT features detected per picture, photo and reference alike (0 turns SIFT off).</summary>
+    public int SiftFeatures { get; init; } = 2000;
+
+    /// <summary>Lowe's ratio for SIFT pairs.</summary>
+    public float SiftRatio { get; init; } = 0.8f;
+
+    /// <summary>How far (pixels) a pair may lie from the fitted homography and still agree with it.</summary>
+    public double ReprojectionPixels { get; init; } = 4;
+
+    /// <summary>
+    /// SIFT pairs agreeing on one homography that unrelated pictures reach by chance (under 12 in the
+    /// feature engine's own tests); they earn nothing.
+    /// </summary>
+    public int SiftFloor { get; init; } = 10;
+
+    /// <summary>Agreeing SIFT pairs that earn the full <see cref="SiftBonus"/>.</summary>
+    public int SiftCap { get; init; } = 40;
+
+    /// <summary>
+    /// Score added for full SIFT agreement, on top of Match's score: a perspective-invariant check at the
+    /// pixel level, which a look-alike (another coin of the series, another cartoon bird) does not pass
+    /// however alike its layout is to the CNN.
+    /// </summary>
+    public float SiftBonus { get; init; } = 0.4f;
+}
