@@ -18,9 +18,9 @@ lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Flags' | sed 's/Flags:.*avx512_vnni
 model="$root/.models/mobilenetv2-12-int8.onnx"
 
 if [ "$mode" = "quick" ]; then
-  count=8; rows=2000; seconds=3
+  count=8; rows=2000; seconds=3; pictures=1000; scale_extra=(--approximate-above 0)
 else
-  count=200; rows=100000; seconds=20
+  count=200; rows=100000; seconds=20; pictures=10000; scale_extra=()
 fi
 
 echo "## bulk embedding throughput (1.2 MP JPEGs, 2 workers): ArtMatch vs Node peer (sharp + onnxruntime-node)"
@@ -32,6 +32,14 @@ echo "## exact search, $rows random unit vectors x 1280: ArtMatch vs FAISS Index
 "${bench[@]}" export-vectors "$work/vectors-$rows" "$rows" 200
 echo "artmatch: $("${bench[@]}" search-timing "$work/vectors-$rows")"
 echo "faiss: $(/usr/bin/python3 "$root/benchmarks/faiss_anchor.py" "$work/vectors-$rows/vectors.f32" "$work/vectors-$rows/queries.f32" 1280)"
+
+echo "## approximate search, $pictures pictures of the scale benchmark: ArtMatch's index vs FAISS and hnswlib on the same rows"
+# The scale benchmark exports its rows (ranking space, float32), queries and exact answers; ann_peers.py
+# indexes the same rows with FAISS (IVF int8 and float with ArtMatch's lists and probes, flat int8) and
+# hnswlib, and prints one JSON line each (ArtMatch's own first). The exported rows are removed afterwards.
+"${bench[@]}" scale --pictures "$pictures" "${scale_extra[@]}" --export "$work/scale-$pictures" --json >/dev/null
+/usr/bin/python3 "$root/benchmarks/ann_peers.py" "$work/scale-$pictures"
+rm -f "$work/scale-$pictures/rows.f32"
 
 echo "## gRPC load: Match of a 1 MP photo, demo catalogue"
 # A free port (other worktrees run benchmarks and tests at the same time); grpc-load waits until

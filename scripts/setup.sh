@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK:
-#   1. Debian packages (poppler-utils, the test peers python3-grpcio, faiss),
+#   1. Debian packages (poppler-utils, the test peers python3-grpcio, the benchmark peers faiss and hnswlib),
 #   2. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
 #      each checked against its sha256,
 #   3. npm packages for the test and benchmark peers.
@@ -25,7 +25,7 @@ install_apt_packages() {
   # links against beyond libc (its highgui is built with GTK; ldd names them when missing).
   local wanted=(poppler-utils libheif1 python3 libgtk-3-0 libdrm2 libatomic1)
   # The test peers, and Debian's docker-compose (the tests validate docker-compose.yml with it; no engine needed).
-  [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio protobuf-compiler python3-protobuf python3-numpy python3-pil python3-faiss docker-compose)
+  [ "$runtime_only" -eq 1 ] || wanted+=(python3-grpcio protobuf-compiler python3-protobuf python3-numpy python3-pil python3-faiss python3-hnswlib docker-compose)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -27,14 +27,15 @@ internal static class Scale
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--json]
+                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--export DIR] [--json]
                   Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
                   synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
                   rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
                   recall_at_10 against an exact float search. Q queries are timed (default 1000), the
                   first R of them (default 200) checked against the exact search. --probes and
                   --approximate-above set index.embedded's Probes and ApproximateAboveRows; --float-rows
-                  keeps the float rows and their whitened copy (index.embedded.compact false).
+                  keeps the float rows and their whitened copy (index.embedded.compact false). --export DIR
+                  writes the ranked rows, queries and exact answers for benchmarks/ann_peers.py (FAISS, hnswlib).
                 """);
             return 0;
         }
@@ -42,6 +43,8 @@ internal static class Scale
         int queries = IntOption(args, "--queries", 1000);
         int recallQueries = Math.Min(queries, IntOption(args, "--recall-queries", 200));
         bool json = args.Contains("--json");
+        int exportAt = Array.IndexOf(args, "--export");
+        using var export = exportAt >= 0 && exportAt + 1 < args.Length ? new ScaleExport(args[exportAt + 1]) : null;
         var log = Console.Error;
 
         var catalogue = ScaleCatalogue.Load(log);
@@ -57,7 +60,7 @@ internal static class Scale
         var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
         var reference = new ExactReference(queryVectors.Take(recallQueries).ToList(), K);
         var clock = Stopwatch.StartNew();
-        long rows = Build(index, catalogue, pictures, reference, log);
+        long rows = Build(index, catalogue, pictures, reference, export, log);
         double addSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
         index.WaitForBackgroundWork();
         if (index.BackgroundError is { } error)
@@ -136,6 +139,7 @@ internal static class Scale
             ["load_end"] = Load(),
             ["probe_sweep"] = sweep,
         };
+        export?.Finish(index.RankRows(queryVectors), truth.Take(recallQueries).ToList(), K, pictures, index.IvfListCount, settings.Probes, result);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result));
@@ -153,7 +157,7 @@ internal static class Scale
     /// picture's rows in the ranking space to the exact reference as they go (a compact index takes the
     /// projected rows, so each row is projected once); returns the rows added.
     /// </summary>
-    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, TextWriter log)
+    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, ScaleExport? export, TextWriter log)
     {
         long rows = 0;
         int real = Math.Min(pictures, catalogue.RealPictures);
@@ -162,7 +166,11 @@ internal static class Scale
         index.Train(0);
         reference.Rank(index);
         for (int p = 0; p < real; p++)
-            reference.Offer(0, p, index.RankRows(catalogue.Rows(p)));
+        {
+            var ranked = index.RankRows(catalogue.Rows(p));
+            reference.Offer(0, p, ranked);
+            export?.Add(p, ranked);
+        }
         int next = real, step = Math.Max(1, pictures / 10);
         object gate = new();
         // Pictures are made on two threads (making them is the benchmark's cost, not the index's); the index takes them in order of arrival.
@@ -176,11 +184,14 @@ internal static class Scale
                 var projected = index.RankRows(pictureRows);
                 index.UpsertProjected(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null), "i" + p, projected);
                 reference.Offer(p % 2, p, projected);
+                export?.Add(p, projected);
             }
             else
             {
                 Add(index, catalogue, p);
-                reference.Offer(p % 2, p, index.RankRows(pictureRows));
+                var ranked = index.RankRows(pictureRows);
+                reference.Offer(p % 2, p, ranked);
+                export?.Add(p, ranked);
             }
             lock (gate)
             {

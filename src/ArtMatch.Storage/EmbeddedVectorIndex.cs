@@ -321,6 +321,9 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Bytes the index itself keeps in files (none: the rows live in memory, rebuilt from SQLite on opening).</summary>
     internal long DiskBytes => 0;
 
+    /// <summary>Lists of the inverted file searches use (0: exact scan).</summary>
+    internal int IvfListCount => Read(index => index.HasIvf ? index.IvfLists : 0);
+
     /// <summary>One line on how rows are held and searched (benchmarks print it).</summary>
     internal string Describe() => Read(index => index.IsCompact
         ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ({index.RowBytes / 1048576} MB); "
