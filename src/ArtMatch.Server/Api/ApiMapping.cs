@@ -49,13 +49,19 @@ internal static class ApiMapping
         return message;
     }
 
+    /// <summary>
+    /// The domain filter; each list at most <see cref="RequestLimits.MaxFilterValues"/> values (a
+    /// longer list made the store's query fail with too many parameters), each value an id-sized string.
+    /// </summary>
     public static SearchFilter ToDomain(Wire.Filter? filter) => filter is null ? SearchFilter.None : new SearchFilter
     {
-        Registries = filter.Registries.Count > 0 ? filter.Registries.ToList() : null,
+        Registries = filter.Registries.Count > 0 ? RequestLimits.FilterValues(filter.Registries, "filter.registries") : null,
         // An unknown value is refused rather than dropped: dropping it would widen the filter silently.
-        Statuses = filter.Statuses.Count > 0 ? filter.Statuses.Select((s, i) => ToDomain(RequestLimits.Known(s, $"filter.statuses[{i}]"))).ToList() : null,
-        ObjectTypes = filter.ObjectTypes.Count > 0 ? filter.ObjectTypes.ToList() : null,
-        Countries = filter.Countries.Count > 0 ? filter.Countries.ToList() : null,
+        Statuses = filter.Statuses.Count > 0
+            ? RequestLimits.FilterValues(filter.Statuses, "filter.statuses").Select((s, i) => ToDomain(RequestLimits.Known(s, $"filter.statuses[{i}]"))).ToList()
+            : null,
+        ObjectTypes = filter.ObjectTypes.Count > 0 ? RequestLimits.FilterValues(filter.ObjectTypes, "filter.object_types") : null,
+        Countries = filter.Countries.Count > 0 ? RequestLimits.FilterValues(filter.Countries, "filter.countries") : null,
     };
 
     public static Wire.MatchResponse ToApi(MatchResult result)

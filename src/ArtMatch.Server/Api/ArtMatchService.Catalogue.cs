@@ -64,6 +64,9 @@ public sealed partial class ArtMatchService
     {
         if (request.Limit < 0 || request.Limit > MaxSearchLimit)
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"limit must be between 1 and {MaxSearchLimit} (0 means 20)."));
+        if (request.Text.Length > RequestLimits.MaxSearchText)
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"text is {request.Text.Length} characters; the limit is {RequestLimits.MaxSearchText}. Search for a title, maker or inventory number."));
         var found = Store.SearchText(request.Text, ApiMapping.ToDomain(request.Filter), request.Limit == 0 ? 20 : request.Limit);
         var response = new Wire.SearchObjectsResponse();
         response.Objects.AddRange(found.Select(ApiMapping.ToApi));

@@ -18,6 +18,25 @@ public static class RequestLimits
     /// <summary>Any status detail is cut to this many characters (gRPC carries it in a header).</summary>
     public const int MaxDetailLength = 1024;
 
+    /// <summary>Values one list of a search filter may hold (registries, statuses, object types, countries).</summary>
+    public const int MaxFilterValues = 100;
+
+    /// <summary>Longest free text a catalogue search takes.</summary>
+    public const int MaxSearchText = 500;
+
+    /// <summary>The filter list as given; INVALID_ARGUMENT when it has more than <see cref="MaxFilterValues"/> values or a value longer than an id.</summary>
+    public static List<T> FilterValues<T>(IReadOnlyCollection<T> values, string field)
+    {
+        if (values.Count > MaxFilterValues)
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"{field} has {values.Count} values; the limit is {MaxFilterValues}. Filter on fewer values, or leave the list empty for all."));
+        var list = values.ToList();
+        int index = list.FindIndex(v => v is string text && text.Length > MaxIdLength);
+        if (index >= 0)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field}[{index}] is {((string)(object)list[index]!).Length} characters; the limit is {MaxIdLength}."));
+        return list;
+    }
+
     /// <summary><paramref name="value"/> as it may be quoted back: at most <see cref="EchoLength"/> characters, control characters replaced.</summary>
     public static string Echo(string value)
     {

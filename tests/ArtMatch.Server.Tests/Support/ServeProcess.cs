@@ -18,6 +18,11 @@ public sealed class ServeProcess : IDisposable
 
     private ServeProcess(Process process) => _process = process;
 
+    /// <summary>The server's process id (its CPU time is read from /proc by the reliability suite).</summary>
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
