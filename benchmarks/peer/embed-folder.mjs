@@ -1,6 +1,6 @@
 // The peer pipeline: decode + resize (sharp, libvips), normalise, run MobileNetV2 (onnxruntime-node),
 // over every JPEG in a folder, with a fixed number of images in flight. Prints JSON:
-// { images, seconds, images_per_second }. Usage: node embed-folder.mjs MODEL FOLDER [concurrency] [repeat]
+// { images, seconds, images_per_second, cpu_ms_per_image } (process CPU, all threads, over the timed part). Usage: node embed-folder.mjs MODEL FOLDER [concurrency] [repeat]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -33,10 +33,13 @@ async function embed(bytes) {
 const work = [];
 for (let r = 0; r < repeat; r++) work.push(...encoded);
 const start = process.hrtime.bigint();
+const cpuBefore = process.cpuUsage();
 let next = 0;
 async function worker() {
   while (next < work.length) await embed(work[next++]);
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({ images: work.length, seconds, images_per_second: work.length / seconds }));
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMsPerImage = Math.round((cpu.user + cpu.system) / 10 / work.length) / 100;
+console.log(JSON.stringify({ images: work.length, seconds, images_per_second: work.length / seconds, cpu_ms_per_image: cpuMsPerImage }));
