@@ -14,6 +14,7 @@ return args.FirstOrDefault() switch
     "dump-descriptors" => Scripts.DumpDescriptors(args[1], args[2]),
     "decode-memory" => DecodeMemory.Run(int.Parse(args[1]), args.Length > 2 ? args[2] : "product"),
     "scale" => Scale.Run(args[1..]),
+    "match-stages" => MatchStages.Run(args[1..]),
     "session-options" => SessionOptionTiming.Run(args.Length > 1 ? int.Parse(args[1]) : 30),
     _ => RunBenchmarkDotNet(args),
 };

@@ -25,11 +25,13 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     private Task _background = Task.CompletedTask;
     private int _building;
     private volatile bool _disposed;
+    private readonly PlainRowCache _plainCache;
 
     internal EmbeddedVectorIndex(int dimension, EmbeddedIndexSettings? settings = null)
     {
         _settings = settings ?? new EmbeddedIndexSettings();
         _index = Configure(new VectorIndex(dimension));
+        _plainCache = new PlainRowCache((long)_settings.PlainCacheMegabytes * 1024 * 1024);
     }
 
     private VectorIndex Configure(VectorIndex index)
@@ -242,7 +244,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         var ids = hits.SelectMany(list => list.Select(h => h.ObjectId)).ToHashSet(StringComparer.Ordinal);
         if (ids.Count == 0)
             return hits;
-        var rows = source(ids, wholeImagesOnly);
+        var rows = PlainRowsOf(source, ids, wholeImagesOnly);
         var result = new IReadOnlyList<VectorHit>[hits.Count];
         for (int j = 0; j < hits.Count; j++)
         {
@@ -258,6 +260,25 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         }
         return result;
     }
+
+    /// <summary>The plain rows of <paramref name="ids"/>: those kept from earlier searches, the rest read from the owner (and kept).</summary>
+    private IReadOnlyDictionary<string, List<float[]>> PlainRowsOf(Func<IReadOnlyCollection<string>, bool, IReadOnlyDictionary<string, List<float[]>>> source,
+        HashSet<string> ids, bool wholeImagesOnly)
+    {
+        var missing = new List<string>();
+        long generation = _plainCache.Generation;
+        var rows = _plainCache.Get(ids, wholeImagesOnly, missing);
+        if (missing.Count == 0)
+            return rows;
+        var read = source(missing, wholeImagesOnly);
+        _plainCache.Put(read, wholeImagesOnly, generation);
+        foreach (var (id, list) in read)
+            rows[id] = list;
+        return rows;
+    }
+
+    /// <summary>Objects whose plain rows are kept in memory (tests).</summary>
+    internal int PlainRowsKept => _plainCache.Count;
 
     public IReadOnlySet<string>? AllowedObjectIds(SearchFilter filter)
     {
@@ -357,6 +378,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         }
         finally
         {
+            // Rows read for plain scores before this write may be gone or changed.
+            _plainCache.Invalidate();
             _lock.ExitWriteLock();
         }
     }

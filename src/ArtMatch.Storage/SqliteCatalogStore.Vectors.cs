@@ -57,6 +57,9 @@ public sealed partial class SqliteCatalogStore
         }
     }
 
+    /// <summary>Objects whose float rows the embedded index keeps for plain scores (tests).</summary>
+    internal int PlainRowsKept => _vectors.PlainRowsKept;
+
     /// <summary>The current model's float rows of the named objects (whole-picture rows only when asked): the plain cosines of a compact index's hits.</summary>
     private IReadOnlyDictionary<string, List<float[]>> ReadPlainRows(IReadOnlyCollection<string> objectIds, bool wholeImagesOnly)
     {

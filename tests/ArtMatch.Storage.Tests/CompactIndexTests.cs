@@ -110,6 +110,36 @@ public class CompactIndexTests
             Assert.Equal("obj-009", store.Search(vectors[18], 1, SearchFilter.None)[0].ObjectId);
         }
     }
+
+    [Fact]
+    public void Store_Compact_PlainRowsKeptBetweenSearches_ForgottenWhenAnObjectGainsAPicture()
+    {
+        const int Dim = 64;
+        using var temp = new TempStore();
+        var random = new Random(52);
+        var vectors = Clustered(random, 200, Dim);
+        using var store = temp.Open(compact: true, dim: Dim);
+        for (int o = 0; o < 100; o++)
+            store.Upsert(TempStore.Record($"obj-{o:D3}"), [new NewImage(BitConverter.GetBytes(o), $"img-{o}", 10, 10, [vectors[2 * o], vectors[2 * o + 1]])]);
+        Assert.True(store.RefreshWhitening(0));
+        var query = (float[])vectors[17].Clone();
+        TensorPrimitives.MultiplyAdd(TempStore.UnitVector(random, Dim), 0.5f, query, query);
+        Pooling.L2Normalize(query);
+
+        var first = store.Search(query, 5, SearchFilter.None);
+        Assert.True(store.PlainRowsKept >= 5, $"{store.PlainRowsKept} objects' rows kept");
+        var again = store.Search(query, 5, SearchFilter.None);
+        Assert.Equal(first.Select(h => (h.ObjectId, h.Score)), again.Select(h => (h.ObjectId, h.Score)));
+        var whole = store.SearchMany([query], 5, SearchFilter.None with { WholeImagesOnly = true })[0];
+        Assert.Equal(whole.Select(h => (h.ObjectId, h.Score)), store.SearchMany([query], 5, SearchFilter.None with { WholeImagesOnly = true })[0].Select(h => (h.ObjectId, h.Score)));
+
+        // A picture equal to the query added to the runner-up: its plain score must now be 1, not the kept rows' best.
+        string runnerUp = first[1].ObjectId;
+        store.Upsert(TempStore.Record(runnerUp), [new NewImage([1, 2, 3], "img-new", 10, 10, [query])]);
+        Assert.Equal(0, store.PlainRowsKept);
+        var after = store.Search(query, 5, SearchFilter.None);
+        Assert.Equal(1f, after.Single(h => h.ObjectId == runnerUp).Score, 1e-5f);
+    }
 }
 
 /// <summary>The inverted file over compact rows: learned in the background, kept through adds, deletes and compaction.</summary>

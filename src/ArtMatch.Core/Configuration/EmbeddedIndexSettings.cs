@@ -27,4 +27,12 @@ public sealed record EmbeddedIndexSettings
     /// lists and may want more.
     /// </summary>
     public int Probes { get; init; } = 16;
+
+    /// <summary>
+    /// Megabytes of float rows kept in memory after a compact index's hits were scored with them (their
+    /// plain cosines; reading them from SQLite was most of a search's time): about 5 KB a row, 160 KB an
+    /// object of 31 rows, so the default keeps about 1,600 objects. Emptied on overflow and on every write
+    /// to the index. 0 reads them from SQLite every time.
+    /// </summary>
+    public int PlainCacheMegabytes { get; init; } = 256;
 }
