@@ -140,6 +140,25 @@ public sealed class OpenCvFeatureEngine : ILocalFeatureEngine
         return matcher.Match(q, words).OrderBy(m => m.QueryIdx).Select(m => m.TrainIdx).ToArray();
     }
 
+    /// <summary>The <paramref name="nearest"/> nearest visual words of each feature, nearest first (fewer when the vocabulary is smaller).</summary>
+    public int[] QuantizeNearest(FeatureSet features, float[] vocabulary, int nearest)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nearest, 1);
+        if (nearest == 1)
+            return Quantize(features, vocabulary);
+        if (features.Count == 0)
+            return [];
+        using var q = AsFloatMat(features.Descriptors, features.Count);
+        using var words = Mat.FromPixelData(vocabulary.Length / FeatureSet.DescriptorLength, FeatureSet.DescriptorLength, MatType.CV_32FC1, vocabulary);
+        using var matcher = new BFMatcher(NormTypes.L2);
+        var assigned = new List<int>(features.Count * nearest);
+        foreach (var row in matcher.KnnMatch(q, words, nearest).Where(r => r.Length > 0).OrderBy(r => r[0].QueryIdx))
+            assigned.AddRange(row.OrderBy(m => m.Distance).Select(m => m.TrainIdx));
+        return assigned.ToArray();
+    }
+
     private static Mat AsFloatMat(ReadOnlySpan<byte> bytes, int rows)
     {
         var floats = new float[rows * FeatureSet.DescriptorLength];

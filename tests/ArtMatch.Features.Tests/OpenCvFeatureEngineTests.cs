@@ -120,4 +120,22 @@ public sealed class OpenCvFeatureEngineTests
             Assert.Equal(nearest, words[i]);
         }
     }
+
+    [Fact]
+    public void QuantizeNearest_GivesEachFeatureItsNearestWordsInOrder()
+    {
+        var features = _engine.Detect(Load("catalog/gc-painting-hokusai-poppies/1.jpg"), 400);
+        var vocabulary = _engine.LearnVocabulary(features.Descriptors, 16, seed: 1);
+        var nearest = _engine.Quantize(features, vocabulary);
+        var three = _engine.QuantizeNearest(features, vocabulary, 3);
+        Assert.Equal(features.Count * 3, three.Length);
+        Assert.Equal(nearest, _engine.QuantizeNearest(features, vocabulary, 1));
+        for (int i = 0; i < features.Count; i += 17)
+        {
+            var d = features.Descriptor(i).ToArray();
+            var byDistance = Enumerable.Range(0, 16).OrderBy(w => Enumerable.Range(0, 128).Sum(j => Math.Pow(d[j] - vocabulary[w * 128 + j], 2))).Take(3).ToArray();
+            Assert.Equal(nearest[i], three[i * 3]);
+            Assert.Equal(byDistance, three.AsSpan(i * 3, 3).ToArray());
+        }
+    }
 }

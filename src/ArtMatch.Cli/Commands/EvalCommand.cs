@@ -28,16 +28,23 @@ internal static class EvalCommand
             Description = "Also verify 1:1: every matchable query against its object (genuine) and against the most similar wrong object (near-miss impostor); "
                 + "figures under \"verify\" (true and false accept rates at the calibrated thresholds, true accept rate at 1 % false accepts)",
         };
+        var recallStore = new Option<string?>("--search-recall-store")
+        {
+            Description = "Measure only the SIFT search recall (as --search-recall), on this store: one imported from the set's catalogue with SIFT on "
+                + "(import gives missing SIFT features and learns the vocabulary again when the config asks for another number of words); no fresh store, no matching",
+        };
         var parallel = new Option<int>("--parallel") { Description = "Queries run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var full = CliSupport.FullOption();
         var command = new Command("eval", "Build a fresh store from an evaluation set's catalogue, run every query, report top1, recall@5, mAP, false-match and miss rates, time per stage and where the cascade answered")
-            { set, baseline, withBaseline, verify, report, details, searchRecall, parallel, json, config, CliSupport.IndexOption(), full };
+            { set, baseline, withBaseline, verify, report, details, searchRecall, recallStore, parallel, json, config, CliSupport.IndexOption(), full };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var evalSet = EvalSet.Load(parse.GetValue(set)!);
             var configValue = CliSupport.LoadConfig(parse, config);
+            if (parse.GetValue(recallStore) is { } storeDir)
+                return RecallOnly(evalSet, configValue, storeDir, parse.GetValue(parallel), parse.GetValue(json));
             SiftSearchRecall? recall = null;
             Action<ArtMatchEngine>? measureRecall = parse.GetValue(searchRecall) && !parse.GetValue(baseline)
                 ? engine => recall = engine.Sift is { } sift
@@ -73,8 +80,33 @@ internal static class EvalCommand
         return command;
     }
 
+    /// <summary>The SIFT search recall on an existing store, without matching (iterating on the first stage).</summary>
+    private static int RecallOnly(EvalSet set, ArtMatchConfig config, string storeDir, int parallel, bool json)
+    {
+        if (!Directory.Exists(storeDir))
+            throw new DirectoryNotFoundException($"No store at {storeDir}: import the set's catalogue into it first (with SIFT on in the config).");
+        using var engine = ArtMatchEngine.Create(config).OpenStore(storeDir);
+        var sift = engine.Sift ?? throw new InvalidOperationException("--search-recall-store needs the SIFT search, which the config turns off (sift: null).");
+        if (engine.RequireStore().SiftVocabulary is null)
+            throw new InvalidOperationException($"The store at {storeDir} has no SIFT vocabulary: import the catalogue into it with SIFT on in the config.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var recall = SiftSearchRecall.Measure(sift, engine.RequireStore(), set.Queries, bytes => engine.Describer.Decode(bytes), parallel);
+        var output = RecallJson(recall, config);
+        output["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
+        if (json)
+            CliSupport.WriteJson(output);
+        else
+            AnsiConsole.WriteLine($"SIFT search recall: {recall.Shortlisted} of {recall.Eligible} queries with >= {SiftSearchRecall.MinInliers} direct inliers "
+                + $"have their picture in the shortlist of {config.Sift?.Shortlist} ({recall.Recall:P1}); at 20/40/80/160: "
+                + string.Join(" / ", new[] { 20, 40, 80, 160 }.Select(k => recall.RecallAt(k).ToString("P1"))));
+        return 0;
+    }
+
     private static Dictionary<string, object> RecallJson(SiftSearchRecall recall, ArtMatchConfig config) => new()
     {
+        ["recall_at"] = new[] { 10, 20, 40, 80, 160 }.ToDictionary(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture), k => Math.Round(recall.RecallAt(k), 4)),
+        ["vocabulary_words"] = config.Sift?.VocabularyWords ?? 0,
+        ["query_nearest_words"] = config.Sift?.QueryNearestWords ?? 0,
         ["min_inliers"] = SiftSearchRecall.MinInliers,
         ["shortlist"] = config.Sift?.Shortlist ?? 0,
         ["matchable_queries"] = recall.Queries,

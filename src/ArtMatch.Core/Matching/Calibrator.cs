@@ -63,11 +63,14 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
             var others = pasted ? new HashSet<string> { owners[backgroundId] } : null;
 
             // Every step of the cascade, never stopping: the last step is the full match the thresholds are set on.
-            var all = matcher.Trace(matcher.Describer.Query(view), new MatchRequest { TopK = 10, ExcludeObjectIds = others });
+            // Both trials search with one described photo: its vectors, regions, turns and keypoints are
+            // computed once (they do not depend on what is left out).
+            var photo = matcher.Describer.Query(view);
+            var all = matcher.Trace(photo, new MatchRequest { TopK = 10, ExcludeObjectIds = others });
             var full = all[^1].Judgement;
             genuine[i] = full.Ranked.Take(10).FirstOrDefault(c => c.ObjectId == objectId)?.Score ?? 0;
             genuineMargin[i] = full.Best?.ObjectId == objectId ? full.Margin : float.NaN;
-            var without = matcher.Trace(matcher.Describer.Query(view), new MatchRequest { TopK = 1, ExcludeObjectIds = new HashSet<string>([objectId, .. others ?? []]) });
+            var without = matcher.Trace(photo, new MatchRequest { TopK = 1, ExcludeObjectIds = new HashSet<string>([objectId, .. others ?? []]) });
             impostor[i] = without[^1].Judgement.Best?.Score ?? 0;
             traces[2 * i] = all.Select(s => StepAnswer.Of(s.Step, s.Judgement, matcher.Settings.MaxColourShift)).ToList();
             traces[2 * i + 1] = without.Select(s => StepAnswer.Of(s.Step, s.Judgement, matcher.Settings.MaxColourShift)).ToList();

@@ -33,6 +33,14 @@ public interface ILocalFeatureEngine
 
     /// <summary>The nearest visual word (row of <paramref name="vocabulary"/>) of each feature.</summary>
     int[] Quantize(FeatureSet features, float[] vocabulary);
+
+    /// <summary>
+    /// The <paramref name="nearest"/> nearest visual words of each feature, nearest first, feature after
+    /// feature (<c>Count * nearest</c> words): a query's soft assignment, so that a descriptor near the
+    /// border of two words still meets the catalogue's features that fell on the other side.
+    /// </summary>
+    int[] QuantizeNearest(FeatureSet features, float[] vocabulary, int nearest) =>
+        nearest <= 1 ? Quantize(features, vocabulary) : throw new NotSupportedException("This engine assigns one word per feature.");
 }
 
 /// <summary>A point in pixels (x right, y down).</summary>

@@ -54,8 +54,9 @@ public sealed class SiftSearch(ILocalFeatureEngine engine, ICatalogStore store, 
     /// </summary>
     public IReadOnlyList<SiftHit> Shortlist(FeatureSet query, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds, int? top = null)
     {
-        if (query.Count == 0 || WordsOf(query) is not { } words)
+        if (query.Count == 0 || store.SiftVocabulary is not { } vocabulary)
             return [];
+        var words = engine.QuantizeNearest(query, vocabulary.Centres, Settings.QueryNearestWords).Select(w => (ushort)w).ToArray();
         return store.SearchSiftWords(words, top ?? Settings.Shortlist, filter, excludeObjectIds);
     }
 
@@ -85,14 +86,14 @@ public sealed class SiftSearch(ILocalFeatureEngine engine, ICatalogStore store, 
 
     /// <summary>
     /// Learns the vocabulary from the stored features and gives every picture its words, when there is
-    /// none or the pictures changed by more than <see cref="SiftSettings.VocabularyStaleShare"/> since
+    /// none, the settings ask for another number of words, or the pictures changed by more than <see cref="SiftSettings.VocabularyStaleShare"/> since
     /// (<paramref name="force"/>: always). Returns false when nothing was learned (too few features, still fresh).
     /// </summary>
     public bool RefreshVocabulary(bool force = false, int seed = 1)
     {
         var all = store.EnumerateSiftFeatures().ToList();
         int pictures = all.Count;
-        if (!force && store.SiftVocabulary is { } current && Math.Abs(pictures - current.LearnedFrom) <= Settings.VocabularyStaleShare * current.LearnedFrom)
+        if (!force && store.SiftVocabulary is { } current && current.Words == Settings.VocabularyWords && Math.Abs(pictures - current.LearnedFrom) <= Settings.VocabularyStaleShare * current.LearnedFrom)
             return false;
         long total = all.Sum(f => (long)f.Features.Count);
         if (total < Settings.VocabularyWords * 4L)

@@ -21,6 +21,13 @@ public sealed record SiftSettings
     /// <summary>Relearn the vocabulary when the pictures it knows changed by more than this share.</summary>
     public double VocabularyStaleShare { get; init; } = 0.25;
 
+    /// <summary>
+    /// Visual words each feature of a query photo votes for (its nearest first): with more than one, a
+    /// descriptor that a change of light or camera moved across a word's border still meets the catalogue
+    /// features on the other side (soft assignment on the query only; the catalogue keeps one word a feature).
+    /// </summary>
+    public int QueryNearestWords { get; init; } = 1;
+
     /// <summary>Catalogue pictures the inverted file passes to geometric verification.</summary>
     public int Shortlist { get; init; } = 40;
 
