@@ -342,6 +342,9 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Bytes the index itself keeps in files (none: the rows live in memory, rebuilt from SQLite on opening).</summary>
     internal long DiskBytes => 0;
 
+    /// <summary>Bytes the rows searched take in memory (compact rows, or float32 rows and their whitened copy).</summary>
+    internal long RowBytes => Read(index => index.RowBytes);
+
     /// <summary>Lists of the inverted file searches use (0: exact scan).</summary>
     internal int IvfListCount => Read(index => index.HasIvf ? index.IvfLists : 0);
 

@@ -18,6 +18,9 @@ public sealed partial class SqliteCatalogStore
     /// <summary>The index searches read and writes go to: the external one when given, else the embedded one.</summary>
     private IVectorIndex Index => _external ?? _vectors;
 
+    /// <summary>The embedded vector index (benchmarks read its sizes; searches go through <see cref="Index"/>).</summary>
+    internal EmbeddedVectorIndex EmbeddedIndex => _vectors;
+
     /// <summary>True when the vectors live in an external index (then SQLite holds none of this model's).</summary>
     public bool HasExternalIndex => _external is not null;
 
