@@ -182,11 +182,15 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         return filled;
     }
 
-    /// <summary>Decodes and describes one catalogue picture with every vector the store keeps for it.</summary>
-    public NewImage Describe(byte[] encoded, string? label)
+    /// <summary>
+    /// Decodes and describes one catalogue picture with every vector the store keeps for it;
+    /// <paramref name="cancellation"/> stops the decode where it is (a server call's deadline).
+    /// </summary>
+    public NewImage Describe(byte[] encoded, string? label, CancellationToken cancellation = default)
     {
         var info = decoder.Probe(encoded);
-        var picture = describer.Decode(encoded);
+        var picture = describer.Decode(encoded, cancellation);
+        cancellation.ThrowIfCancellationRequested();
         var description = describer.Describe(picture, includeRegions: true, forCatalogue: true);
         var sift = Sift?.Describe(picture, forCatalogue: true);
         return new NewImage(encoded, label, info.Width, info.Height, description.AllVectors())

@@ -80,13 +80,15 @@ public sealed partial class ArtMatchService
         var importer = engine.RequireImporter();
         var cancellation = context.CancellationToken;
         using var slot = await admission.EnterAsync(context.CallerKey(), list.Sum(u => (long)u.Data.Length), cancellation).ConfigureAwait(false);
+        // Cancelled with the call inside each decode and between photos: a request of many bombs stops at its deadline.
         return await Task.Run(() => list.Select((upload, index) =>
         {
+            cancellation.ThrowIfCancellationRequested();
             if (upload.Data.IsEmpty)
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"images[{index}] is empty."));
             try
             {
-                return importer.Describe(upload.Data.ToByteArray(), upload.Label.Length > 0 ? upload.Label : null);
+                return importer.Describe(upload.Data.ToByteArray(), upload.Label.Length > 0 ? upload.Label : null, cancellation);
             }
             catch (ImageDecodeException e)
             {

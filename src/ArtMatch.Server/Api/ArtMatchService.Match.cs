@@ -81,6 +81,31 @@ public sealed partial class ArtMatchService
         return result;
     }
 
+    /// <summary>
+    /// Runs CPU-bound photo work under admission control: admitted (or refused RESOURCE_EXHAUSTED)
+    /// before any pixel is decoded, then off the request thread, cancelled with the call (its deadline
+    /// or the caller leaving) inside the decode and between the matcher's stages. Work on a worker lent
+    /// beyond the caller's share stops when the worker is taken back for another caller, waits first in
+    /// the queue, and starts over.
+    /// </summary>
+    private async Task<T> RunAdmittedAsync<T>(ServerCallContext context, long bytes, CancellationToken cancellation, Func<CancellationToken, T> work)
+    {
+        using var slot = await admission.EnterAsync(context.CallerKey(), bytes, cancellation).ConfigureAwait(false);
+        while (true)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, slot.Reclaimed);
+            try
+            {
+                return await Task.Run(() => work(either.Token), either.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && slot.Reclaimed.IsCancellationRequested)
+            {
+                metrics.RecordReclaim();
+                await slot.WaitForWorkerAgainAsync(cancellation).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<MatchResult> MatchAsync(ReadOnlyMemory<byte> photo, int topK, Wire.Filter? filter, ServerCallContext context, CancellationToken cancellation)
     {
         if (photo.IsEmpty)
@@ -89,16 +114,12 @@ public sealed partial class ArtMatchService
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"top_k must be between 1 and {MaxTopK} (0 means 5)."));
         var request = new MatchRequest { TopK = topK == 0 ? 5 : topK, Filter = ApiMapping.ToDomain(filter) };
         var matcher = engine.RequireMatcher();
-        // Admitted (or refused RESOURCE_EXHAUSTED) before any pixel is decoded; waits its turn in the bounded queue.
-        using var slot = await admission.EnterAsync(context.CallerKey(), photo.Length, cancellation).ConfigureAwait(false);
-        // Decoding and inference are CPU-bound: off the request thread, and cancelled with the call
-        // (its deadline or the caller leaving) inside the decode and between the matcher's stages.
-        var result = await Task.Run(() =>
+        var result = await RunAdmittedAsync(context, photo.Length, cancellation, token =>
         {
-            var result = matcher.Match(photo.Span, request, cancellation);
+            var result = matcher.Match(photo.Span, request, token);
             metrics.RecordMatch(result.Timings);
             return result;
-        }, cancellation).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         // Every Match is audited (who, when, which photo, the verdict), in the store's hash-chained log.
         Store.Audit(context.CallerName(), "match", result.Best?.ObjectId, FormattableString.Invariant(
             $"verdict={result.Verdict}; best_score={result.BestScore:0.####}; candidates={result.Candidates.Count}; photo_sha256={Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(photo.Span))}"));

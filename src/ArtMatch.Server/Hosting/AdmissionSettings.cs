@@ -17,8 +17,10 @@ public sealed record AdmissionSettings
     public int MaxPerCaller { get; init; } = Math.Max(1, 3 * Environment.ProcessorCount / 2);
 
     /// <summary>
-    /// Photos one caller may have running at once; default all workers but one, so that a caller
-    /// flooding the server (decompression bombs, a big batch) always leaves a worker for the others.
+    /// Photos one caller is sure to have running at once (its share); default all workers but one, so
+    /// that a caller flooding the server (decompression bombs, a big batch) always leaves a worker for
+    /// the others. Work-conserving: a caller alone is lent the idle workers beyond its share, and a
+    /// caller under its share starts at once even while workers are lent (see <see cref="AdmissionControl"/>).
     /// </summary>
     public int MaxRunningPerCaller { get; init; } = Math.Max(1, Environment.ProcessorCount - 1);
 

@@ -26,6 +26,7 @@ public sealed class ArtMatchMetrics
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _callDuration;
     private readonly Histogram<double> _stageDuration;
+    private readonly Counter<long> _reclaimed;
 
     public ArtMatchMetrics(IMeterFactory meters, ArtMatchEngine engine)
     {
@@ -33,6 +34,8 @@ public sealed class ArtMatchMetrics
         _calls = meter.CreateCounter<long>("artmatch.rpc.requests", "{request}", "gRPC calls answered, by method and status code");
         _callDuration = meter.CreateHistogram("artmatch.rpc.duration", "s", "gRPC call duration, by method and status code", tags: null, LatencyBuckets);
         _stageDuration = meter.CreateHistogram("artmatch.match.stage.duration", "s", "Match time per pipeline stage", tags: null, LatencyBuckets);
+        _reclaimed = meter.CreateCounter<long>("artmatch.admission.reclaimed", "{photo}",
+            "Photos stopped on a worker lent beyond their caller's share when another caller needed it (they wait and start over)");
         meter.CreateObservableGauge("artmatch.catalogue.objects", () => engine.Store?.ObjectCount ?? 0, "{object}", "Objects in the catalogue");
         meter.CreateObservableGauge("artmatch.catalogue.vectors", () => engine.Store?.VectorCount ?? 0, "{vector}", "Vectors searched per query (whole pictures and their regions)");
     }
@@ -43,6 +46,8 @@ public sealed class ArtMatchMetrics
         _calls.Add(1, tags);
         _callDuration.Record(elapsed.TotalSeconds, tags);
     }
+
+    public void RecordReclaim() => _reclaimed.Add(1);
 
     public void RecordMatch(MatchTimings timings)
     {

@@ -71,20 +71,88 @@ public sealed class AdmissionControlTests
     }
 
     [Fact]
-    public async Task CallerAtItsRunningShare_Waits_AnotherCallerRunsAtOnce_ThenTheWaiterRuns()
+    public async Task LoneCaller_UsesEveryIdleWorker_ThenWaits()
     {
         var admission = new AdmissionControl(new AdmissionSettings { MaxRunning = 2, MaxWaiting = 4, MaxPerCaller = 4, MaxRunningPerCaller = 1 });
 
-        var bomb = await admission.EnterAsync("key:bombs", 10, CancellationToken.None);
-        var secondBomb = admission.EnterAsync("key:bombs", 10, CancellationToken.None);
-        var normal = admission.EnterAsync("key:officer", 10, CancellationToken.None);
+        var first = admission.EnterAsync("key:batch", 10, CancellationToken.None);
+        var second = admission.EnterAsync("key:batch", 10, CancellationToken.None);
+        var third = admission.EnterAsync("key:batch", 10, CancellationToken.None);
 
-        Assert.True(normal.IsCompletedSuccessfully);
-        Assert.False(secondBomb.IsCompleted);
-        (await normal).Dispose();
-        Assert.False(secondBomb.IsCompleted);
-        bomb.Dispose();
-        (await secondBomb).Dispose();
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.True(second.IsCompletedSuccessfully, "a caller alone is lent the idle worker beyond its share");
+        Assert.False(third.IsCompleted);
+        (await first).Dispose();
+        (await third).Dispose();
+        (await second).Dispose();
         Assert.Equal(0, admission.InFlight);
     }
+
+    [Fact]
+    public async Task CallerUnderItsShare_StartsAtOnceWhileAnotherHoldsEveryWorker_TheLentWorkerIsTakenBackAndResumesFirst()
+    {
+        var admission = new AdmissionControl(new AdmissionSettings { MaxRunning = 2, MaxWaiting = 4, MaxPerCaller = 4, MaxRunningPerCaller = 1 });
+        using var bomb1 = await admission.EnterAsync("key:bombs", 10, CancellationToken.None);
+        using var bomb2 = await admission.EnterAsync("key:bombs", 10, CancellationToken.None);   // lent
+
+        var normal = admission.EnterAsync("key:officer", 10, CancellationToken.None);
+        var bomb3 = admission.EnterAsync("key:bombs", 10, CancellationToken.None);
+
+        Assert.True(normal.IsCompletedSuccessfully, "the officer waited for a bomb's decode");
+        Assert.True(bomb2.Reclaimed.IsCancellationRequested, "the lent worker was not taken back");
+        Assert.False(bomb1.Reclaimed.IsCancellationRequested);
+        var resumed = bomb2.WaitForWorkerAgainAsync(CancellationToken.None);
+        Assert.Equal(2, admission.Running);
+        Assert.False(resumed.IsCompleted);
+        (await normal).Dispose();
+        await Guard(resumed);                 // first in the queue again, before bomb3
+        Assert.False(bomb3.IsCompleted);
+        Assert.False(bomb2.Reclaimed.IsCancellationRequested);
+        bomb1.Dispose();
+        (await Guard(bomb3)).Dispose();
+    }
+
+    [Fact]
+    public async Task FreedWorker_GoesFirstToACallerUnderItsShare_ThenToTheLongestWaiting()
+    {
+        var admission = new AdmissionControl(new AdmissionSettings { MaxRunning = 2, MaxWaiting = 4, MaxPerCaller = 4, MaxRunningPerCaller = 1 });
+        using var a1 = await admission.EnterAsync("a", 10, CancellationToken.None);
+        using var a2 = await admission.EnterAsync("a", 10, CancellationToken.None);   // lent
+        using var b1 = await admission.EnterAsync("b", 10, CancellationToken.None);   // under its share: runs, a2 is taken back
+        var a3 = admission.EnterAsync("a", 10, CancellationToken.None);               // over its share, no idle worker: waits
+        var c1 = admission.EnterAsync("c", 10, CancellationToken.None);               // a1 and b1 hold both workers within their shares: waits
+        var a2Again = a2.WaitForWorkerAgainAsync(CancellationToken.None);
+
+        b1.Dispose();
+        (await Guard(c1)).Dispose();          // c arrived after a2 and a3 but is under its share
+
+        Assert.False(a3.IsCompleted);
+        a1.Dispose();
+        await Guard(a2Again);
+        a2.Dispose();
+        (await Guard(a3)).Dispose();
+        Assert.Equal(0, admission.InFlight);
+    }
+
+    [Fact]
+    public async Task TakenBackSlotCancelledWhileWaiting_LeavesTheQueue()
+    {
+        var admission = new AdmissionControl(new AdmissionSettings { MaxRunning = 2, MaxWaiting = 4, MaxPerCaller = 4, MaxRunningPerCaller = 1 });
+        using var a1 = await admission.EnterAsync("a", 10, CancellationToken.None);
+        var a2 = await admission.EnterAsync("a", 10, CancellationToken.None);        // lent
+        using var b1 = await admission.EnterAsync("b", 10, CancellationToken.None);  // takes it back
+        using var cancel = new CancellationTokenSource();
+
+        var again = a2.WaitForWorkerAgainAsync(cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Guard(again));
+        a2.Dispose();
+        Assert.Equal(2, admission.InFlight);
+        Assert.Equal(2, admission.Running);
+    }
+
+    private static Task<T> Guard<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    private static Task Guard(Task task) => task.WaitAsync(TimeSpan.FromSeconds(30));
 }
