@@ -51,7 +51,7 @@ internal static class CalibrateCommand
                 impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
                 cascade = result.Cascade is { } c ? new
                 {
-                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, escalation = c.Rules.Escalation,
+                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, stop_no_match_below_after = c.Rules.StopNoMatchBelowAfter, escalation = c.Rules.Escalation,
                     trials = c.Trials, changed_rate = Math.Round(c.ChangedRate, 4), answered_after = c.AnsweredAfter,
                 } : null,
             };
@@ -60,7 +60,7 @@ internal static class CalibrateCommand
             else
                 AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
             if (result.Cascade is { } rules)
-                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {rules.Rules.StopNoMatchBelow:F2}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
+                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {string.Join(", ", (rules.Rules.StopNoMatchBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
             return 0;
         }));
         return command;

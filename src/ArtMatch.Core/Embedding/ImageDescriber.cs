@@ -115,15 +115,41 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     {
         int longest = Math.Max(Settings.GlobalScales.Max(), Settings.LocalFeatureScale);
         var small = longest < Math.Max(image.Width, image.Height) ? ResizeToStride(image, longest) : image;
+        var turned = new RgbImage[4];
+        var mapsAt = new Func<int, FeatureMaps>[4];
+        for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
+        {
+            turned[quarterTurns] = ImageOps.TurnClockwise(small, quarterTurns);
+            mapsAt[quarterTurns] = MapsOf(turned[quarterTurns]);
+        }
+        // One size seen by the model (the default: global vector and local features at 320 px): the
+        // photo turned by one and by three quarter turns has the same shape, so both go in one model run.
+        if (Settings.GlobalScales.Distinct().Count() == 1 && (Settings.LocalFeatureScale == 0 || Settings.LocalFeatureScale == Settings.GlobalScales[0]))
+        {
+            int size = Settings.GlobalScales[0];
+            var pair = RunEach([ResizeToStride(turned[1], size), ResizeToStride(turned[3], size)]);
+            mapsAt[1] = Fixed(mapsAt[1], size, pair[0]);
+            mapsAt[3] = Fixed(mapsAt[3], size, pair[1]);
+        }
         var turns = new List<TurnedView>(3);
         for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
         {
-            var turned = ImageOps.TurnClockwise(small, quarterTurns);
-            var mapsAt = MapsOf(turned);
-            var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
-            turns.Add(new TurnedView(quarterTurns, turned, GlobalVector(mapsAt), local));
+            var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(mapsAt[quarterTurns](Settings.LocalFeatureScale)) : null;
+            turns.Add(new TurnedView(quarterTurns, turned[quarterTurns], GlobalVector(mapsAt[quarterTurns]), local));
         }
         return turns;
+
+        static Func<int, FeatureMaps> Fixed(Func<int, FeatureMaps> other, int size, FeatureMaps maps) => longSide => longSide == size ? maps : other(longSide);
+    }
+
+    /// <summary>Same-sized pictures through the model in one run, their maps apart.</summary>
+    private FeatureMaps[] RunEach(IReadOnlyList<RgbImage> images)
+    {
+        var maps = Run(images);
+        var each = new FeatureMaps[images.Count];
+        for (int i = 0; i < images.Count; i++)
+            each[i] = new FeatureMaps(1, maps.Channels, maps.Height, maps.Width, maps.Item(i).ToArray());
+        return each;
     }
 
     internal float[] BaselineVector(RgbImage image)

@@ -47,25 +47,44 @@ public sealed class CascadeCalibrator
         float margin = CascadeSettings.NeverStop;
         for (float m = (float)Math.Round(Math.Max(0, thresholds.MinMargin), 2); m <= 2.0f; m = (float)Math.Round(m + 0.01f, 2))
         {
-            if (Changed(traces, current with { StopMatchMargin = m, StopNoMatchBelow = 0 }) <= TargetChangedRate * MatchShare * n)
+            if (Changed(traces, current with { StopMatchMargin = m, StopNoMatchBelow = 0, StopNoMatchBelowAfter = null }) <= TargetChangedRate * MatchShare * n)
             {
                 margin = m;
                 break;
             }
         }
-        // The highest "nothing resembles it" score within the whole budget, with the match rule in place.
-        float noMatch = 0;
-        var withMargin = current with { StopMatchMargin = margin, StopNoMatchBelow = 0 };
-        for (float s = 0.01f; s <= thresholds.Possible; s = (float)Math.Round(s + 0.01f, 2))
+        // The "nothing resembles it" rule, step by step in the cascade's order: the highest score within
+        // a growing share of the rest of the budget, with the rules of the steps before in place (a step
+        // that has seen more views of the photo may stop more). The last step needs none: nothing follows.
+        // The scalar is the rule's switch; while choosing, every step is named, so its value is not used.
+        var rules = current with { StopMatchMargin = margin, StopNoMatchBelow = 1, StopNoMatchBelowAfter = StepsOf(traces).ToDictionary(s => s, _ => 0f) };
+        var steps = StepsOf(traces);
+        int matchChanged = Changed(traces, rules);
+        double noMatchBudget = Math.Max(0, TargetChangedRate * n - matchChanged);
+        for (int i = 0; i < steps.Count - 1; i++)
         {
-            if (Changed(traces, withMargin with { StopNoMatchBelow = s }) > TargetChangedRate * n)
-                break;
-            noMatch = s;
+            double allowed = matchChanged + noMatchBudget * (i + 1) / (steps.Count - 1);
+            float chosen = 0;
+            for (float s = 0.01f; s <= thresholds.Possible; s = (float)Math.Round(s + 0.01f, 2))
+            {
+                var trial = new Dictionary<string, float>(rules.StopNoMatchBelowAfter!) { [steps[i]] = s };
+                if (Changed(traces, rules with { StopNoMatchBelowAfter = trial }) > allowed)
+                    break;
+                chosen = s;
+            }
+            rules = rules with { StopNoMatchBelowAfter = new Dictionary<string, float>(rules.StopNoMatchBelowAfter!) { [steps[i]] = chosen } };
         }
-        var rules = current with { StopMatchMargin = margin, StopNoMatchBelow = noMatch };
+        // The scalar rule (steps not named, and the switch: 0 is off everywhere): the cheap pass's, else the lowest a later step allows.
+        var positive = rules.StopNoMatchBelowAfter!.Values.Where(v => v > 0).ToList();
+        float first = steps.Count > 1 ? rules.StopNoMatchBelowAfter!.GetValueOrDefault(steps[0]) : 0;
+        rules = rules with { StopNoMatchBelow = first > 0 ? first : positive.Count > 0 ? positive.Min() : 0 };
         var answered = traces.GroupBy(t => StopStep(t, rules).Step).ToDictionary(g => g.Key, g => g.Count());
         return new CascadeCalibrationResult(rules, traces.Count, Changed(traces, rules) / (double)n, answered);
     }
+
+    /// <summary>The steps of the longest trace, in order.</summary>
+    private static List<string> StepsOf(IReadOnlyList<IReadOnlyList<StepAnswer>> traces) =>
+        traces.Where(t => t.Count > 0).OrderByDescending(t => t.Count).FirstOrDefault()?.Select(a => a.Step).ToList() ?? [];
 
     /// <summary>Trials whose answer at the step the rules stop at differs from the full match's.</summary>
     public static int Changed(IReadOnlyList<IReadOnlyList<StepAnswer>> traces, CascadeSettings rules) =>
@@ -76,7 +95,7 @@ public sealed class CascadeCalibrator
     {
         foreach (var step in trace)
         {
-            if (rules.IsCertain(step.Verdict, step.Margin, step.BestScore))
+            if (rules.IsCertain(step.Step, step.Verdict, step.Margin, step.BestScore))
                 return step;
         }
         return trace[^1];

@@ -11,10 +11,10 @@ namespace ArtMatch.Core.Matching;
 public sealed record CascadeSettings
 {
     // Defaults: `artmatch calibrate --cascade-only --samples 200 --seed 1` on a store of the development
-    // catalogue as import leaves it, with the default thresholds: 400 trials (200 synthetic views, each
-    // genuine and leave-one-out impostor), answer changed against the full match in 0.25 % of them;
-    // answered after the cheap pass 108, after keypoints 47, after regions 245. No query answers used.
-    // The no-match rule it chose (0.69) is not the default: see StopNoMatchBelow.
+    // catalogue as import leaves it, with the default thresholds, its synthetic views including photos
+    // turned sideways (SyntheticViews.Sideways) and close-ups: 400 trials (200 views, each genuine and
+    // leave-one-out impostor), answer changed against the full match in 0.25 % of them; answered after the
+    // cheap pass 80, keypoints 114, turns 26, regions 180. No query answers used.
 
     /// <summary>Run every stage for every photo (the reference the cascade is measured against; <c>--full</c>).</summary>
     public bool Full { get; init; }
@@ -23,19 +23,27 @@ public sealed record CascadeSettings
     /// A "match" stops the cascade when the best candidate leads the runner-up by at least this
     /// (at least the verdict's own minimum margin). <see cref="NeverStop"/> (or any lead no score reaches) never stops on a match.
     /// </summary>
-    public float StopMatchMargin { get; init; } = 0.17f;
+    public float StopMatchMargin { get; init; } = 0.19f;
 
     /// <summary>
     /// The cascade answers "no match" without searching further when the best score (plain cosine
     /// plus geometric bonus) is below this: nothing in the catalogue resembles the photo enough for
-    /// a closer look to find it. 0 never stops on "no match".
+    /// a closer look to find it. Applies after a step <see cref="StopNoMatchBelowAfter"/> does not
+    /// name; 0 turns the "no match" rule off at every step.
     /// </summary>
-    /// <remarks>
-    /// Off by default: calibration chose 0.69 on its synthetic views, but those hold no photo taken
-    /// sideways, whose whole-photo score is low until the turns stage has run, so the rule is not
-    /// known to be safe for them. On again once calibration makes turned views.
-    /// </remarks>
-    public float StopNoMatchBelow { get; init; }
+    public float StopNoMatchBelow { get; init; } = 0.70f;
+
+    /// <summary>
+    /// The "no match" rule per step, by step name ("search" for the cheap pass, then the escalation
+    /// stages): a photo whose best score after that step is below the value stops there. A step not
+    /// named uses <see cref="StopNoMatchBelow"/>. Later steps have seen more views of the photo, so
+    /// calibration can allow them a higher value than the cheap pass.
+    /// </summary>
+    public Dictionary<string, float>? StopNoMatchBelowAfter { get; init; } = new() { ["search"] = 0.70f, ["keypoints"] = 0.76f, ["turns"] = 0.79f };
+
+    /// <summary>The "no match" rule after <paramref name="step"/>; 0 (off at every step) when <see cref="StopNoMatchBelow"/> is 0.</summary>
+    public float NoMatchBelow(string step) =>
+        StopNoMatchBelow <= 0 ? 0 : StopNoMatchBelowAfter is { } perStep && perStep.TryGetValue(step, out var value) ? value : StopNoMatchBelow;
 
     /// <summary>
     /// The costlier searches in the order a photo escalates through them, by stage name: "keypoints"
@@ -50,9 +58,9 @@ public sealed record CascadeSettings
     /// <summary>The stage names <see cref="Escalation"/> may hold.</summary>
     public static readonly IReadOnlyList<string> EscalationStages = ["keypoints", "sift", "turns", "regions"];
 
-    /// <summary>The stopping rules: a match with a clear lead, or nothing in the catalogue resembling the photo.</summary>
-    public bool IsCertain(Verdict verdict, float margin, float bestScore) =>
-        (verdict == Verdict.Match && margin >= StopMatchMargin) || bestScore < StopNoMatchBelow;
+    /// <summary>The stopping rules after <paramref name="step"/>: a match with a clear lead, or nothing in the catalogue resembling the photo.</summary>
+    public bool IsCertain(string step, Verdict verdict, float margin, float bestScore) =>
+        (verdict == Verdict.Match && margin >= StopMatchMargin) || bestScore < NoMatchBelow(step);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting when the values cannot work.</summary>
     public void Validate()
@@ -61,6 +69,13 @@ public sealed record CascadeSettings
             throw new ArgumentException($"match.cascade.stop_match_margin must be 0 or more (got {StopMatchMargin}).");
         if (float.IsNaN(StopNoMatchBelow) || StopNoMatchBelow < 0)
             throw new ArgumentException($"match.cascade.stop_no_match_below must be 0 or more (got {StopNoMatchBelow}).");
+        foreach (var (step, value) in StopNoMatchBelowAfter ?? [])
+        {
+            if (step != "search" && !EscalationStages.Contains(step))
+                throw new ArgumentException($"match.cascade.stop_no_match_below_after: unknown step \"{step}\" (known: search, {string.Join(", ", EscalationStages)}).");
+            if (float.IsNaN(value) || value < 0)
+                throw new ArgumentException($"match.cascade.stop_no_match_below_after.{step} must be 0 or more (got {value}).");
+        }
         foreach (var name in Escalation ?? [])
         {
             if (!EscalationStages.Contains(name))

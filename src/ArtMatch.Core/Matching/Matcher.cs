@@ -186,14 +186,14 @@ public sealed class Matcher
     {
         Run(context, times, _describe, _search, _verify, _colour, _judge);
         string step = CheapPass;
-        if (Record(step) && IsCertain(context.Judgement!))
+        if (Record(step) && IsCertain(step, context.Judgement!))
             return step;
         var steps = trace is null ? Settings.Cascade.Escalation : [.. Settings.Cascade.Escalation, .. CascadeSettings.EscalationStages.Except(Settings.Cascade.Escalation)];
         foreach (var name in steps.Where(_escalation.ContainsKey))
         {
             Run(context, times, _escalation[name], _verify, _colour, _judge);
             step = name;
-            if (Record(step) && IsCertain(context.Judgement!))
+            if (Record(step) && IsCertain(step, context.Judgement!))
                 return step;
         }
         return step;
@@ -207,7 +207,7 @@ public sealed class Matcher
     }
 
     /// <summary>The calibrated stopping rules: a match with a clear lead, or nothing resembling the photo.</summary>
-    private bool IsCertain(Judgement judgement) => Settings.Cascade.IsCertain(judgement.Verdict, judgement.Margin, judgement.Best?.Score ?? 0);
+    private bool IsCertain(string step, Judgement judgement) => Settings.Cascade.IsCertain(step, judgement.Verdict, judgement.Margin, judgement.Best?.Score ?? 0);
 
     private static void Run(MatchContext context, StageClock times, params IMatchStage[] stages)
     {

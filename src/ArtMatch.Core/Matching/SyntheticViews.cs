@@ -5,15 +5,15 @@ namespace ArtMatch.Core.Matching;
 /// <summary>
 /// Makes plausible "photos" of a catalogue picture for calibration: crops, tilts in brightness
 /// and contrast, loss of detail, the picture pasted small into another picture (an object on
-/// a market stall), a small close-up of one part (a detail cut from a larger photo), and the picture
-/// photographed off a screen (<see cref="ScreenPhoto"/>). Seeded, so calibration is reproducible.
+/// a market stall), a small close-up of one part (a detail cut from a larger photo), the picture
+/// photographed off a screen (<see cref="ScreenPhoto"/>), and sideways (<see cref="Sideways"/>). Seeded, so calibration is reproducible.
 /// </summary>
 public static class SyntheticViews
 {
     /// <summary>One random view; <paramref name="pasted"/> says whether the background (another picture) is in it.</summary>
     public static RgbImage Make(RgbImage source, RgbImage? background, Random random, out bool pasted)
     {
-        int kind = random.Next(6);
+        int kind = random.Next(7);
         pasted = kind == 2 && background is not null;
         return kind switch
         {
@@ -22,8 +22,21 @@ public static class SyntheticViews
             2 when background is not null => PasteInto(source, background, random),
             3 => CloseUp(source, random),
             5 => ScreenPhoto(source, random),
+            6 => Sideways(source, random),
             _ => Photometric(RandomCrop(source, random, 0.7, 1.0), random),
         };
+    }
+
+    /// <summary>
+    /// The picture photographed sideways or upside down, its orientation tag lost (or an object lying at
+    /// another angle than in the catalogue): a crop in other light, or a close-up, turned by one to three
+    /// quarter turns. The whole-photo vector hardly knows it until the turns stage has run; without such
+    /// views calibration could choose a "no match" rule that stops these photos too early.
+    /// </summary>
+    public static RgbImage Sideways(RgbImage source, Random random)
+    {
+        var view = random.Next(4) == 0 ? CloseUp(source, random) : Photometric(RandomCrop(source, random, 0.6, 1.0), random);
+        return ImageOps.TurnClockwise(view, 1 + random.Next(3));
     }
 
     /// <summary>

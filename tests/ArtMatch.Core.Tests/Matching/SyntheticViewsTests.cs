@@ -36,4 +36,21 @@ public class SyntheticViewsTests
         int Red(int x) => view.Pixels[(45 * 120 + x) * 3];
         Assert.True(Enumerable.Range(40, 4).Average(Red) < Enumerable.Range(76, 4).Average(Red), "the picture's left-to-right gradient survives");
     }
+
+    [Fact]
+    public void Sideways_TurnedByAQuarterTurnOrMore_SameSeedSameView()
+    {
+        var source = Gradient(120, 90);
+        var shapes = new HashSet<(int, int)>();
+        bool turnedWhole = false;
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var view = SyntheticViews.Sideways(source, new Random(seed));
+            Assert.Equal(view.Pixels, SyntheticViews.Sideways(source, new Random(seed)).Pixels);
+            shapes.Add((Math.Sign(view.Width - view.Height), 0));
+            // A crop covering most of the picture turned by one or three quarter turns stands upright.
+            turnedWhole |= view.Height > view.Width && view.Height >= 90;
+        }
+        Assert.True(turnedWhole, "some views are the picture turned on its side");
+    }
 }

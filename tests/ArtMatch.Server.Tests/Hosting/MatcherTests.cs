@@ -133,6 +133,23 @@ public sealed class MatcherTests : IDisposable
     }
 
     [Fact]
+    public void Turns_TwoSidewaysViewsInOneModelRun_SameVectorsAsEachTurnedPictureDescribedAlone()
+    {
+        var photo = Picture("gc-painting-hokusai-great-wave");
+        var turns = _engine.Describer.Describe(photo, includeRegions: true).Turns;
+
+        foreach (var turn in turns)
+        {
+            var alone = _engine.Describer.Describe(turn.Picture, includeRegions: false);
+            Assert.Equal(alone.Global.Length, turn.Global.Length);
+            for (int i = 0; i < alone.Global.Length; i++)
+                Assert.Equal(alone.Global[i], turn.Global[i], 1e-4f);
+            Assert.Equal(alone.Local!.Vectors.Length, turn.Local!.Vectors.Length);
+            Assert.Equal(alone.Local.Vectors[^1], turn.Local.Vectors[^1], 1e-4f);
+        }
+    }
+
+    [Fact]
     public void Match_ObjectSmallInAScene_VerifiesTheRegionThatFoundIt()
     {
         // The camel picture at a third of the frame, in a street scene that is not catalogued.

@@ -42,6 +42,36 @@ public class CascadeCalibratorTests
     }
 
     [Fact]
+    public void Choose_SidewaysGenuineLowUntilTurns_CheapPassRuleStaysBelowItsScoreLaterStepsStopImpostors()
+    {
+        var traces = new List<IReadOnlyList<StepAnswer>>();
+        // Sideways genuine views: low until the turns stage finds them.
+        for (int i = 0; i < 20; i++)
+            traces.Add([Step("search", Verdict.NoMatch, "x", 0.45f, 0.05f), Step("keypoints", Verdict.NoMatch, "x", 0.5f, 0.05f), Step("turns", Verdict.Match, "a", 1.3f, 0.5f), Step("regions", Verdict.Match, "a", 1.3f, 0.5f)]);
+        // Impostors: a look-alike at 0.6 before turns, still no match at the end.
+        for (int i = 0; i < 80; i++)
+            traces.Add([Step("search", Verdict.NoMatch, "z", 0.6f, 0.05f), Step("keypoints", Verdict.NoMatch, "z", 0.6f, 0.05f), Step("turns", Verdict.NoMatch, "z", 0.62f, 0.05f), Step("regions", Verdict.NoMatch, "z", 0.65f, 0.05f)]);
+
+        var result = new CascadeCalibrator().Choose(traces, new CascadeSettings(), Thresholds);
+
+        Assert.Equal(0, result.ChangedRate);
+        Assert.True(result.Rules.NoMatchBelow("search") <= 0.45f, $"cheap pass rule {result.Rules.NoMatchBelow("search")}");
+        Assert.True(result.Rules.NoMatchBelow("turns") > 0.62f, $"turns rule {result.Rules.NoMatchBelow("turns")}");
+        Assert.Equal(100, result.AnsweredAfter["turns"]);   // genuine by the match rule, impostors by the no-match rule
+    }
+
+    [Fact]
+    public void NoMatchBelow_ZeroScalar_TurnsTheRuleOffAtEveryStep()
+    {
+        var rules = new CascadeSettings { StopNoMatchBelow = 0, StopNoMatchBelowAfter = new() { ["search"] = 0.6f } };
+
+        Assert.Equal(0, rules.NoMatchBelow("search"));
+        Assert.False(rules.IsCertain("search", Verdict.NoMatch, 0, 0.1f));
+        Assert.True((rules with { StopNoMatchBelow = 0.3f }).IsCertain("search", Verdict.NoMatch, 0, 0.5f));
+        Assert.Equal(0.3f, (rules with { StopNoMatchBelow = 0.3f }).NoMatchBelow("turns"));
+    }
+
+    [Fact]
     public void Choose_LargerBudget_AllowsALowerMarginThatChangesSomeAnswers()
     {
         var result = new CascadeCalibrator { TargetChangedRate = 0.2, MatchShare = 1 }.Choose(Traces(), new CascadeSettings(), Thresholds);

@@ -101,6 +101,27 @@ public class CascadeTests
     }
 
     [Fact]
+    public void Cascade_NoMatchRulePerStep_ZeroAfterTheCheapPassLetsThePhotoEscalateThenStopsAfterKeypoints()
+    {
+        var photo = new FakePhoto { Global = Vectors.Unit(6), Local = Vectors.Grid(4, 4, 60), RegionVectors = [Vectors.Unit(7)] };
+        var rules = Settings.Cascade with { StopNoMatchBelow = 0.5f, StopNoMatchBelowAfter = new() { ["search"] = 0, ["keypoints"] = 0.5f } };
+        var result = MatcherOf(Settings with { Cascade = rules }).Match(photo, new MatchRequest());
+
+        Assert.Equal(Verdict.NoMatch, result.Verdict);
+        Assert.Equal("keypoints", result.AnsweredAfter);
+        Assert.Equal((0, 0), (photo.RegionsRead, photo.TurnsRead));
+    }
+
+    [Fact]
+    public void Validate_NoMatchRuleForAnUnknownStep_NamesTheSetting()
+    {
+        var rules = new CascadeSettings { StopNoMatchBelowAfter = new() { ["colour"] = 0.5f } };
+
+        var error = Assert.Throws<ArgumentException>(rules.Validate);
+        Assert.Contains("stop_no_match_below_after", error.Message);
+    }
+
+    [Fact]
     public void Trace_NeverStops_LastStepIsTheFullAnswer()
     {
         var trace = MatcherOf(Settings).Trace(Easy(), new MatchRequest());
