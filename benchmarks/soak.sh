@@ -16,7 +16,7 @@ cli=(dotnet src/ArtMatch.Cli/bin/Release/net10.0/artmatch.dll)
 mkdir -p "$work/store"; cp .demo-store/catalog.db "$work/store/"
 officer=$("${cli[@]}" keys add --file "$work/keys.json" --role officer --name soak-officer --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 partner=$("${cli[@]}" keys add --file "$work/keys.json" --role partner --name soak-writer --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-photo=$(ls ../shared/eval/dev/catalog/*/1.jpg | head -1)
+photos=(../shared/eval/dev/catalog/*/1.jpg); photo=${photos[0]}  # a glob, not ls | head: with pipefail, ls killed by SIGPIPE stopped the script
 
 start() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
