@@ -30,16 +30,16 @@ public sealed partial class SqliteCatalogStore
     /// Walks the audit log in order and recomputes its hash chain: an entry edited, deleted or
     /// inserted out of order shows as the first entry whose stored hash differs. Entries removed
     /// from the end leave a shorter, valid chain: compare <see cref="AuditVerification.Head"/> with
-    /// a copy kept elsewhere to detect that.
+    /// a copy kept elsewhere to detect that: give it as <paramref name="kept"/>.
     /// </summary>
-    public AuditVerification VerifyAudit()
+    public AuditVerification VerifyAudit(AuditAnchor? kept = null)
     {
         lock (_dbLock)
-            return VerifyAudit(_db);
+            return VerifyAudit(_db, kept);
     }
 
     /// <summary>Verifies the audit chain of the store in <paramref name="directory"/> without opening the store (no model, no vectors loaded).</summary>
-    public static AuditVerification VerifyAudit(string directory)
+    public static AuditVerification VerifyAudit(string directory, AuditAnchor? kept = null)
     {
         string path = Path.Combine(directory, "catalog.db");
         if (!File.Exists(path))
@@ -49,10 +49,15 @@ public sealed partial class SqliteCatalogStore
         Sql.Execute(db, "PRAGMA busy_timeout=5000;");
         if (Sql.Scalar<long>(db, "PRAGMA user_version") < 6)
             throw new InvalidDataException($"The store in {directory} predates the audit chain (schema {Sql.Scalar<long>(db, "PRAGMA user_version")}); open it once with this version (e.g. 'artmatch serve --store') to chain its log.");
-        return VerifyAudit(db);
+        return VerifyAudit(db, kept);
     }
 
-    private static AuditVerification VerifyAudit(Microsoft.Data.Sqlite.SqliteConnection db)
+    /// <summary>
+    /// The chain recomputed; with <paramref name="kept"/> (entries and head printed by an earlier
+    /// verify, kept outside the store), also that the log still reaches that entry with that hash:
+    /// entries cut from the end, or a log rewritten and chained again from the start, fail there.
+    /// </summary>
+    private static AuditVerification VerifyAudit(Microsoft.Data.Sqlite.SqliteConnection db, AuditAnchor? kept)
     {
         {
             using var command = Sql.Command(db, "SELECT id, at, actor, action, object_id, detail, hash FROM audit_log ORDER BY id");
@@ -66,9 +71,16 @@ public sealed partial class SqliteCatalogStore
                     reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
                 string? stored = reader.IsDBNull(6) ? null : reader.GetString(6);
                 if (stored != expected)
-                    return new AuditVerification(false, count - 1, previous, reader.GetInt64(0));
+                    return new AuditVerification(false, count - 1, previous, reader.GetInt64(0),
+                        $"entry {reader.GetInt64(0)} does not follow from the one before: an entry was edited, deleted or inserted there");
                 previous = stored;
+                if (kept is not null && count == kept.Entries && !string.Equals(stored, kept.Head, StringComparison.OrdinalIgnoreCase))
+                    return new AuditVerification(false, count, previous, reader.GetInt64(0),
+                        $"entry {count} is not the kept head {kept.Head}: the log was rewritten up to there");
             }
+            if (kept is not null && count < kept.Entries)
+                return new AuditVerification(false, count, previous, null,
+                    $"the log has {count} entries but the kept head is entry {kept.Entries}: {kept.Entries - count} entries were cut from the end");
             return new AuditVerification(true, count, previous, null);
         }
     }
@@ -92,5 +104,28 @@ public sealed partial class SqliteCatalogStore
     }
 }
 
-/// <summary>The audit chain checked: valid up to <see cref="Entries"/> entries ending at <see cref="Head"/>, or broken at <see cref="BrokenAt"/> (an entry id).</summary>
-public sealed record AuditVerification(bool Valid, long Entries, string Head, long? BrokenAt);
+/// <summary>
+/// The audit chain checked: valid up to <see cref="Entries"/> entries ending at <see cref="Head"/>, or
+/// broken at <see cref="BrokenAt"/> (an entry id; null when entries were cut from the end), <see cref="Problem"/> saying how.
+/// </summary>
+public sealed record AuditVerification(bool Valid, long Entries, string Head, long? BrokenAt, string? Problem = null)
+{
+    /// <summary>What to keep outside the store and give to a later verify: "entries:head".</summary>
+    public AuditAnchor Anchor => new(Entries, Head);
+}
+
+/// <summary>A point of the audit chain kept outside the store (entries up to it, its hash), written "entries:head".</summary>
+public sealed record AuditAnchor(long Entries, string Head)
+{
+    public override string ToString() => FormattableString.Invariant($"{Entries}:{Head}");
+
+    /// <summary>Reads "entries:head" as an earlier verify printed it; FormatException saying the expected form otherwise.</summary>
+    public static AuditAnchor Parse(string text)
+    {
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out long entries) || entries < 1
+            || text.Length - colon - 1 != 64 || !text[(colon + 1)..].All(Uri.IsHexDigit))
+            throw new FormatException($"'{(text.Length > 80 ? text[..80] + "..." : text)}' is not an audit head: expected ENTRIES:HASH (64 hex digits), as 'audit verify' prints it.");
+        return new AuditAnchor(entries, text[(colon + 1)..]);
+    }
+}

@@ -64,6 +64,15 @@ public class CommandTests
     }
 
     [Fact]
+    public void AuditVerify_ExpectNotEntriesColonHash_Exit1SayingTheForm()
+    {
+        var result = CliRunner.Run("audit", "verify", "--store", "/nonexistent/store", "--expect", "deadbeef");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--expect: 'deadbeef' is not an audit head: expected ENTRIES:HASH", result.Stderr);
+    }
+
+    [Fact]
     public void KeysAdd_Json_PrintsTheKeyOnce_FileHoldsOnlyItsHash()
     {
         string dir = Directory.CreateTempSubdirectory("artmatch-keys-").FullName;

@@ -41,6 +41,49 @@ public sealed class AuditChainTests
         Assert.NotEqual(before.Head, after.Head);
     }
 
+    [Fact]
+    public void EntriesCutFromTheEnd_VerifyWithTheKeptHeadFails_WithoutItTheShorterChainVerifies()
+    {
+        using var temp = new TempStore();
+        AuditVerification kept;
+        using (var store = temp.Open())
+        {
+            Write(store, 3);
+            kept = store.VerifyAudit();
+        }
+        Tamper(temp, "DELETE FROM audit_log WHERE id >= (SELECT MAX(id) - 1 FROM audit_log)");
+
+        var without = SqliteCatalogStore.VerifyAudit(temp.Directory);
+        var with = SqliteCatalogStore.VerifyAudit(temp.Directory, AuditAnchor.Parse(kept.Anchor.ToString()));
+
+        Assert.True(without.Valid);
+        Assert.False(with.Valid);
+        Assert.Equal(kept.Entries - 2, with.Entries);
+        Assert.Contains("2 entries were cut from the end", with.Problem);
+    }
+
+    [Fact]
+    public void KeptHeadAtAnEarlierEntry_LaterWritesStillVerify_AnotherHashThereFails()
+    {
+        using var temp = new TempStore();
+        using var store = temp.Open();
+        Write(store, 2);
+        var kept = store.VerifyAudit().Anchor;
+        store.Delete("A-0", "admin-1");
+
+        Assert.True(store.VerifyAudit(kept).Valid);
+        var forged = store.VerifyAudit(kept with { Head = new string('0', 64) });
+        Assert.False(forged.Valid);
+        Assert.Contains($"entry {kept.Entries} is not the kept head", forged.Problem);
+    }
+
+    [Theory]
+    [InlineData("12")]
+    [InlineData("x:abc")]
+    [InlineData("0:0000000000000000000000000000000000000000000000000000000000000000")]
+    public void Anchor_NotEntriesColonHash_FormatExceptionSayingTheForm(string text) =>
+        Assert.Contains("expected ENTRIES:HASH", Assert.Throws<FormatException>(() => AuditAnchor.Parse(text)).Message);
+
     [Theory]
     [InlineData("UPDATE audit_log SET actor = 'someone-else' WHERE id = 2")]
     [InlineData("DELETE FROM audit_log WHERE id = 2")]
