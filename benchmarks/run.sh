@@ -4,6 +4,7 @@
 #   BENCH_SECTIONS=bulk,search,ann,grpc,bdn picks the sections (default: all five), e.g.
 #     BENCH_SECTIONS=bulk benchmarks/run.sh   (only ArtMatch against the Node peer);
 #   BENCH_PAIRS=3 back-to-back ArtMatch/peer pairs in the bulk section (each ratio, then the median);
+#   BENCH_WARMUP=50 photos each side embeds before its clock starts (steady state; 0 = from cold);
 #   BENCH_FILTER='*Match*' limits the BenchmarkDotNet part (default: every benchmark);
 #   ARTMATCH_BEFORE=/old/checkout adds that build's Match beside this one (MatchBeforeAfterBenchmarks).
 # Prints JSON lines and BenchmarkDotNet tables; benchmarks/RESULTS.md records a full run.
@@ -21,9 +22,9 @@ lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Flags' | sed 's/Flags:.*avx512_vnni
 model="$root/.models/mobilenetv2-12-int8.onnx"
 
 if [ "$mode" = "quick" ]; then
-  count=8; rows=2000; seconds=3; pictures=1000; scale_extra=(--approximate-above 0); pairs=1
+  count=8; rows=2000; seconds=3; pictures=1000; scale_extra=(--approximate-above 0); pairs=1; warmup=1
 else
-  count=200; rows=100000; seconds=20; pictures=10000; scale_extra=(); pairs="${BENCH_PAIRS:-3}"
+  count=200; rows=100000; seconds=20; pictures=10000; scale_extra=(); pairs="${BENCH_PAIRS:-3}"; warmup="${BENCH_WARMUP:-50}"
 fi
 sections=",${BENCH_SECTIONS:-bulk,search,ann,grpc,bdn},"
 wants() { [[ "$sections" == *",$1,"* ]]; }
@@ -36,8 +37,8 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 dll="$root/benchmarks/ArtMatch.Benchmarks/bin/Release/net10.0/ArtMatch.Benchmarks.dll"
 ratios=()
 for pair in $(seq 1 "$pairs"); do
-  ours="$(dotnet "$dll" throughput "$work/photos-$count" 2 2)"
-  peer="$(cd "$root/benchmarks/peer" && node embed-folder.mjs "$model" "$work/photos-$count" 2 2)"
+  ours="$(dotnet "$dll" throughput "$work/photos-$count" 2 2 "$warmup")"
+  peer="$(cd "$root/benchmarks/peer" && node embed-folder.mjs "$model" "$work/photos-$count" 2 2 "$warmup")"
   echo "pair $pair artmatch: $ours"
   echo "pair $pair node-peer: $peer"
   ratio=$(/usr/bin/python3 -c 'import json, sys; a, b = (json.loads(x)["images_per_second"] for x in sys.argv[1:]); print(f"{a / b:.2f}")' "$ours" "$peer")

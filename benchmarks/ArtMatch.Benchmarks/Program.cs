@@ -5,7 +5,8 @@ using BenchmarkDotNet.Running;
 // Script modes print JSON for benchmarks/run.sh; anything else goes to BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
-    "throughput" => Scripts.Throughput(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount, args.Length > 3 ? int.Parse(args[3]) : 1),
+    "throughput" => Scripts.Throughput(args[1], args.Length > 2 ? int.Parse(args[2]) : Environment.ProcessorCount, args.Length > 3 ? int.Parse(args[3]) : 1,
+        args.Length > 4 ? int.Parse(args[4]) : 1),
     "throughput-stages" => Scripts.ThroughputStages(args[1]),
     "grpc-load" => Scripts.GrpcLoad(args[1], args[2], int.Parse(args[3]), double.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture)),
     "export-vectors" => Scripts.ExportVectors(args[1], int.Parse(args[2]), int.Parse(args[3])),
