@@ -8,6 +8,7 @@ root.Subcommands.Add(CatalogCommands.Import());
 root.Subcommands.Add(CatalogCommands.Reembed());
 root.Subcommands.Add(CatalogCommands.Whiten());
 root.Subcommands.Add(MatchCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(CaseCommands.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());

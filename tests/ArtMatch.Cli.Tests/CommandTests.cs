@@ -55,7 +55,7 @@ public class CommandTests
     [Fact]
     public void Help_EveryCommand_PrintsUsage()
     {
-        foreach (var command in new[] { "embed", "similarity", "import", "reembed", "whiten", "match", "eval", "calibrate", "serve", "screen", "keys", "keys add", "backup", "restore", "audit verify" })
+        foreach (var command in new[] { "embed", "similarity", "import", "reembed", "whiten", "match", "verify", "eval", "calibrate", "serve", "screen", "keys", "keys add", "backup", "restore", "audit verify", "cases export" })
         {
             var result = CliRunner.Run([.. command.Split(' '), "--help"]);
             Assert.True(result.ExitCode == 0, $"{command} --help exited {result.ExitCode}: {result.Stderr}");

@@ -39,7 +39,7 @@ public sealed class ApiContractTests
         Assert.Equal(
         [
             ("Match", false, false), ("ScreenBatch", true, true), ("UpsertObject", false, false), ("AddImages", false, false),
-            ("DeleteObject", false, false), ("GetObject", false, false), ("SearchObjects", false, false),
+            ("DeleteObject", false, false), ("GetObject", false, false), ("SearchObjects", false, false), ("Verify", false, false),
             ("CreateCase", false, false), ("UpdateCase", false, false), ("GetCase", false, false), ("ListCases", false, false),
         ], methods);
     }

@@ -44,7 +44,7 @@ internal static class CaseMapping
         _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"status {status} is not one of OPEN, SEIZED, CLEARED, RETURNED.")),
     };
 
-    /// <summary>A Match answer the caller was given, kept whole (JSON) with its summary.</summary>
+    /// <summary>A Match or Verify answer the caller was given, kept whole (JSON) with its summary.</summary>
     private static CaseFinding ToDomain(Wire.CaseFinding f, string? objectId, DateTime now) => f.AnswerCase switch
     {
         Wire.CaseFinding.AnswerOneofCase.Match => new CaseFinding("match", Name(f.Match.Verdict), f.Match.BestScore)
@@ -52,7 +52,11 @@ internal static class CaseMapping
             ObjectId = f.Match.Candidates.FirstOrDefault()?.Object?.ObjectId is { Length: > 0 } first ? first : null,
             PhotoId = PhotoId(f.PhotoId), Answer = JsonFormatter.Default.Format(f.Match), At = now,
         },
-        _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "A finding needs its answer: the MatchResponse you were given.")),
+        Wire.CaseFinding.AnswerOneofCase.Verify => new CaseFinding("verify", Name(f.Verify.Verdict), f.Verify.Score)
+        {
+            ObjectId = Empty(objectId ?? ""), PhotoId = PhotoId(f.PhotoId), Answer = JsonFormatter.Default.Format(f.Verify), At = now,
+        },
+        _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "A finding needs its answer: the MatchResponse (match) or VerifyResponse (verify) you were given.")),
     };
 
     private static ExportCertificate ToDomain(Wire.ExportCertificate c)
@@ -101,7 +105,10 @@ internal static class CaseMapping
         foreach (var f in c.Findings)
         {
             var finding = new Wire.CaseFinding { PhotoId = f.PhotoId ?? "", AnsweredAt = Time(f.At) };
-            finding.Match = f.Answer is { } json ? JsonParser.Default.Parse<Wire.MatchResponse>(json) : new Wire.MatchResponse();
+            if (f.Kind == "verify")
+                finding.Verify = f.Answer is { } json ? JsonParser.Default.Parse<Wire.VerifyResponse>(json) : new Wire.VerifyResponse();
+            else
+                finding.Match = f.Answer is { } json ? JsonParser.Default.Parse<Wire.MatchResponse>(json) : new Wire.MatchResponse();
             message.Findings.Add(finding);
         }
         return message;
@@ -125,6 +132,11 @@ internal static class CaseMapping
     private static string Name(Wire.Verdict verdict) => verdict switch
     {
         Wire.Verdict.Match => "match", Wire.Verdict.Possible => "possible", _ => "no_match",
+    };
+
+    private static string Name(Wire.VerifyVerdict verdict) => verdict switch
+    {
+        Wire.VerifyVerdict.Same => "same", Wire.VerifyVerdict.Uncertain => "uncertain", _ => "different",
     };
 
     private static string? PhotoId(string id) => id.Length == 0 ? null

@@ -94,6 +94,57 @@ public sealed class InteropTests(ServeFixture fixture, ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Peers))]
+    public async Task Verify_SamePairAndObject_Same_WithItsEvidence(string client, string transport)
+    {
+        var picture = await Scenario(client, transport, "verify_same");
+        var catalogued = await Scenario(client, transport, "verify_same_object");
+
+        foreach (var outcome in new[] { picture, catalogued })
+        {
+            Assert.Equal(("OK", "SAME"), (Code(outcome), outcome.GetProperty("verdict").GetString()));
+            Assert.True(outcome.GetProperty("score").GetDouble() >= outcome.GetProperty("same_threshold").GetDouble());
+            Assert.True(outcome.GetProperty("has_region").GetBoolean());
+        }
+        // Against the object, the picture that agreed is the catalogue's copy of the same bytes.
+        Assert.Equal(picture.GetProperty("matched_image_id").GetString(), catalogued.GetProperty("matched_image_id").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Verify_DifferentPair_Different(string client, string transport)
+    {
+        var outcome = await Scenario(client, transport, "verify_different");
+
+        Assert.Equal(("OK", "DIFFERENT"), (Code(outcome), outcome.GetProperty("verdict").GetString()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Verify_UnknownObject_NotFound(string client, string transport)
+    {
+        var outcome = await Scenario(client, transport, "verify_unknown_object");
+
+        Assert.Equal(("NOT_FOUND", "No object 'NO-SUCH-OBJECT' in the catalogue."), (Code(outcome), Details(outcome)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
+    public async Task Verify_BadImageOrNothingToCompare_InvalidArgument_WithWhatToFix(string client, string transport)
+    {
+        var badPhoto = await Scenario(client, transport, "verify_bad_image");
+        var badReference = await Scenario(client, transport, "verify_bad_reference");
+        var nothing = await Scenario(client, transport, "verify_nothing_to_compare");
+
+        Assert.Equal("INVALID_ARGUMENT", Code(badPhoto));
+        Assert.StartsWith("photo: Not a supported image", Details(badPhoto));
+        Assert.Equal("INVALID_ARGUMENT", Code(badReference));
+        Assert.StartsWith("reference_picture: Not a supported image", Details(badReference));
+        Assert.Equal(("INVALID_ARGUMENT", "Say what to verify against: reference_picture (the certificate's photo bytes) or object_id (a catalogued object)."),
+            (Code(nothing), Details(nothing)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Peers))]
     public async Task Match_MessageOverThe32MegabyteLimit_ResourceExhausted(string client, string transport)
     {
         var outcome = await Scenario(client, transport, "over_limit");
@@ -156,7 +207,7 @@ public sealed class InteropTests(ServeFixture fixture, ITestOutputHelper output)
         Assert.Contains("artmatch.v1.ArtMatch", outcome.GetProperty("services").EnumerateArray().Select(s => s.GetString()));
         Assert.Equal("artmatch/v1/artmatch.proto", outcome.GetProperty("file").GetString());
         Assert.Equal("artmatch.v1", outcome.GetProperty("package").GetString());
-        Assert.Equal(["Match", "ScreenBatch", "UpsertObject", "AddImages", "DeleteObject", "GetObject", "SearchObjects", "CreateCase", "UpdateCase", "GetCase", "ListCases"],
+        Assert.Equal(["Match", "ScreenBatch", "UpsertObject", "AddImages", "DeleteObject", "GetObject", "SearchObjects", "Verify", "CreateCase", "UpdateCase", "GetCase", "ListCases"],
             outcome.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 }

@@ -41,6 +41,10 @@ const top = response => {
   const first = response.candidates[0];
   return { verdict: response.verdict, object_id: first ? first.object.object_id : '', candidates: response.candidates.length };
 };
+const verify = request => unary(client, 'Verify', request).then(r => ({
+  verdict: r.verdict, score: r.score, inliers: r.inliers, keypoint_inliers: r.keypoint_inliers,
+  matched_image_id: r.matched_image_id, has_region: r.matched_region != null, same_threshold: r.same_threshold,
+}));
 const photo = fs.readFileSync(plan.photo);
 const objectId = plan.object_id;
 
@@ -115,6 +119,13 @@ const scenarios = {
   partner_add_images: () => unary(client, 'AddImages', { object_id: objectId, images: [{ data: photo }] }, 'partner').then(r => ({ images_added: r.images_added })),
   partner_delete: () => unary(client, 'DeleteObject', { object_id: objectId }, 'partner').then(r => ({ deleted: r.deleted })),
   admin_delete: () => unary(client, 'DeleteObject', { object_id: objectId }, 'admin').then(r => ({ deleted: r.deleted })),
+  verify_same: () => verify({ photo: fs.readFileSync(plan.verify_photo), reference_picture: fs.readFileSync(plan.verify_reference) }),
+  verify_same_object: () => verify({ photo: fs.readFileSync(plan.verify_photo), object_id: plan.verify_object_id }),
+  verify_different: () => verify({ photo: fs.readFileSync(plan.verify_photo), reference_picture: fs.readFileSync(plan.verify_other) }),
+  verify_bad_image: () => verify({ photo: Buffer.from('hello, not an image'), reference_picture: fs.readFileSync(plan.verify_reference) }),
+  verify_bad_reference: () => verify({ photo: fs.readFileSync(plan.verify_photo), reference_picture: Buffer.from('hello, not an image') }),
+  verify_nothing_to_compare: () => verify({ photo: fs.readFileSync(plan.verify_photo) }),
+  verify_unknown_object: () => verify({ photo: fs.readFileSync(plan.verify_photo), object_id: 'NO-SUCH-OBJECT' }),
   health_server: () => unary(new health.Health(address, credentials), 'Check', { service: '' }, null, deadline(10_000)).then(r => ({ status: r.status })),
   health_artmatch: () => unary(new health.Health(address, credentials), 'Check', { service: 'artmatch.v1.ArtMatch' }, null, deadline(10_000)).then(r => ({ status: r.status })),
   reflection: reflect,

@@ -42,7 +42,8 @@ class ArtMatch:
                                          ("AddImages", api.AddImagesRequest, api.UpsertObjectResponse),
                                          ("DeleteObject", api.DeleteObjectRequest, api.DeleteObjectResponse),
                                          ("GetObject", api.GetObjectRequest, api.GetObjectResponse),
-                                         ("SearchObjects", api.SearchObjectsRequest, api.SearchObjectsResponse)]:
+                                         ("SearchObjects", api.SearchObjectsRequest, api.SearchObjectsResponse),
+                                         ("Verify", api.VerifyRequest, api.VerifyResponse)]:
             setattr(self, name, channel.unary_unary("/artmatch.v1.ArtMatch/" + name, request_serializer=request.SerializeToString,
                                                     response_deserializer=response.FromString))
         self.ScreenBatch = channel.stream_stream("/artmatch.v1.ArtMatch/ScreenBatch", request_serializer=api.ScreenItem.SerializeToString,
@@ -85,6 +86,12 @@ def upsert(role, object_id):
     request.images.add(data=read(plan["upsert_photo"]), label="front")
     response = stub.UpsertObject(request, metadata=key(role), timeout=GUARD)
     return {"created": response.created, "images_added": response.images_added}
+
+
+def verify(request):
+    r = stub.Verify(request, metadata=key("officer"), timeout=GUARD)
+    return {"verdict": api.VerifyVerdict.Name(r.verdict), "score": r.score, "inliers": r.inliers, "keypoint_inliers": r.keypoint_inliers,
+            "matched_image_id": r.matched_image_id, "has_region": r.HasField("matched_region"), "same_threshold": r.same_threshold}
 
 
 def health(service):
@@ -134,6 +141,13 @@ scenarios = {
                                                                    metadata=key("partner"), timeout=GUARD).images_added},
     "partner_delete": lambda: {"deleted": stub.DeleteObject(api.DeleteObjectRequest(object_id=object_id), metadata=key("partner"), timeout=GUARD).deleted},
     "admin_delete": lambda: {"deleted": stub.DeleteObject(api.DeleteObjectRequest(object_id=object_id), metadata=key("admin"), timeout=GUARD).deleted},
+    "verify_same": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]), reference_picture=read(plan["verify_reference"]))),
+    "verify_same_object": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]), object_id=plan["verify_object_id"])),
+    "verify_different": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]), reference_picture=read(plan["verify_other"]))),
+    "verify_bad_image": lambda: verify(api.VerifyRequest(photo=b"hello, not an image", reference_picture=read(plan["verify_reference"]))),
+    "verify_bad_reference": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]), reference_picture=b"hello, not an image")),
+    "verify_nothing_to_compare": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]))),
+    "verify_unknown_object": lambda: verify(api.VerifyRequest(photo=read(plan["verify_photo"]), object_id="NO-SUCH-OBJECT")),
     "health_server": lambda: health(""),
     "health_artmatch": lambda: health("artmatch.v1.ArtMatch"),
     "reflection": reflection,

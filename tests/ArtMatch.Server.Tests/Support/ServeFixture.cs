@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using ArtMatch.Core.Configuration;
 using ArtMatch.Server.Hosting;
+using ArtMatch.TestSupport;
 
 namespace ArtMatch.Server.Tests.Support;
 
@@ -82,6 +83,12 @@ public sealed class ServeFixture : IAsyncLifetime
             ["photos"] = Objects.Take(20).Select(o => o.Image).ToList(),
             ["upsert_photo"] = Objects[24].Image,
             ["object_id"] = $"INTEROP-{client}-{transport}",
+            // A dev query of object 5 (the Dürer lion, in perspective) and that object's catalogue
+            // picture; object 12's picture is the different one.
+            ["verify_photo"] = RepoPaths.DevFile("queries/q0094.jpg"),
+            ["verify_reference"] = Objects[5].Image,
+            ["verify_object_id"] = Objects[5].Id,
+            ["verify_other"] = Objects[12].Image,
         }));
         return await InteropPeers.RunAsync(client, Address(transport), plan);
     }
