@@ -63,6 +63,7 @@ echo "## approximate search, $pictures pictures of the scale benchmark: ArtMatch
 # hnswlib, and prints one JSON line each (ArtMatch's own first). The exported rows are removed afterwards.
 "${bench[@]}" scale --pictures "$pictures" "${scale_extra[@]}" --export "$work/scale-$pictures" --json >/dev/null
 /usr/bin/python3 "$root/benchmarks/ann_peers.py" "$work/scale-$pictures"
+"${bench[@]}" usearch "$work/scale-$pictures"   # Cloud.Unum.USearch: HNSW over int8 rows (UsearchPeer.cs)
 rm -f "$work/scale-$pictures/rows.f32"
 
 fi

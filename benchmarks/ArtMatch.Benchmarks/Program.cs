@@ -17,6 +17,7 @@ return args.FirstOrDefault() switch
     "scale" => Scale.Run(args[1..]),
     "match-stages" => MatchStages.Run(args[1..]),
     "store-memory" => StoreMemory.Run(args[1..]),
+    "usearch" => UsearchPeer.Run(args[1..]),
     "session-options" => SessionOptionTiming.Run(args.Length > 1 ? int.Parse(args[1]) : 30),
     _ => RunBenchmarkDotNet(args),
 };
