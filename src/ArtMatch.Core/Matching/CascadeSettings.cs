@@ -31,7 +31,14 @@ public sealed record CascadeSettings
     /// a closer look to find it. Applies after a step <see cref="StopNoMatchBelowAfter"/> does not
     /// name; 0 turns the "no match" rule off at every step.
     /// </summary>
-    public float StopNoMatchBelow { get; init; } = 0.70f;
+    /// <remarks>
+    /// Off by default. Calibrated with sideways and close-up views it chose 0.70 after the cheap pass, 0.76
+    /// after keypoints and 0.79 after turns (<see cref="StopNoMatchBelowAfter"/>); on the dev queries those
+    /// lost pasted-in-scene photos (top1 0.9712 -> 0.949: the calibration's pasted views are not hard enough),
+    /// and 0.70 at every step lost a real photo (top1 0.9691) while stopping almost no innocent one. On
+    /// again once calibration's views make the rule safe (benchmarks/RESULTS.md, Cascade).
+    /// </remarks>
+    public float StopNoMatchBelow { get; init; }
 
     /// <summary>
     /// The "no match" rule per step, by step name ("search" for the cheap pass, then the escalation
