@@ -14,7 +14,7 @@ internal static class CalibrateCommand
         var samples = new Option<int>("--samples") { Description = "Synthetic photos made from the catalogue pictures (several per picture when there are more photos than pictures)", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Random seed (calibration is reproducible)", DefaultValueFactory = _ => 1 };
         var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
-        var targetPossible = new Option<double>("--possible-rate") { Description = "Share of impostor photos allowed to reach \"possible\"", DefaultValueFactory = _ => 0.10 };
+        var targetPossible = new Option<double>("--possible-rate") { Description = "Share of impostor photos allowed to reach \"possible\" (0.5: the impostor median; lower means fewer looks and more missed objects)", DefaultValueFactory = _ => 0.5 };
         var verify = new Option<bool>("--verify") { Description = "Choose the 1:1 verification thresholds (same/uncertain) instead: synthetic views against their own object and against the most similar other object (--false-match-rate then defaults to 0.01)" };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();

@@ -32,12 +32,13 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
     public double TargetFalseMatchRate { get; init; } = 0.02;
 
     /// <summary>
-    /// Share of impostor photos allowed to reach "possible" (work for an officer, not an alarm). One in ten:
-    /// an analyst screening 5,000 innocent lots reviews about 500, and an officer who gets "possible" for
-    /// every other innocent object stops reading the answers. Genuine views between "possible" and
-    /// "match" are what "possible" is for; those below it were not told apart from look-alikes.
+    /// Share of impostor photos allowed to reach "possible" (work for an officer, not an alarm). Half:
+    /// "possible" sits at the impostor median. A missed stolen object crosses a border, while a
+    /// "possible" costs an officer a look; at one in ten (0.10) a sixth of the genuine synthetic views
+    /// fell below "possible" and were answered "no match", so recall wins until stronger evidence
+    /// (local features) separates look-alikes. A deployment that prefers fewer looks lowers it.
     /// </summary>
-    public double PossibleImpostorRate { get; init; } = 0.10;
+    public double PossibleImpostorRate { get; init; } = 0.5;
 
     /// <summary>Genuine views above "match" allowed to fall to "possible" for too small a lead.</summary>
     public double MarginLossRate { get; init; } = 0.05;
