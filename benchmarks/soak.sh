@@ -4,10 +4,10 @@
 #      than RESOURCE_EXHAUSTED, p50/p99 of admitted calls, RSS after the first minute (or half) and at the end.
 #   2. KILLS (20) kill -9 of the server at random points while WRITERS (8) upsert small objects:
 #      every acknowledged write must be there after restart, the store must open, the audit chain verify.
-# Usage: benchmarks/soak.sh [SECONDS] [CLIENTS] [KILLS] [WRITERS]
+# Usage: benchmarks/soak.sh [SECONDS] [CLIENTS] [KILLS] [WRITERS]   (SOAK_WARMUP=5 Match calls before the clock; 0 = from cold)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
-seconds=${1:-60}; clients=${2:-32}; kills=${3:-20}; writers=${4:-8}
+seconds=${1:-60}; clients=${2:-32}; kills=${3:-20}; writers=${4:-8}; warmup=${SOAK_WARMUP:-5}
 work=$(mktemp -d); server=""
 trap '[ -n "$server" ] && kill -9 $server 2>/dev/null; rm -rf "$work"' EXIT
 [ -f .demo-store/catalog.db ] || { echo "no .demo-store: run ./artmatch serve once to make it"; exit 1; }
@@ -28,9 +28,9 @@ start() {
 
 echo "## soak: $clients clients x ${seconds}s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 start
-/usr/bin/python3 - "$port" "$server" "$officer" "$photo" "$seconds" "$clients" <<'PY'
+/usr/bin/python3 - "$port" "$server" "$officer" "$photo" "$seconds" "$clients" "$warmup" <<'PY'
 import grpc, sys, time, threading, os
-port, pid, key, photo, seconds, clients = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
+port, pid, key, photo, seconds, clients, warmup = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 data = open(photo, "rb").read()
 def varint(n):
     out = b""
@@ -55,6 +55,17 @@ def client():
                 if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED: refused += 1
                 else: errors[e.code().name] = errors.get(e.code().name, 0) + 1
             if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED: time.sleep(0.1)
+# Warm-up, as the bulk benchmark does: a few Match calls one at a time before the clock starts, so the
+# percentiles are the steady state's and not the first calls' JIT compilation and model start-up.
+warm = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20)])
+warm_lat = []
+for _ in range(warmup):
+    t = time.time()
+    warm.unary_unary("/artmatch.v1.ArtMatch/Match", request_serializer=lambda b: b, response_deserializer=lambda b: b)(
+        req, timeout=120, metadata=[("authorization", "Bearer " + key)])
+    warm_lat.append(time.time() - t)
+if warm_lat: print("warm-up Match ms, one at a time: " + " ".join(f"{x * 1000:.0f}" for x in warm_lat), flush=True)
+until = time.time() + seconds
 threads = [threading.Thread(target=client) for _ in range(clients)]
 start = time.time(); [t.start() for t in threads]
 time.sleep(mark); rss_mark[0] = rss()
