@@ -28,11 +28,7 @@ public class MatchAndEvalTests
         using var dir = new TempDir();
         var objects = CatalogueFixture.DevObjects(6);
         var catalogue = objects.Take(4).ToList();
-        // Images copied beside the catalogue: import reads only inside the catalogue file's folder.
-        Directory.CreateDirectory(dir.File("images"));
-        foreach (var o in catalogue)
-            File.Copy(o.Image, dir.File(Path.Combine("images", o.Id + Path.GetExtension(o.Image))));
-        File.WriteAllLines(dir.File("catalog.csv"), ["object_id,image,title,object_type,source,license", .. catalogue.Select(o => $"{o.Id},images/{o.Id}{Path.GetExtension(o.Image)},t,object,s,l")]);
+        CatalogueFixture.WriteCsv(dir.File("catalog.csv"), catalogue);
         // Two catalogue pictures as queries (must be found), two unseen objects (must be "no match").
         File.WriteAllLines(dir.File("queries.csv"),
         [

@@ -11,10 +11,7 @@ public class VerifyEvalTests
         using var dir = new TempDir();
         var objects = CatalogueFixture.DevObjects(6);
         var catalogue = objects.Take(4).ToList();
-        Directory.CreateDirectory(dir.File("images"));
-        foreach (var o in catalogue)
-            File.Copy(o.Image, dir.File(Path.Combine("images", o.Id + Path.GetExtension(o.Image))));
-        File.WriteAllLines(dir.File("catalog.csv"), ["object_id,image,title,object_type,source,license", .. catalogue.Select(o => $"{o.Id},images/{o.Id}{Path.GetExtension(o.Image)},t,object,s,l")]);
+        CatalogueFixture.WriteCsv(dir.File("catalog.csv"), catalogue);
         // Two catalogue pictures as queries (each its own object's genuine pair, the nearest other object its impostor); one unseen object (not verified).
         File.WriteAllLines(dir.File("queries.csv"),
         [

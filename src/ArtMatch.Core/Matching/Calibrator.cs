@@ -1,4 +1,6 @@
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Imaging;
 using ArtMatch.Core.Matching.Stages;
 
 namespace ArtMatch.Core.Matching;
@@ -53,15 +55,10 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var local = new Random(seed * 7919 + i);
-            var picture = matcher.Describer.Decode(store.GetImageBytes(chosen[i])!);
-            var backgroundId = chosen[(i + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
-            var background = owners[backgroundId] == owners[chosen[i]] ? null : matcher.Describer.Decode(store.GetImageBytes(backgroundId)!);
-            var view = SyntheticViews.Make(picture, background, local, out bool pasted);
-            string objectId = owners[chosen[i]];
+            var (view, objectId, pastedInto) = MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
             // A picture pasted into another catalogue picture: that other object is in the view too, and
             // would be a fair runner-up (or a fair find), so it takes part in neither trial.
-            var others = pasted ? new HashSet<string> { owners[backgroundId] } : null;
+            var others = pastedInto is null ? null : new HashSet<string> { pastedInto };
 
             // Every step of the cascade, never stopping: the last step is the full match the thresholds are set on.
             // Both trials search with one described photo: its vectors, regions, turns and keypoints are
@@ -108,6 +105,22 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
     /// several times when there are more samples than pictures: each view is drawn afresh, which
     /// steadies the tail quantiles on a small catalogue), and each picture's object.
     /// </summary>
+    /// <summary>
+    /// The synthetic photo of sample <paramref name="index"/> (the same for a given seed, whichever
+    /// calibration asks): the view, its object, and the object of the catalogue picture it was pasted
+    /// into (also in the photo), if any.
+    /// </summary>
+    internal static (RgbImage View, string ObjectId, string? PastedInto) MakeTrial(
+        ImageDescriber describer, ICatalogStore store, List<string> chosen, Dictionary<string, string> owners, int seed, int index)
+    {
+        var local = new Random(seed * 7919 + index);
+        var picture = describer.Decode(store.GetImageBytes(chosen[index])!);
+        var backgroundId = chosen[(index + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
+        var background = owners[backgroundId] == owners[chosen[index]] ? null : describer.Decode(store.GetImageBytes(backgroundId)!);
+        var view = SyntheticViews.Make(picture, background, local, out bool pasted);
+        return (view, owners[chosen[index]], pasted ? owners[backgroundId] : null);
+    }
+
     internal static (List<string> Chosen, Dictionary<string, string> Owners) Sample(ICatalogStore store, int samples, int seed)
     {
         var images = store.EnumerateImages().Select(i => i.ImageId).ToList();

@@ -36,19 +36,14 @@ public sealed class VerifyCalibrator(Matcher matcher, Verifier verifier, ICatalo
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var local = new Random(seed * 7919 + i);
-            var picture = matcher.Describer.Decode(store.GetImageBytes(chosen[i])!);
-            var backgroundId = chosen[(i + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
-            var background = owners[backgroundId] == owners[chosen[i]] ? null : matcher.Describer.Decode(store.GetImageBytes(backgroundId)!);
-            var view = SyntheticViews.Make(picture, background, local, out bool pasted);
-            string objectId = owners[chosen[i]];
+            var (view, objectId, pastedInto) = Calibrator.MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
             var photo = verifier.Describe(view);
             genuine[i] = verifier.VerifyObject(photo, objectId).Score;
             // The look-alike: what Match puts first once the object itself (and a pasted view's other
             // object, which is really in the photo) is left out.
             var excluded = new HashSet<string> { objectId };
-            if (pasted)
-                excluded.Add(owners[backgroundId]);
+            if (pastedInto is not null)
+                excluded.Add(pastedInto);
             var rival = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = excluded }).Best;
             impostor[i] = rival is null ? 0 : verifier.VerifyObject(photo, rival.ObjectId).Score;
             progress?.Report(Interlocked.Increment(ref done));
