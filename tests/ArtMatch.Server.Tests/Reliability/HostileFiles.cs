@@ -55,7 +55,7 @@ internal static class HostileFiles
                 // IHDR is the first chunk: width and height at 16, its CRC (over type and data) at 29.
                 BinaryPrimitives.WriteInt32BigEndian(file.AsSpan(16), width);
                 BinaryPrimitives.WriteInt32BigEndian(file.AsSpan(20), height);
-                BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan(29), Crc32(file.AsSpan(12, 17)));
+                BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan(29), System.IO.Hashing.Crc32.HashToUInt32(file.AsSpan(12, 17)));
                 break;
             case Format.Webp:
                 // Lossless: after "VP8L", its size and the signature byte 0x2F, 14 bits width-1 and 14 bits height-1.
@@ -164,17 +164,5 @@ internal static class HostileFiles
     {
         int at = data.AsSpan(from).IndexOf(pattern);
         return at < 0 ? -1 : from + at;
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
     }
 }
