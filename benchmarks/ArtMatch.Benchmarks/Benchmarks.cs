@@ -113,7 +113,7 @@ public class SearchBenchmarks
             _index.Add(id, "i" + row, 0, vectors.AsSpan(row * Dim, Dim));
         }
         _query = Fixtures.RandomUnitVectors(1, Dim, 8);
-        VectorIndex.MaxParallelism = Threads;
+        _index.MaxParallelism = Threads;
     }
 
     [Benchmark]

@@ -73,10 +73,9 @@ internal static class Scale
         log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
 
         var timing = new Dictionary<int, (double P50, double P99, List<IReadOnlyList<VectorHit>> Hits)>();
-        int threadsBefore = VectorIndex.MaxParallelism;
         foreach (int threads in new[] { 1, 2 })
         {
-            VectorIndex.MaxParallelism = threads;
+            index.SetSearchThreads(threads);
             var times = new List<double>(queries);
             var hits = new List<IReadOnlyList<VectorHit>>(queries);
             foreach (var query in queryVectors)
@@ -114,7 +113,7 @@ internal static class Scale
             }
             index.SetProbes(settings.Probes);
         }
-        VectorIndex.MaxParallelism = threadsBefore;
+        index.SetSearchThreads(settings.ThreadsPerSearch());
 
         var result = new Dictionary<string, object>
         {

@@ -233,7 +233,7 @@ public static class Scripts
         var result = new Dictionary<string, object> { ["vectors"] = rows, ["dim"] = Dim, ["queries"] = queries.Length / Dim };
         foreach (int threads in new[] { 1, 2 })
         {
-            VectorIndex.MaxParallelism = threads;
+            index.MaxParallelism = threads;
             var times = new List<double>();
             for (int q = 0; q < queries.Length / Dim; q++)
             {

@@ -30,6 +30,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     internal EmbeddedVectorIndex(int dimension, EmbeddedIndexSettings? settings = null)
     {
         _settings = settings ?? new EmbeddedIndexSettings();
+        _settings.Validate();
         _index = Configure(new VectorIndex(dimension));
         _plainCache = new PlainRowCache((long)_settings.PlainCacheMegabytes * 1024 * 1024);
     }
@@ -38,6 +39,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     {
         index.Probes = _settings.Probes;
         index.ApproximateAboveRows = _settings.ApproximateAboveRows;
+        index.ParallelThreshold = _settings.ParallelAboveRows;
+        index.MaxParallelism = _settings.ThreadsPerSearch();
         return index;
     }
 
@@ -109,6 +112,17 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     {
         lock (_writers)
             Write(index => index.Probes = probes);
+    }
+
+    /// <summary>How searches split their scan now: from how many rows on, over how many threads (tests).</summary>
+    internal (int ParallelAboveRows, int Threads) SearchSplit => Read(index => (index.ParallelThreshold, index.MaxParallelism));
+
+    /// <summary>Threads one search may use from now on (benchmarks compare one and two; the config's <see cref="EmbeddedIndexSettings.SearchThreads"/> otherwise).</summary>
+    internal void SetSearchThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        lock (_writers)
+            Write(index => index.MaxParallelism = threads);
     }
 
     /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs.</summary>
@@ -198,7 +212,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
 
     public bool Contains(string objectId, string imageId) => Read(index => index.Contains(objectId, imageId));
 
-    /// <summary>One query (see <see cref="SearchMany"/>), scanned on up to <see cref="VectorIndex.MaxParallelism"/> threads.</summary>
+    /// <summary>One query (see <see cref="SearchMany"/>), scanned on up to <see cref="EmbeddedIndexSettings.SearchThreads"/> threads.</summary>
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {
         IReadOnlyList<VectorHit> hits;

@@ -1,4 +1,6 @@
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Storage.Internal;
 
 namespace ArtMatch.Storage.Tests;
 
@@ -47,5 +49,48 @@ public class EmbeddedVectorIndexTests
         Assert.Equal(0, index.RowCount);
         Assert.Empty(index.SearchMany([image.Vectors[0]], 5, SearchFilter.None)[0]);
         Assert.Empty(index.ScoreObjects(image.Vectors[0], ["A"]));
+    }
+
+    [Fact]
+    public void SearchSplit_FromTheSettings_KeptWhenAStoreLoadsItsIndex()
+    {
+        var settings = new EmbeddedIndexSettings { ParallelAboveRows = 0, SearchThreads = 1 };
+        using var index = new EmbeddedVectorIndex(Dim, settings);
+        Assert.Equal((0, 1), index.SearchSplit);
+
+        // Loading a store swaps in an index built elsewhere: it searches by the same settings, not by defaults.
+        index.Replace(new VectorIndex(Dim));
+        Assert.Equal((0, 1), index.SearchSplit);
+
+        index.SetSearchThreads(2);
+        Assert.Equal((0, 2), index.SearchSplit);
+        Assert.Equal((20_000, Environment.ProcessorCount), new EmbeddedVectorIndex(Dim).SearchSplit);
+    }
+
+    [Fact]
+    public void SearchSplit_OverEveryRowOnTwoThreads_SameHitsAsOneThread()
+    {
+        var random = new Random(42);
+        using var split = new EmbeddedVectorIndex(Dim, new EmbeddedIndexSettings { ParallelAboveRows = 0, SearchThreads = 2 });
+        using var single = new EmbeddedVectorIndex(Dim, new EmbeddedIndexSettings { SearchThreads = 1 });
+        for (int o = 0; o < 40; o++)
+        {
+            var image = Image(random, $"i{o}");
+            split.Upsert(new IndexedObject($"O{o}", "INTERPOL", null, ObjectStatus.Stolen, null), [image]);
+            single.Upsert(new IndexedObject($"O{o}", "INTERPOL", null, ObjectStatus.Stolen, null), [image]);
+        }
+        var query = TempStore.UnitVector(random, Dim);
+
+        Assert.Equal(single.SearchMany([query], 10, SearchFilter.None)[0], split.SearchMany([query], 10, SearchFilter.None)[0]);
+    }
+
+    [Theory]
+    [InlineData(-1, 0, "index.embedded.parallel_above_rows")]
+    [InlineData(0, -1, "index.embedded.search_threads")]
+    [InlineData(0, 65, "index.embedded.search_threads")]
+    public void New_SettingsThatCannotWork_RefusedNamingTheSetting(int parallelAboveRows, int searchThreads, string named)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EmbeddedVectorIndex(Dim, new EmbeddedIndexSettings { ParallelAboveRows = parallelAboveRows, SearchThreads = searchThreads }));
+        Assert.Contains(named, error.Message);
     }
 }

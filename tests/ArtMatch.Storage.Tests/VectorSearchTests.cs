@@ -242,7 +242,7 @@ public class VectorSearchTests
         var random = new Random(30);
         var index = new VectorIndex(Dim);
         var rows = new List<ReferenceRow>();
-        for (int row = 0; row < VectorIndex.ParallelThreshold + 1001; row++)
+        for (int row = 0; row < index.ParallelThreshold + 1001; row++)
         {
             // Several rows per object, and objects' rows spread over both halves of the matrix.
             string id = $"o{row % 3001}";

@@ -47,14 +47,35 @@ public sealed record ArtMatchConfig
             return new ArtMatchConfig();
         if (!File.Exists(path))
             throw new FileNotFoundException($"Config file not found: {path}", path);
+        ArtMatchConfig config;
         try
         {
-            return JsonSerializer.Deserialize<ArtMatchConfig>(File.ReadAllText(path), JsonOptions) ?? new ArtMatchConfig();
+            config = JsonSerializer.Deserialize<ArtMatchConfig>(File.ReadAllText(path), JsonOptions) ?? new ArtMatchConfig();
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"Config file {path}: {e.Message}", e);
         }
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Config file {path}: {e.Message}", e);
+        }
+        return config;
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first setting whose value cannot work (the
+    /// embedded index's search settings, the cascade's rules), so that a bad file fails on load, not
+    /// on the first photo.
+    /// </summary>
+    public void Validate()
+    {
+        Index.Embedded.Validate();
+        Match.Cascade.Validate();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

@@ -35,4 +35,31 @@ public sealed record EmbeddedIndexSettings
     /// to the index. 0 reads them from SQLite every time.
     /// </summary>
     public int PlainCacheMegabytes { get; init; } = 256;
+
+    /// <summary>
+    /// From this many rows on, one exact search splits its scan over <see cref="SearchThreads"/> threads;
+    /// below it one thread scans (starting threads costs more than it saves on a small catalogue).
+    /// </summary>
+    public int ParallelAboveRows { get; init; } = 20_000;
+
+    /// <summary>Threads one search may use; 0 (the default): one per core of the machine.</summary>
+    public int SearchThreads { get; init; }
+
+    /// <summary>The threads one search may use: <see cref="SearchThreads"/>, or the machine's cores when 0.</summary>
+    public int ThreadsPerSearch() => SearchThreads > 0 ? SearchThreads : Environment.ProcessorCount;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting when a value cannot work.</summary>
+    public void Validate()
+    {
+        if (ApproximateAboveRows < 0)
+            throw new ArgumentException($"index.embedded.approximate_above_rows must be 0 or more (got {ApproximateAboveRows}).");
+        if (Probes < 1)
+            throw new ArgumentException($"index.embedded.probes must be at least 1 (got {Probes}).");
+        if (PlainCacheMegabytes < 0)
+            throw new ArgumentException($"index.embedded.plain_cache_megabytes must be 0 or more (got {PlainCacheMegabytes}).");
+        if (ParallelAboveRows < 0)
+            throw new ArgumentException($"index.embedded.parallel_above_rows must be 0 or more (got {ParallelAboveRows}).");
+        if (SearchThreads is < 0 or > 64)
+            throw new ArgumentException($"index.embedded.search_threads must be 0 (one per core) to 64 (got {SearchThreads}).");
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Embedding;
 
 namespace ArtMatch.Storage.Internal;
@@ -20,11 +21,11 @@ namespace ArtMatch.Storage.Internal;
 /// </summary>
 internal sealed partial class VectorIndex
 {
-    /// <summary>Below this many rows one thread scans; splitting costs more than it saves. Settable for measurements.</summary>
-    internal static int ParallelThreshold { get; set; } = 20_000;
+    /// <summary>Below this many rows one thread scans; splitting costs more than it saves (<see cref="EmbeddedIndexSettings.ParallelAboveRows"/>).</summary>
+    public int ParallelThreshold { get; set; } = new EmbeddedIndexSettings().ParallelAboveRows;
 
-    /// <summary>Threads one search may use (benchmarks compare one and two).</summary>
-    internal static int MaxParallelism { get; set; } = Environment.ProcessorCount;
+    /// <summary>Threads one search may use (<see cref="EmbeddedIndexSettings.SearchThreads"/>; benchmarks compare one and two).</summary>
+    public int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Up to this k the top list is kept by insertion; beyond it the scored objects are sorted.</summary>
     private const int SmallK = 64;

@@ -1,0 +1,46 @@
+using ArtMatch.Core.Configuration;
+
+namespace ArtMatch.Core.Tests.Configuration;
+
+/// <summary>A config file whose values cannot work fails on load, naming the setting; a good one is read as written.</summary>
+public class ConfigValidationTests
+{
+    private static ArtMatchConfig LoadText(string json)
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, json);
+            return ArtMatchConfig.Load(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Load_SearchSplitSettings_ReadAsWrittenAndRoundTrip()
+    {
+        var config = LoadText("""{"index": {"embedded": {"parallel_above_rows": 5000, "search_threads": 1}}}""");
+
+        Assert.Equal((5000, 1, 1), (config.Index.Embedded.ParallelAboveRows, config.Index.Embedded.SearchThreads, config.Index.Embedded.ThreadsPerSearch()));
+        Assert.Equal(Environment.ProcessorCount, new EmbeddedIndexSettings().ThreadsPerSearch());
+        var again = LoadText(config.ToJson());
+        Assert.Equal(config.Index.Embedded, again.Index.Embedded);
+    }
+
+    [Theory]
+    [InlineData("""{"index": {"embedded": {"search_threads": -2}}}""", "index.embedded.search_threads")]
+    [InlineData("""{"index": {"embedded": {"parallel_above_rows": -1}}}""", "index.embedded.parallel_above_rows")]
+    [InlineData("""{"index": {"embedded": {"probes": 0}}}""", "index.embedded.probes")]
+    [InlineData("""{"index": {"embedded": {"plain_cache_megabytes": -5}}}""", "index.embedded.plain_cache_megabytes")]
+    [InlineData("""{"match": {"cascade": {"escalation": ["keypoints", "zoom"]}}}""", "match.cascade.escalation")]
+    [InlineData("""{"match": {"cascade": {"stop_match_margin": -0.1}}}""", "match.cascade.stop_match_margin")]
+    public void Load_ValueThatCannotWork_FailsOnLoadNamingTheSetting(string json, string named)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => LoadText(json));
+        Assert.Contains(named, error.Message);
+        Assert.StartsWith("Config file ", error.Message);
+    }
+}
