@@ -22,10 +22,12 @@ internal static class StoreMemory
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                store-memory [--store DIR] [--json]
+                store-memory [--store DIR] [--rows-in-memory] [--json]
                   Opens the store (default benchmarks/.fixtures/dev-store, the dev catalogue imported once) as the
                   server does and reports memory per catalogue picture: resident and managed growth on opening and
-                  after the first keypoint search, the vector rows' bytes, and the keypoints per picture.
+                  after the first keypoint search, the vector rows' bytes (managed, and the memory-mapped row file
+                  DIR/vectors.rows), and the keypoints per picture. --rows-in-memory: the compact rows projected
+                  into the managed heap on opening (index.embedded.map_rows false), as before the row file.
                 """);
             return 0;
         }
@@ -34,10 +36,14 @@ internal static class StoreMemory
         if (!File.Exists(Path.Combine(dir, "catalog.db")))
             ScaleCatalogue.Load(Console.Error);   // imports the dev catalogue into the default fixture store
 
-        using var engine = Fixtures.Engine();
+        var config = new ArtMatch.Core.Configuration.ArtMatchConfig();
+        config = config with { Index = config.Index with { Embedded = config.Index.Embedded with { MapRows = !args.Contains("--rows-in-memory") } } };
+        using var engine = ArtMatch.Server.Hosting.ArtMatchEngine.Create(config);
         var (rss0, heap0) = Memory();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         engine.OpenStore(dir);
         var store = (SqliteCatalogStore)engine.RequireStore();
+        double openSeconds = clock.Elapsed.TotalSeconds;
         var (rss1, heap1) = Memory();
         store.SearchKeypoints(KeypointSet.Empty(1, 1), 1, 1, SearchFilter.None);
         var (rss2, heap2) = Memory();
@@ -54,6 +60,9 @@ internal static class StoreMemory
             ["managed_open_kb_per_picture"] = Kb(heap1 - heap0),
             ["managed_kb_per_picture"] = Kb(heap2 - heap0),
             ["vector_rows_kb_per_picture"] = Kb(rowBytes),
+            ["row_file_bytes"] = store.EmbeddedIndex.DiskBytes,
+            ["row_file_opening"] = store.LastRowFileOpening?.ToString() ?? "none",
+            ["open_s"] = Math.Round(openSeconds, 2),
             ["keypoints_per_picture"] = Math.Round(keypoints / (double)Math.Max(1, pictures)),
             ["keypoint_disk_kb_per_picture"] = Kb(keypointDiskBytes),
             ["index"] = store.EmbeddedIndex.Describe(),

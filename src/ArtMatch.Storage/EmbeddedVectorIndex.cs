@@ -47,6 +47,12 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Called with every whitening <see cref="Train"/> learns, before searches use it (the store keeps it).</summary>
     internal Action<Whitening>? SaveWhitening { get; init; }
 
+    /// <summary>
+    /// Where a compact index keeps its rows, memory-mapped (<see cref="RowFile"/>; the store sets DIRECTORY/vectors.rows
+    /// when <see cref="EmbeddedIndexSettings.MapRows"/>); null: in managed memory.
+    /// </summary>
+    internal string? RowFilePath { get; init; }
+
     /// <summary>Whether a learned whitening makes the rows compact (else a whitened float32 copy is kept beside the plain rows).</summary>
     internal bool Compact => _settings.Compact;
 
@@ -72,12 +78,25 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Swaps in an index built elsewhere (loading a store) in one step.</summary>
     internal void Replace(VectorIndex index)
     {
+        VectorIndex old = null!;
         lock (_writers)
-            Write(_ => _index = Configure(index));
+        {
+            Write(_ =>
+            {
+                old = _index;
+                _index = Configure(index);
+            });
+        }
+        // No search holds the old one any more (they run under the reader lock): its row file can be unmapped.
+        if (!ReferenceEquals(old, index))
+            old.Dispose();
         StartBackgroundWork();
     }
 
-    public void Upsert(IndexedObject record, IReadOnlyList<IndexedImage> images)
+    public void Upsert(IndexedObject record, IReadOnlyList<IndexedImage> images) => Upsert(record, images, null);
+
+    /// <summary>As <see cref="Upsert(IndexedObject, IReadOnlyList{IndexedImage})"/>, with each image's vectors' keys (their SQLite rowids) for the row file.</summary>
+    internal void Upsert(IndexedObject record, IReadOnlyList<IndexedImage> images, IReadOnlyList<long[]>? keys)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(images);
@@ -86,22 +105,22 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             Write(index =>
             {
                 index.SetObject(record);
-                foreach (var image in images)
-                    index.AddImage(record.ObjectId, image.ImageId, image.Vectors);
+                for (int i = 0; i < images.Count; i++)
+                    index.AddImage(record.ObjectId, images[i].ImageId, images[i].Vectors, keys?[i]);
             });
         }
         StartBackgroundWork();
     }
 
-    /// <summary>As <see cref="Upsert"/> with one image whose rows are given projected (<see cref="RankRows"/> of a compact index).</summary>
-    internal void UpsertProjected(IndexedObject record, string imageId, IReadOnlyList<float[]> projected)
+    /// <summary>As <see cref="Upsert(IndexedObject, IReadOnlyList{IndexedImage})"/> with one image whose rows are given projected (<see cref="RankRows"/> of a compact index).</summary>
+    internal void UpsertProjected(IndexedObject record, string imageId, IReadOnlyList<float[]> projected, IReadOnlyList<long>? keys = null)
     {
         lock (_writers)
         {
             Write(index =>
             {
                 index.SetObject(record);
-                index.AddProjected(record.ObjectId, imageId, projected);
+                index.AddProjected(record.ObjectId, imageId, projected, keys);
             });
         }
         StartBackgroundWork();
@@ -319,7 +338,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             if (Compact)
             {
                 SaveWhitening?.Invoke(whitening);
-                Write(index => index.MakeCompact(whitening));
+                Write(index => index.MakeCompact(whitening, RowFilePath));
                 StartBackgroundWork();
                 return true;
             }
@@ -353,8 +372,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         return Enumerable.Range(0, vectors.Count).Select(i => flat.AsSpan(i * Dimension, Dimension).ToArray()).ToArray();
     }
 
-    /// <summary>Bytes the index itself keeps in files (none: the rows live in memory, rebuilt from SQLite on opening).</summary>
-    internal long DiskBytes => 0;
+    /// <summary>Bytes the index itself keeps in files (its row file; none when the rows live in memory, rebuilt from SQLite on opening).</summary>
+    internal long DiskBytes => Read(index => index.RowFileBytes);
 
     /// <summary>Bytes the rows searched take in memory (compact rows, or float32 rows and their whitened copy).</summary>
     internal long RowBytes => Read(index => index.RowBytes);
@@ -364,7 +383,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
 
     /// <summary>One line on how rows are held and searched (benchmarks print it).</summary>
     internal string Describe() => Read(index => index.IsCompact
-        ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ({index.RowBytes / 1048576} MB); "
+        ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ("
+            + (index.RowFileBytes > 0 ? $"memory-mapped file of {index.RowFileBytes / 1048576} MB" : $"{index.RowBytes / 1048576} MB") + "); "
             + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.Probes} probed" : "exact scan")
         : $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
 
@@ -418,6 +438,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         {
             // Kept in BackgroundError; nothing more to do at disposal.
         }
+        _index.Dispose();
         _lock.Dispose();
     }
 }

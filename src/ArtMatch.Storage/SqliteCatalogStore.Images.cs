@@ -14,30 +14,35 @@ public sealed partial class SqliteCatalogStore
         lock (_dbLock)
         {
             List<NewImage> stored;
+            List<long[]> keys = [];
             int present;
             using (var transaction = _db.BeginTransaction())
             {
                 if (Sql.Scalar<long>(_db, "SELECT COUNT(*) FROM objects WHERE object_id = $id", ("$id", objectId)) == 0)
                     throw new ObjectNotFoundException(objectId, $"No object '{objectId}' in the catalogue: add its record first.");
                 string now = Now();
-                (stored, present) = InsertImages(objectId, images, now);
+                (stored, present, keys) = InsertImages(objectId, images, now);
                 if (stored.Count > 0)
                     Run("UPDATE objects SET updated_at = $now WHERE object_id = $id", ("$now", now), ("$id", objectId));
                 AuditLocked(actor, "add_images", objectId, $"{stored.Count} images added, {present} already present");
                 transaction.Commit();
             }
             if (stored.Count > 0)
-                Index.Upsert(IndexedObject.Of(GetLocked(objectId)!), Indexed(stored));
+                IndexImages(IndexedObject.Of(GetLocked(objectId)!), stored, keys);
             AddKeypoints(objectId, stored);
             AddSift(objectId, stored);
             return new UpsertResult(objectId, false, stored.Count, present);
         }
     }
 
-    /// <summary>Inserts images the object does not hold yet (with vectors of the current model, and keypoints when given); repeats count as present.</summary>
-    private (List<NewImage> Stored, int Present) InsertImages(string objectId, IReadOnlyList<NewImage> images, string now)
+    /// <summary>
+    /// Inserts images the object does not hold yet (with vectors of the current model, and keypoints when given); repeats
+    /// count as present. Keys: each stored image's vectors' rowids (the embedded index's row file keeps them).
+    /// </summary>
+    private (List<NewImage> Stored, int Present, List<long[]> Keys) InsertImages(string objectId, IReadOnlyList<NewImage> images, string now)
     {
         var stored = new List<NewImage>();
+        var keys = new List<long[]>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int present = 0;
         foreach (var image in images)
@@ -54,15 +59,17 @@ public sealed partial class SqliteCatalogStore
                 """, ("$object", objectId), ("$image", image.ImageId), ("$label", image.Label), ("$w", image.Width), ("$h", image.Height),
                 ("$bytes", image.Encoded), ("$now", now));
             // An external index keeps the vectors itself (written after the commit, like the embedded rows).
-            for (int region = 0; _external is null && region < image.Vectors.Count; region++)
-                InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
+            var imageKeys = new long[_external is null ? image.Vectors.Count : 0];
+            for (int region = 0; region < imageKeys.Length; region++)
+                imageKeys[region] = InsertVector(objectId, image.ImageId, ModelId, region, image.Vectors[region]);
+            keys.Add(imageKeys);
             if (image.Keypoints is not null)
                 InsertKeypoints(objectId, image.ImageId, image.Keypoints);
             if (image.Sift is not null)
                 InsertSift(objectId, image.ImageId, image.Sift, image.SiftWords);
             stored.Add(image);
         }
-        return (stored, present);
+        return (stored, present, keys);
     }
 
     public IReadOnlyList<ObjectImage> GetImages(string objectId)

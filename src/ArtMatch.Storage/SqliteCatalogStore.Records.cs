@@ -15,6 +15,7 @@ public sealed partial class SqliteCatalogStore
         lock (_dbLock)
         {
             List<NewImage> stored;
+            List<long[]> keys;
             int present;
             bool created;
             using (var transaction = _db.BeginTransaction())
@@ -30,11 +31,11 @@ public sealed partial class SqliteCatalogStore
                 Run("INSERT INTO objects_fts (object_id, title, maker, inscriptions, description) VALUES ($id, $title, $maker, $inscriptions, $description)",
                     ("$id", record.ObjectId), ("$title", record.Title), ("$maker", record.Maker), ("$inscriptions", record.InscriptionsAndMarkings),
                     ("$description", ObjectRows.DescriptionText(record)));
-                (stored, present) = InsertImages(record.ObjectId, images, now);
+                (stored, present, keys) = InsertImages(record.ObjectId, images, now);
                 AuditLocked(actor, created ? "create" : "update", record.ObjectId, $"{stored.Count} images added, {present} already present");
                 transaction.Commit();
             }
-            Index.Upsert(IndexedObject.Of(record), Indexed(stored));
+            IndexImages(IndexedObject.Of(record), stored, keys);
             AddKeypoints(record.ObjectId, stored);
             AddSift(record.ObjectId, stored);
             return new UpsertResult(record.ObjectId, created, stored.Count, present);

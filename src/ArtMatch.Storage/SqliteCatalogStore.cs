@@ -27,8 +27,16 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
         _db = db;
         ModelId = modelId;
         Dimension = dimension;
-        _vectors = new EmbeddedVectorIndex(dimension, settings) { SaveWhitening = StoreWhitening, PlainRows = ReadPlainRows };
+        _vectors = new EmbeddedVectorIndex(dimension, settings)
+        {
+            SaveWhitening = StoreWhitening,
+            PlainRows = ReadPlainRows,
+            RowFilePath = settings.MapRows ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db.DataSource))!, CacheFiles[0]) : null,
+        };
     }
+
+    /// <summary>Files beside catalog.db that only cache what it holds (the embedded index's row file): a restore deletes them.</summary>
+    internal static readonly string[] CacheFiles = ["vectors.rows", "vectors.rows.tmp"];
 
     /// <summary>The model whose vectors this store writes and searches.</summary>
     public string ModelId { get; private set; }

@@ -62,6 +62,9 @@ public static class StoreBackup
         // A stale WAL beside the old database would be replayed into the restored one.
         File.Delete(target + "-wal");
         File.Delete(target + "-shm");
+        // The vector index's files are caches of the old database's vectors (its rowids may mean other rows here): made again on opening.
+        foreach (string cache in SqliteCatalogStore.CacheFiles)
+            File.Delete(Path.Combine(storeDirectory, cache));
         File.Move(temporary, target, overwrite: true);
         return Summarise(fromFile, target, clock);
     }

@@ -14,6 +14,14 @@ public sealed record EmbeddedIndexSettings
     public bool Compact { get; init; } = true;
 
     /// <summary>
+    /// Keep the compact rows in a memory-mapped file beside the store (DIRECTORY/vectors.rows: a cache SQLite's
+    /// vectors can always make again) instead of the managed heap: opening maps it instead of projecting every
+    /// vector, and the resident memory is the pages searches touch. False: the rows are projected into memory
+    /// on every opening.
+    /// </summary>
+    public bool MapRows { get; init; } = true;
+
+    /// <summary>
     /// From this many rows on (about 6,500 pictures of 31 rows), compact rows are searched through an
     /// inverted file (k-means lists over the rows, learned in the background; the exact scan answers
     /// meanwhile) instead of scanning every row.

@@ -13,9 +13,11 @@ namespace ArtMatch.Storage.Internal;
 /// a row instead of 2 x 5120 (plain and whitened float32). Rows live in chunks of <see cref="ChunkRows"/>
 /// so that growing never copies or doubles the lot. A query is projected the same way and kept as
 /// int16; a row's score, the dot product of the integers times both scales, approximates the whitened
-/// cosine of the full vectors. Not thread-safe by itself (the index's locks guard it).
+/// cosine of the full vectors. With a <see cref="RowFile"/> the rows live in it, memory-mapped, instead of
+/// managed chunks, each with its key (the SQLite rowid of its vector). Not thread-safe by itself (the
+/// index's locks guard it).
 /// </summary>
-internal sealed class CompactRows
+internal sealed unsafe class CompactRows : IDisposable
 {
     /// <summary>Principal directions kept (RESULTS.md: 512 ranked as well as 1280 offline).</summary>
     public const int MaxDimensions = 512;
@@ -29,6 +31,8 @@ internal sealed class CompactRows
     private readonly float[] _projection;
     private readonly List<sbyte[]> _chunks = [];
     private float[] _scales = new float[1024];
+    private int _count;
+    private RowFile? _file;
 
     public CompactRows(Whitening whitening)
     {
@@ -37,6 +41,26 @@ internal sealed class CompactRows
         Dimensions = Math.Min(MaxDimensions, Input);
         _mean = whitening.Mean.ToArray();
         _projection = Strongest(whitening, Dimensions);
+        Fingerprint = RowFile.FingerprintOf(_mean, _projection, Dimensions);
+    }
+
+    /// <summary>Of the projection: a row file written with another is stale.</summary>
+    public ulong Fingerprint { get; }
+
+    /// <summary>The memory-mapped file holding the rows, or null (managed chunks).</summary>
+    public RowFile? File => _file;
+
+    /// <summary>
+    /// Keeps the rows in <paramref name="file"/> from now on (its rows, if any, are this index's first
+    /// rows). Only while no row is held in memory.
+    /// </summary>
+    public void UseFile(RowFile file)
+    {
+        if (_count > 0 || _file is not null)
+            throw new InvalidOperationException("Rows are held already.");
+        if (file.Fingerprint != Fingerprint || file.Dimensions != Dimensions)
+            throw new ArgumentException("The row file was written with another projection.");
+        _file = file;
     }
 
     public Whitening Whitening { get; }
@@ -46,10 +70,13 @@ internal sealed class CompactRows
     /// <summary>Dimensions of a stored row.</summary>
     public int Dimensions { get; }
 
-    public int Count { get; private set; }
+    public int Count => _file?.Count ?? _count;
 
-    /// <summary>Bytes held for the rows (codes and scales).</summary>
-    public long Bytes => (long)_chunks.Count * ChunkRows * Dimensions + _scales.Length * sizeof(float);
+    /// <summary>Bytes held in memory for the rows (codes and scales; none when they are in a file).</summary>
+    public long Bytes => _file is null ? (long)_chunks.Count * ChunkRows * Dimensions + _scales.Length * sizeof(float) : 0;
+
+    /// <summary>Bytes of the row file (0 without one).</summary>
+    public long FileBytes => _file?.FileBytes ?? 0;
 
     /// <summary>
     /// The whitening's columns of the largest eigenvalues: it scales each eigenvector by (eigenvalue +
@@ -126,25 +153,37 @@ internal sealed class CompactRows
         return result;
     }
 
-    /// <summary>Appends <paramref name="vectors"/> (the model's, plain) as rows.</summary>
-    public void Append(IReadOnlyList<ReadOnlyMemory<float>> vectors)
+    /// <summary>Appends <paramref name="vectors"/> (the model's, plain) as rows, with their <paramref name="keys"/> (null: 0, never a rowid).</summary>
+    public void Append(IReadOnlyList<ReadOnlyMemory<float>> vectors, IReadOnlyList<long>? keys = null)
     {
         var projected = new float[vectors.Count * Dimensions];
         Project(vectors, projected);
         for (int v = 0; v < vectors.Count; v++)
-            AppendProjected(projected.AsSpan(v * Dimensions, Dimensions));
+            AppendProjected(projected.AsSpan(v * Dimensions, Dimensions), keys?[v] ?? 0);
+        _file?.Publish();
     }
 
-    /// <summary>Appends one row already projected (unit length, <see cref="Dimensions"/> values).</summary>
-    public void AppendProjected(ReadOnlySpan<float> projected)
+    /// <summary>
+    /// Appends one row already projected (unit length, <see cref="Dimensions"/> values); <paramref name="key"/>
+    /// is kept with it in a row file. A row file's header counts it at the next <see cref="Publish"/>.
+    /// </summary>
+    public void AppendProjected(ReadOnlySpan<float> projected, long key = 0)
     {
-        if (Count == _chunks.Count * ChunkRows)
+        if (_file is not null)
+        {
+            _file.Appended(Quantise(projected, _file.NextCodes()), key);
+            return;
+        }
+        if (_count == _chunks.Count * ChunkRows)
             _chunks.Add(new sbyte[ChunkRows * Dimensions]);
-        if (Count == _scales.Length)
+        if (_count == _scales.Length)
             Array.Resize(ref _scales, _scales.Length * 2);
-        _scales[Count] = Quantise(projected, Codes(Count));
-        Count++;
+        _scales[_count] = Quantise(projected, Codes(_count));
+        _count++;
     }
+
+    /// <summary>Counts the rows appended in a row file's header (nothing without one).</summary>
+    public void Publish() => _file?.Publish();
 
     /// <summary>Codes of one row, at most 127 in magnitude; returns the scale (value = code x scale).</summary>
     private static float Quantise(ReadOnlySpan<float> values, Span<sbyte> codes)
@@ -176,31 +215,53 @@ internal sealed class CompactRows
         return max / 32767;
     }
 
-    public Span<sbyte> Codes(int row) => _chunks[row / ChunkRows].AsSpan(row % ChunkRows * Dimensions, Dimensions);
+    public Span<sbyte> Codes(int row) => _file is null
+        ? _chunks[row / ChunkRows].AsSpan(row % ChunkRows * Dimensions, Dimensions)
+        : new Span<sbyte>(_file.Record(row), Dimensions);
 
-    public ref sbyte CodeStart(int row) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_chunks[row / ChunkRows]), row % ChunkRows * Dimensions);
+    public ref sbyte CodeStart(int row) => ref _file is null
+        ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_chunks[row / ChunkRows]), row % ChunkRows * Dimensions)
+        : ref Unsafe.AsRef<sbyte>(_file.Record(row));
 
-    public float Scale(int row) => _scales[row];
+    public float Scale(int row) => _file is null ? _scales[row] : _file.Scale(row);
 
     /// <summary>Score of one row for a quantised query (<paramref name="queryScale"/> from <see cref="QuantiseQuery"/>).</summary>
     public float Score(ReadOnlySpan<short> query, float queryScale, int row) =>
-        Int8Kernels.Dot(query, ref CodeStart(row)) * queryScale * _scales[row];
+        Int8Kernels.Dot(query, ref CodeStart(row)) * queryScale * Scale(row);
 
-    /// <summary>Moves row <paramref name="from"/> to <paramref name="to"/> (compaction, to &lt; from).</summary>
-    public void Move(int from, int to)
-    {
-        Codes(from).CopyTo(Codes(to));
-        _scales[to] = _scales[from];
-    }
+    /// <summary>Marks a row deleted in the row file (nothing without one: compaction drops it).</summary>
+    public void Kill(int row) => _file?.Kill(row);
 
-    /// <summary>Keeps the first <paramref name="count"/> rows; frees chunks no longer used.</summary>
-    public void Truncate(int count)
+    /// <summary>
+    /// Keeps the rows <paramref name="kept"/> (ascending), in that order: moved in memory, or written to a new
+    /// row file renamed over the old one (a process killed meanwhile leaves the old one whole).
+    /// </summary>
+    public void Compact(IReadOnlyList<int> kept)
     {
-        Count = count;
-        int chunks = (count + ChunkRows - 1) / ChunkRows;
+        if (_file is { } old)
+        {
+            _file = RowFile.Write(old.Path, Dimensions, Fingerprint, file =>
+            {
+                foreach (int row in kept)
+                    file.AppendCopy(old, row, old.Key(row));
+            });
+            old.Dispose();
+            return;
+        }
+        for (int i = 0; i < kept.Count; i++)
+        {
+            if (kept[i] != i)
+            {
+                Codes(kept[i]).CopyTo(Codes(i));
+                _scales[i] = _scales[kept[i]];
+            }
+        }
+        _count = kept.Count;
+        int chunks = (_count + ChunkRows - 1) / ChunkRows;
         _chunks.RemoveRange(chunks, _chunks.Count - chunks);
     }
+
+    public void Dispose() => _file?.Dispose();
 
     /// <summary>The float form of a stored row (code x scale), for clustering.</summary>
     public void Decode(int row, Span<float> destination)

@@ -15,9 +15,10 @@ internal sealed partial class VectorIndex
 
     /// <summary>
     /// Ranks by <paramref name="whitening"/> from now on with the rows as <see cref="CompactRows"/> only:
-    /// the plain and whitened float matrices are dropped (their memory returns to the runtime).
+    /// the plain and whitened float matrices are dropped (their memory returns to the runtime). With
+    /// <paramref name="rowFile"/>, the rows go to a memory-mapped file there (written beside it, then renamed).
     /// </summary>
-    public void MakeCompact(Whitening whitening)
+    public void MakeCompact(Whitening whitening, string? rowFile = null)
     {
         ArgumentNullException.ThrowIfNull(whitening);
         if (_compact is not null)
@@ -25,22 +26,50 @@ internal sealed partial class VectorIndex
         if (whitening.Dimension != Dimension)
             throw new ArgumentException($"The whitening has {whitening.Dimension} dimensions; the index holds {Dimension}.");
         var compact = new CompactRows(whitening);
+        try
+        {
+            if (rowFile is not null)
+                compact.UseFile(RowFile.Create(rowFile + ".tmp", compact.Dimensions, compact.Fingerprint));
+        }
+        catch (IOException)
+        {
+            rowFile = null;   // held by another process: the rows stay in memory
+        }
         for (int start = 0; start < _rows; start += CompactBlock)
         {
             int count = Math.Min(CompactBlock, _rows - start);
             var block = new List<ReadOnlyMemory<float>>(count);
             for (int row = start; row < start + count; row++)
                 block.Add(_matrix.AsMemory((int)((long)row * Dimension), Dimension));
-            compact.Append(block);
+            compact.Append(block, new ArraySegment<long>(_rowKey, start, count));
+        }
+        if (rowFile is not null)
+        {
+            foreach (int row in DeadRows())
+                compact.Kill(row);
+            compact.File!.Rename(rowFile);
         }
         _compact = compact;
         _matrix = [];
         _whitened = null;
+        _rowKey = [];
         Whitening = whitening;
+    }
+
+    private IEnumerable<int> DeadRows()
+    {
+        for (int row = 0; row < _rows; row++)
+        {
+            if (_objectAlive[_rowObject[row]] == 0)
+                yield return row;
+        }
     }
 
     /// <summary>Bytes the rows take in memory (compact codes, or the float matrices).</summary>
     public long RowBytes => _compact?.Bytes ?? ((long)_matrix.Length + (_whitened?.Length ?? 0)) * sizeof(float);
+
+    /// <summary>Bytes of the memory-mapped row file (0 when the rows are in memory).</summary>
+    public long RowFileBytes => _compact?.FileBytes ?? 0;
 
     /// <summary>Dimensions a row is ranked in (the compact projection's, or the model's).</summary>
     public int RankDimensions => _compact?.Dimensions ?? Dimension;
@@ -58,30 +87,25 @@ internal sealed partial class VectorIndex
     /// Appends one image's rows given already projected (<see cref="ProjectCompact"/>: unit, <see cref="RankDimensions"/>
     /// values each), so a caller that needs the float form too projects once (the scale benchmark's exact reference).
     /// </summary>
-    public void AddProjected(string objectId, string imageId, IReadOnlyList<float[]> projected)
+    public void AddProjected(string objectId, string imageId, IReadOnlyList<float[]> projected, IReadOnlyList<long>? keys = null)
     {
         var compact = _compact ?? throw new InvalidOperationException("The index is not compact.");
         if (projected.Any(p => p.Length != compact.Dimensions))
             throw new ArgumentException($"Projected rows have {compact.Dimensions} dimensions.");
         int first = _rows;
         for (int region = 0; region < projected.Count; region++)
-            AppendRow(objectId, imageId, region, ReadOnlySpan<float>.Empty);
-        foreach (var row in projected)
-            compact.AppendProjected(row);
+            AppendRow(objectId, imageId, region, ReadOnlySpan<float>.Empty, 0);
+        for (int region = 0; region < projected.Count; region++)
+            compact.AppendProjected(projected[region], keys?[region] ?? 0);
+        compact.Publish();
         AssignNewRows(first);
     }
 
     /// <summary>Makes the rows just appended (the last <paramref name="vectors"/>.Count) compact and files them in their lists.</summary>
-    private void AppendCompact(IReadOnlyList<ReadOnlyMemory<float>> vectors)
+    private void AppendCompact(IReadOnlyList<ReadOnlyMemory<float>> vectors, IReadOnlyList<long>? keys = null)
     {
-        _compact!.Append(vectors);
+        _compact!.Append(vectors, keys);
         AssignNewRows(_rows - vectors.Count);
-    }
-
-    private void MoveCompactRow(int from, int to)
-    {
-        _compact!.Move(from, to);
-        _rowList[to] = _rowList[from];
     }
 
     private void AfterCompaction() => RefillLists();

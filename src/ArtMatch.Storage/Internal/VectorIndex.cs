@@ -19,7 +19,7 @@ namespace ArtMatch.Storage.Internal;
 /// carry the compact score as both scores, and the owner puts the plain cosine in from the rows it keeps
 /// (<see cref="EmbeddedVectorIndex"/>). Not thread-safe by itself: the store guards it with a reader-writer lock.
 /// </summary>
-internal sealed partial class VectorIndex
+internal sealed partial class VectorIndex : IDisposable
 {
     /// <summary>Below this many rows one thread scans; splitting costs more than it saves (<see cref="EmbeddedIndexSettings.ParallelAboveRows"/>).</summary>
     public int ParallelThreshold { get; set; } = new EmbeddedIndexSettings().ParallelAboveRows;
@@ -37,6 +37,8 @@ internal sealed partial class VectorIndex
     private int[] _rowObject = new int[1024];
     private int[] _rowImage = new int[1024];
     private int[] _rowRegion = new int[1024];
+    // Each row's key (the SQLite rowid of its vector, 0 when none) while the rows are float; a compact index keeps them in its row file.
+    private long[] _rowKey = new long[1024];
     private int _rows;
     private int _deadRows;
     // Invariant: when set, _matrix is empty, _whitened null, and _compact holds rows [0, _rows).
@@ -116,24 +118,24 @@ internal sealed partial class VectorIndex
     /// <summary>Appends one vector of an object already set with <see cref="SetObject"/>.</summary>
     public void Add(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
     {
-        AppendRow(objectId, imageId, region, vector);
+        AppendRow(objectId, imageId, region, vector, 0);
         if (_compact is not null)
             AppendCompact([vector.ToArray()]);
         else
             Whitening?.Apply([vector.ToArray()], WhitenedRows(_rows - 1, 1));
     }
 
-    /// <summary>Appends rows of objects already set (a store loading), made compact or whitened together.</summary>
-    public void AddRows(IReadOnlyList<(string ObjectId, string ImageId, int Region, float[] Vector)> rows)
+    /// <summary>Appends rows of objects already set (a store loading), made compact or whitened together; keys: their SQLite rowids.</summary>
+    public void AddRows(IReadOnlyList<(string ObjectId, string ImageId, int Region, float[] Vector)> rows, IReadOnlyList<long>? keys = null)
     {
         if (rows.Count == 0)
             return;
         int first = _rows;
-        foreach (var (objectId, imageId, region, vector) in rows)
-            AppendRow(objectId, imageId, region, vector);
+        for (int i = 0; i < rows.Count; i++)
+            AppendRow(rows[i].ObjectId, rows[i].ImageId, rows[i].Region, rows[i].Vector, keys?[i] ?? 0);
         var vectors = rows.Select(r => (ReadOnlyMemory<float>)r.Vector).ToList();
         if (_compact is not null)
-            AppendCompact(vectors);
+            AppendCompact(vectors, keys);
         else
             Whitening?.Apply(vectors, WhitenedRows(first, rows.Count));
     }
@@ -142,8 +144,10 @@ internal sealed partial class VectorIndex
     /// Appends all vectors of one image (region = position in the list), whitened together when a
     /// whitening is installed: the projection is several MB, read once for the lot instead of per row.
     /// </summary>
-    public void AddImage(string objectId, string imageId, IReadOnlyList<float[]> vectors)
+    public void AddImage(string objectId, string imageId, IReadOnlyList<float[]> vectors, IReadOnlyList<long>? keys = null)
     {
+        if (keys is not null && keys.Count != vectors.Count)
+            throw new ArgumentException("One key a vector.", nameof(keys));
         foreach (var vector in vectors)
         {
             if (vector.Length != Dimension)
@@ -151,15 +155,15 @@ internal sealed partial class VectorIndex
         }
         int first = _rows;
         for (int region = 0; region < vectors.Count; region++)
-            AppendRow(objectId, imageId, region, vectors[region]);
+            AppendRow(objectId, imageId, region, vectors[region], keys?[region] ?? 0);
         if (_compact is not null)
-            AppendCompact(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList());
+            AppendCompact(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), keys);
         else
             Whitening?.Apply(vectors.Select(v => (ReadOnlyMemory<float>)v).ToList(), WhitenedRows(first, vectors.Count));
     }
 
     /// <summary>Appends a row to the plain matrix (only its bookkeeping when compact); the callers whiten or compact it.</summary>
-    private void AppendRow(string objectId, string imageId, int region, ReadOnlySpan<float> vector)
+    private void AppendRow(string objectId, string imageId, int region, ReadOnlySpan<float> vector, long key)
     {
         if (vector.Length != Dimension && !(_compact is not null && vector.IsEmpty))
             throw new ArgumentException($"Vector has {vector.Length} dimensions; the store holds {Dimension}.");
@@ -174,7 +178,10 @@ internal sealed partial class VectorIndex
         if (_rows == _rowObject.Length)
             GrowRows();
         if (_compact is null)
+        {
             vector.CopyTo(_matrix.AsSpan((int)((long)_rows * Dimension), Dimension));
+            _rowKey[_rows] = key;
+        }
         _rowObject[_rows] = ordinal;
         _rowImage[_rows] = image;
         _rowRegion[_rows] = region;
@@ -190,6 +197,8 @@ internal sealed partial class VectorIndex
         _objectIds[ordinal] = null;
         _objectAlive[ordinal] = 0;
         _deadRows += _objectRows[ordinal].Count;
+        foreach (int row in _objectRows[ordinal])
+            _compact?.Kill(row);
         if (_deadRows > _rows / 4)
             Compact();
         return true;
@@ -208,7 +217,10 @@ internal sealed partial class VectorIndex
             return false;
         int grave = NewSlot();
         foreach (int row in gone)
+        {
             _rowObject[row] = grave;
+            _compact?.Kill(row);
+        }
         _objectRows[ordinal].RemoveAll(row => _rowImage[row] == image);
         _objectRows[grave].AddRange(gone);
         _deadRows += gone.Count;
@@ -232,6 +244,8 @@ internal sealed partial class VectorIndex
             Array.Resize(ref _matrix, (int)((long)capacity * Dimension));
         if (_whitened is not null)
             Array.Resize(ref _whitened, (int)((long)capacity * Dimension));
+        if (_compact is null)
+            Array.Resize(ref _rowKey, capacity);
         Array.Resize(ref _rowObject, capacity);
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowRegion, capacity);
@@ -282,6 +296,7 @@ internal sealed partial class VectorIndex
         var images = new List<string>();
         var imageOrdinal = new Dictionary<string, int>(StringComparer.Ordinal);
         int write = 0;
+        var kept = new List<int>(_rows - _deadRows);
         for (int row = 0; row < _rows; row++)
         {
             int ordinal = newOrdinal[_rowObject[row]];
@@ -294,14 +309,16 @@ internal sealed partial class VectorIndex
                 images.Add(imageId);
                 imageOrdinal[imageId] = image;
             }
+            kept.Add(row);
             if (write != row && _compact is not null)
             {
-                MoveCompactRow(row, write);
+                _rowList[write] = _rowList[row];
             }
             else if (write != row)
             {
                 _matrix.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_matrix.AsSpan((int)((long)write * Dimension), Dimension));
                 _whitened?.AsSpan((int)((long)row * Dimension), Dimension).CopyTo(_whitened.AsSpan((int)((long)write * Dimension), Dimension));
+                _rowKey[write] = _rowKey[row];
             }
             _rowObject[write] = ordinal;
             _objectRows[ordinal].Add(write);
@@ -313,8 +330,11 @@ internal sealed partial class VectorIndex
         _imageOrdinal = imageOrdinal;
         _rows = write;
         _deadRows = 0;
-        _compact?.Truncate(write);
+        _compact?.Compact(kept);
         AfterCompaction();
     }
+
+    /// <summary>Unmaps the row file, if any (the index is not used after).</summary>
+    public void Dispose() => _compact?.Dispose();
 
 }
