@@ -55,10 +55,10 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var (view, objectId, pastedInto) = MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
-            // A picture pasted into another catalogue picture: that other object is in the view too, and
-            // would be a fair runner-up (or a fair find), so it takes part in neither trial.
-            var others = pastedInto is null ? null : new HashSet<string> { pastedInto };
+            var (view, objectId, alsoInView) = MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
+            // A picture pasted among other catalogue pictures: those objects are in the view too, and
+            // would be a fair runner-up (or a fair find), so they take part in neither trial.
+            var others = alsoInView.Count == 0 ? null : new HashSet<string>(alsoInView);
 
             // Every step of the cascade, never stopping: the last step is the full match the thresholds are set on.
             // Both trials search with one described photo: its vectors, regions, turns and keypoints are
@@ -107,18 +107,30 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
     /// </summary>
     /// <summary>
     /// The synthetic photo of sample <paramref name="index"/> (the same for a given seed, whichever
-    /// calibration asks): the view, its object, and the object of the catalogue picture it was pasted
-    /// into (also in the photo), if any.
+    /// calibration asks): the view, its object, and the objects of the other catalogue pictures it was
+    /// pasted among (also in the photo, so neither a fair runner-up nor a fair find), if any.
     /// </summary>
-    internal static (RgbImage View, string ObjectId, string? PastedInto) MakeTrial(
+    internal static (RgbImage View, string ObjectId, IReadOnlyCollection<string> AlsoInView) MakeTrial(
         ImageDescriber describer, ICatalogStore store, List<string> chosen, Dictionary<string, string> owners, int seed, int index)
     {
         var local = new Random(seed * 7919 + index);
         var picture = describer.Decode(store.GetImageBytes(chosen[index])!);
+        string objectId = owners[chosen[index]];
         var backgroundId = chosen[(index + 1 + local.Next(Math.Max(1, chosen.Count - 1))) % chosen.Count];
-        var background = owners[backgroundId] == owners[chosen[index]] ? null : describer.Decode(store.GetImageBytes(backgroundId)!);
-        var view = SyntheticViews.Make(picture, background, local, out bool pasted);
-        return (view, owners[chosen[index]], pasted ? owners[backgroundId] : null);
+        // Up to four pictures of other objects for a cluttered scene: the first as before, the rest drawn
+        // apart (another seed), so views that paste nothing are the same as before the clutter views.
+        var extra = new Random(seed * 7919 + index + 104_729);
+        var otherIds = new List<string>();
+        foreach (var id in new[] { backgroundId }.Concat(Enumerable.Range(0, 8).Select(_ => chosen[extra.Next(chosen.Count)])))
+        {
+            if (otherIds.Count < 4 && owners[id] != objectId && otherIds.All(o => owners[o] != owners[id]))
+                otherIds.Add(id);
+        }
+        if (owners[backgroundId] == objectId)
+            otherIds.Clear(); // as before: a trial whose drawn background is its own object pastes nothing
+        var others = otherIds.Select(id => (Func<RgbImage>)(() => describer.Decode(store.GetImageBytes(id)!))).ToList();
+        var view = SyntheticViews.Make(picture, others, local, out int used);
+        return (view, objectId, otherIds.Take(used).Select(id => owners[id]).ToHashSet());
     }
 
     internal static (List<string> Chosen, Dictionary<string, string> Owners) Sample(ICatalogStore store, int samples, int seed)

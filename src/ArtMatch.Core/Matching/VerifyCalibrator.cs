@@ -36,14 +36,12 @@ public sealed class VerifyCalibrator(Matcher matcher, Verifier verifier, ICatalo
         int done = 0;
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var (view, objectId, pastedInto) = Calibrator.MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
+            var (view, objectId, alsoInView) = Calibrator.MakeTrial(matcher.Describer, store, chosen, owners, seed, i);
             var photo = verifier.Describe(view);
             genuine[i] = verifier.VerifyObject(photo, objectId).Score;
             // The look-alike: what Match puts first once the object itself (and a pasted view's other
-            // object, which is really in the photo) is left out.
-            var excluded = new HashSet<string> { objectId };
-            if (pastedInto is not null)
-                excluded.Add(pastedInto);
+            // objects, which are really in the photo) is left out.
+            var excluded = new HashSet<string>(alsoInView) { objectId };
             var rival = matcher.Match(view, new MatchRequest { TopK = 1, ExcludeObjectIds = excluded }).Best;
             impostor[i] = rival is null ? 0 : verifier.VerifyObject(photo, rival.ObjectId).Score;
             progress?.Report(Interlocked.Increment(ref done));
