@@ -16,6 +16,8 @@ return args.FirstOrDefault() switch
     "decode-memory" => DecodeMemory.Run(int.Parse(args[1]), args.Length > 2 ? args[2] : "product"),
     "scale" => Scale.Run(args[1..]),
     "match-stages" => MatchStages.Run(args[1..]),
+    "stage-parts" => StageParts.Run(args[1..]),
+    "match-answers" => MatchAnswers.Run(args[1..]),
     "store-memory" => StoreMemory.Run(args[1..]),
     "usearch" => UsearchPeer.Run(args[1..]),
     "session-options" => SessionOptionTiming.Run(args.Length > 1 ? int.Parse(args[1]) : 30),

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Core.Matching;
+using ArtMatch.Core.Matching.Stages;
+using ArtMatch.Server.Hosting;
+
+namespace ArtMatch.Benchmarks;
+
+/// <summary>
+/// Where the escalation stages' time goes, part by part, on a store already built:
+/// <c>stage-parts STORE SET [EVERY]</c> takes every EVERY-th query of the set, matches it once (to
+/// warm the catalogue pictures and to learn which queries escalate), then, for the queries the cheap
+/// pass did not answer, times each part of the costlier stages alone (model runs per input size,
+/// pooling, searches, keypoint detection and search, verification of the leaders); prints one JSON
+/// line with the p50 and mean of each part.
+/// </summary>
+public static class StageParts
+{
+    public static int Run(string[] args)
+    {
+        string storePath = args[0], set = args[1];
+        int every = args.Length > 2 ? int.Parse(args[2]) : 1;
+        using var engine = ArtMatchEngine.Create(new ArtMatchConfig()).OpenStore(storePath);
+        var matcher = engine.RequireMatcher();
+        var store = engine.RequireStore();
+        var describer = engine.Describer;
+        var pictures = new CataloguePictureCache(describer, store);
+        var settings = matcher.Settings;
+        var photos = File.ReadAllLines(Path.Combine(set, "queries.csv")).Skip(1).Where((_, i) => i % every == 0)
+            .Select(l => File.ReadAllBytes(Path.Combine(set, l.Split(',')[0]))).ToList();
+        var escalating = photos.Where(p => matcher.Match(p, new MatchRequest { TopK = 10 }).AnsweredAfter != Matcher.CheapPass).ToList();
+        var parts = new Dictionary<string, List<double>>();
+        foreach (var bytes in escalating)
+        {
+            var image = Time(parts, "decode", () => describer.Decode(bytes));
+            var mapsAt = describer.MapsOf(image);
+            Time(parts, "model_320", () => mapsAt(320));
+            var global = Time(parts, "global_and_local", () => (describer.GlobalVector(mapsAt), ImageDescriber.LocalFeaturesOf(mapsAt(320))));
+            Time(parts, "model_640", () => mapsAt(640));
+            Time(parts, "model_800", () => mapsAt(800));
+            var regions = Time(parts, "region_pooling", () => describer.RegionsOf(mapsAt, describer.Settings.QueryRegions).Vectors);
+            Time(parts, "region_search", () => store.SearchMany(regions, settings.Shortlist, SearchFilter.None with { WholeImagesOnly = true }));
+            var turns = Time(parts, "turns_describe", () => describer.Turned(image));
+            Time(parts, "turns_search", () => store.SearchMany(turns.Select(t => t.Global).ToList(), settings.Shortlist, SearchFilter.None));
+            var keypoints = Time(parts, "keypoints_detect", () => describer.KeypointsOf(image, forCatalogue: false));
+            if (keypoints is not null)
+                Time(parts, "keypoints_search", () => store.SearchKeypoints(keypoints, settings.KeypointFloor + 1, settings.VerifyTop, SearchFilter.None));
+            var leaders = store.SearchMany([global.Item1], settings.Shortlist, SearchFilter.None)[0].Take(settings.VerifyTop).ToList();
+            Time(parts, "verify_pictures_warm", () => leaders.Select(h => pictures.Get(h.ImageId)).ToList());
+            Time(parts, "verify_spatial_10", () =>
+            {
+                foreach (var hit in leaders)
+                {
+                    if (pictures.Get(hit.ImageId) is { } picture)
+                        SpatialVerifier.Verify(global.Item2, image.Width, image.Height, picture.Features, picture.Width, picture.Height, settings.LocalMinSimilarity);
+                }
+                return 0;
+            });
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            queries = photos.Count,
+            escalating = escalating.Count,
+            parts = parts.ToDictionary(kv => kv.Key, kv => new { p50_ms = Math.Round(Quantile(kv.Value, 0.5), 1), mean_ms = Math.Round(kv.Value.Average(), 1) }),
+        }));
+        return 0;
+    }
+
+    private static T Time<T>(Dictionary<string, List<double>> parts, string name, Func<T> work)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = work();
+        (parts.TryGetValue(name, out var list) ? list : parts[name] = []).Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return result;
+    }
+
+    private static double Quantile(List<double> values, double fraction)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+}
+
+/// <summary>
+/// Every answer of a set's queries on a store already built, one JSON line per query (query, where
+/// the cascade answered, verdict, the top five with scores): <c>match-answers STORE SET [EVERY] [full]</c>.
+/// Two builds' outputs diffed line by line show whether a change moved any answer.
+/// </summary>
+public static class MatchAnswers
+{
+    public static int Run(string[] args)
+    {
+        string storePath = args[0], set = args[1];
+        int every = args.Length > 2 ? int.Parse(args[2]) : 1;
+        bool full = args.Length > 3 && args[3] == "full";
+        var config = new ArtMatchConfig();
+        if (full)
+            config = config with { Match = config.Match with { Cascade = config.Match.Cascade with { Full = true } } };
+        using var engine = ArtMatchEngine.Create(config).OpenStore(storePath);
+        var matcher = engine.RequireMatcher();
+        foreach (var line in File.ReadAllLines(Path.Combine(set, "queries.csv")).Skip(1).Where((_, i) => i % every == 0))
+        {
+            var fields = line.Split(',');
+            var result = matcher.Match(File.ReadAllBytes(Path.Combine(set, fields[0])), new MatchRequest { TopK = 5 });
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                q = fields[0], expected = fields[1], kind = fields[2], after = result.AnsweredAfter, verdict = result.Verdict.ToString(),
+                margin = Math.Round(result.Margin, 4), src = result.Best?.Source.ToString(), ms = Math.Round(result.Milliseconds, 1),
+                top = result.Candidates.Select(c => $"{c.ObjectId}:{c.Score:F4}:{c.Inliers}:{c.KeypointInliers}:{c.Verdict}"),
+            }));
+        }
+        return 0;
+    }
+}
