@@ -27,14 +27,16 @@ internal static class Scale
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--export DIR] [--json]
+                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--rows-in-memory] [--dir DIR] [--export DIR] [--json]
                   Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
                   synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
                   rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
                   recall_at_10 against an exact float search. Q queries are timed (default 1000), the
                   first R of them (default 200) checked against the exact search. --probes and
                   --approximate-above set index.embedded's Probes and ApproximateAboveRows; --float-rows
-                  keeps the float rows and their whitened copy (index.embedded.compact false). --export DIR
+                  keeps the float rows and their whitened copy (index.embedded.compact false). The compact rows go to
+                  a memory-mapped file DIR/vectors.rows (default a new temporary directory, deleted at the end) and the index is closed and opened again from its files before rss_open_mb and the
+                  queries (rss_built_mb: after building); --rows-in-memory keeps them in the managed heap. --export DIR
                   writes the ranked rows, queries and exact answers for benchmarks/ann_peers.py (FAISS, hnswlib).
                 """);
             return 0;
@@ -56,18 +58,41 @@ internal static class Scale
             Probes = IntOption(args, "--probes", defaults.Probes),
             ApproximateAboveRows = IntOption(args, "--approximate-above", defaults.ApproximateAboveRows),
         };
-        using var index = new EmbeddedVectorIndex(catalogue.Dimension, settings);
+        // The rows in a memory-mapped file (index.embedded.map_rows, the product's default), measured after
+        // closing the index and opening it again from its files; --rows-in-memory: managed rows, measured as built.
+        bool mapped = settings.Compact && !args.Contains("--rows-in-memory");
+        int dirAt = Array.IndexOf(args, "--dir");
+        string rowDir = dirAt >= 0 && dirAt + 1 < args.Length ? args[dirAt + 1] : Directory.CreateTempSubdirectory("artmatch-scale-").FullName;
+        Directory.CreateDirectory(rowDir);
+        string? rowFile = mapped ? Path.Combine(rowDir, "vectors.rows") : null;
+        var built = new EmbeddedVectorIndex(catalogue.Dimension, settings) { RowFilePath = rowFile };
+        var arrivals = new List<(long FirstKey, int Picture, int Rows)>();
         var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
         var reference = new ExactReference(queryVectors.Take(recallQueries).ToList(), K);
         var clock = Stopwatch.StartNew();
-        long rows = Build(index, catalogue, pictures, reference, export, log);
+        long rows = Build(built, catalogue, pictures, reference, export, arrivals, log);
         double addSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
-        index.WaitForBackgroundWork();
-        if (index.BackgroundError is { } error)
+        built.WaitForBackgroundWork();
+        if (built.BackgroundError is { } error)
             throw new InvalidOperationException("The background build of the inverted file failed.", error);
         double buildSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
+        double rssBuilt = RssMb();
+        log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssBuilt:F0} MB");
+        double openSeconds = 0;
+        string opening = "";
+        var index = built;
+        if (rowFile is not null)
+        {
+            var whitening = built.Whitening!;
+            built.Dispose();   // saves the inverted file beside the rows
+            built = null!;
+            RssMb();
+            var started = Stopwatch.StartNew();
+            (index, opening) = Reopen(catalogue.Dimension, settings, rowFile, whitening, arrivals, pictures);
+            openSeconds = started.Elapsed.TotalSeconds;
+            log.WriteLine($"scale: opened again from {rowFile} in {openSeconds:F1} s: {opening}");
+        }
         double rssOpen = RssMb();
-        log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssOpen:F0} MB");
 
         var truth = reference.Truth(ObjectId);
         log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
@@ -122,7 +147,11 @@ internal static class Scale
             ["build_s"] = Math.Round(buildSeconds, 1),
             ["add_s"] = Math.Round(addSeconds, 1),
             ["disk_bytes"] = index.DiskBytes,
+            ["rss_built_mb"] = Math.Round(rssBuilt),
             ["rss_open_mb"] = Math.Round(rssOpen),
+            ["open_s"] = Math.Round(openSeconds, 1),
+            ["opening"] = opening,
+            ["row_file"] = rowFile ?? "",
             ["rss_after_queries_mb"] = Math.Round(rssAfter),
             ["managed_heap_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0),
             ["search_p50_ms"] = Math.Round(timing[2].P50, 2),
@@ -139,6 +168,9 @@ internal static class Scale
             ["probe_sweep"] = sweep,
         };
         export?.Finish(index.RankRows(queryVectors), truth.Take(recallQueries).ToList(), K, pictures, index.IvfListCount, settings.Probes, result);
+        index.Dispose();
+        if (dirAt < 0)
+            Directory.Delete(rowDir, recursive: true);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result));
@@ -156,12 +188,17 @@ internal static class Scale
     /// picture's rows in the ranking space to the exact reference as they go (a compact index takes the
     /// projected rows, so each row is projected once); returns the rows added.
     /// </summary>
-    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, ScaleExport? export, TextWriter log)
+    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, ScaleExport? export,
+        List<(long FirstKey, int Picture, int Rows)> arrivals, TextWriter log)
     {
         long rows = 0;
         int real = Math.Min(pictures, catalogue.RealPictures);
         for (int p = 0; p < real; p++)
-            rows += Add(index, catalogue, p);
+        {
+            int added = Add(index, catalogue, p, rows + 1);
+            arrivals.Add((rows + 1, p, added));
+            rows += added;
+        }
         index.Train(0);
         reference.Rank(index);
         for (int p = 0; p < real; p++)
@@ -181,20 +218,29 @@ internal static class Scale
             if (compact)
             {
                 var projected = index.RankRows(pictureRows);
-                index.UpsertProjected(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null), "i" + p, projected);
+                lock (gate)   // keys (a row file's) in the order the rows reach the index
+                {
+                    index.UpsertProjected(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null), "i" + p, projected,
+                        Enumerable.Range(0, projected.Length).Select(r => rows + 1 + r).ToArray());
+                    arrivals.Add((rows + 1, p, projected.Length));
+                    rows += added;
+                }
                 reference.Offer(p % 2, p, projected);
                 export?.Add(p, projected);
             }
             else
             {
-                Add(index, catalogue, p);
+                lock (gate)
+                {
+                    Add(index, catalogue, p, rows + 1);
+                    rows += added;
+                }
                 var ranked = index.RankRows(pictureRows);
                 reference.Offer(p % 2, p, ranked);
                 export?.Add(p, ranked);
             }
             lock (gate)
             {
-                rows += added;
                 if (++next % step == 0)
                     log.WriteLine($"scale: {next} of {pictures} pictures");
             }
@@ -202,11 +248,32 @@ internal static class Scale
         return rows;
     }
 
-    private static int Add(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int picture)
+    private static int Add(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int picture, long firstKey)
     {
         var rows = catalogue.Rows(picture);
-        index.Upsert(new IndexedObject(ObjectId(picture), null, null, ObjectStatus.Stolen, null), [new IndexedImage("i" + picture, rows)]);
+        index.Upsert(new IndexedObject(ObjectId(picture), null, null, ObjectStatus.Stolen, null), [new IndexedImage("i" + picture, rows)],
+            [Enumerable.Range(0, rows.Length).Select(r => firstKey + r).ToArray()]);
         return rows.Length;
+    }
+
+    /// <summary>
+    /// The index opened again from its files, as a store opens it: objects set, the row file matched with the
+    /// rows added (their keys, in order), the inverted file saved beside it installed; returns what opening found.
+    /// </summary>
+    private static (EmbeddedVectorIndex Index, string Opening) Reopen(int dimension, EmbeddedIndexSettings settings, string rowFile,
+        Core.Embedding.Whitening whitening, List<(long FirstKey, int Picture, int Rows)> arrivals, int pictures)
+    {
+        var index = new EmbeddedVectorIndex(dimension, settings) { RowFilePath = rowFile };
+        var rows = new VectorIndex(dimension);
+        for (int p = 0; p < pictures; p++)
+            rows.SetObject(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null));
+        var stored = arrivals.OrderBy(a => a.FirstKey)
+            .SelectMany(a => Enumerable.Range(0, a.Rows).Select(r => new StoredRow(a.FirstKey + r, ObjectId(a.Picture), "i" + a.Picture, r)));
+        var opening = rows.OpenRows(whitening, rowFile, stored, _ => throw new InvalidOperationException("The row file lacks rows the benchmark added."))
+            ?? throw new InvalidOperationException($"The row file {rowFile} is held by another process.");
+        index.Replace(rows);
+        index.WaitForBackgroundWork();
+        return (index, opening.ToString());
     }
 
     private static string ObjectId(int picture) => "p" + picture.ToString(CultureInfo.InvariantCulture);

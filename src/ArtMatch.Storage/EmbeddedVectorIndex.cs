@@ -154,16 +154,21 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         _background = Task.Run(BuildIvf);
     }
 
-    /// <summary>Rows assigned to lists per step under the reader lock (writers wait at most one step).</summary>
-    private const int AssignBlock = 16_384;
+    /// <summary>Rows assigned to lists per step under the reader lock (writers wait at most one step); settable for tests.</summary>
+    internal static int AssignBlock { get; set; } = 16_384;
 
     private const int IvfSampleRows = 65_536;
+
+    /// <summary>Rows a background build found assigned by an earlier process and did not assign again (0: none; tests, benchmarks).</summary>
+    internal int IvfBuildResumedFrom { get; private set; }
 
     /// <summary>
     /// Learns the inverted file from a sample of the rows (no lock held), assigns the rows a block at a
     /// time under the reader lock, and installs it under the writer lock with the rows added meanwhile.
-    /// Starts over when rows moved (a compaction) or the index was replaced; searches scan exactly until
-    /// the install. An interrupted build (the process ends) is simply done again on the next opening.
+    /// Starts over when rows moved (a compaction) or the index was replaced; searches use the index as it
+    /// was (the exact scan, or the inverted file installed before) until the install. With a row file, the
+    /// centroids and each block's lists are recorded beside it as they are made (<see cref="IvfFile"/>), so a
+    /// process killed mid-way continues from its last block on the next opening, and the installed one is saved.
     /// </summary>
     private void BuildIvf()
     {
@@ -171,19 +176,37 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         {
             while (!_disposed)
             {
-                var (index, generation, sample, live, stored, dims) = Read(i => (i, i.Generation, i.IvfSample(IvfSampleRows), i.RowCount, i.StoredRows, i.RankDimensions));
-                var ivf = IvfLists.Train(sample, dims, IvfLists.ListsFor(live), live);
+                var (index, generation, stored, dims, resumed) = Read(i => (i, i.Generation, i.StoredRows, i.RankDimensions, i.ResumeIvfBuild()));
+                IvfLists ivf;
                 var lists = new int[stored];
+                int from = 0;
+                if (resumed is { } found)
+                {
+                    (ivf, from) = (found.Ivf, found.Lists.Length);
+                    found.Lists.CopyTo(lists, 0);
+                    IvfBuildResumedFrom = from;
+                }
+                else
+                {
+                    var (sample, live) = Read(i => (i.IvfSample(IvfSampleRows), i.RowCount));
+                    ivf = IvfLists.Train(sample, dims, IvfLists.ListsFor(live), live);
+                }
+                using var progress = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.RecordIvfBuild(ivf, from) : null);
                 bool moved = false;
-                for (int start = 0; start < stored && !moved && !_disposed; start += AssignBlock)
+                for (int start = from; start < stored && !moved && !_disposed; start += AssignBlock)
                 {
                     int end = Math.Min(stored, start + AssignBlock);
                     var block = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.AssignRows(ivf, start, end) : null);
                     if (block is null)
+                    {
                         moved = true;
-                    else
-                        block.CopyTo(lists, start);
+                        break;
+                    }
+                    block.CopyTo(lists, start);
+                    progress?.Append(block);
+                    StorageTestHooks.IvfRowsAssigned?.Invoke(end);
                 }
+                progress?.Dispose();
                 if (!moved && !_disposed)
                 {
                     lock (_writers)
@@ -437,6 +460,14 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         catch (AggregateException)
         {
             // Kept in BackgroundError; nothing more to do at disposal.
+        }
+        try
+        {
+            _index.SaveIvf();   // rows added since the last save are then not assigned again on opening
+        }
+        catch (IOException)
+        {
+            // A cache: the next opening assigns them.
         }
         _index.Dispose();
         _lock.Dispose();

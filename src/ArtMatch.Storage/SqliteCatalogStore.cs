@@ -35,8 +35,8 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
         };
     }
 
-    /// <summary>Files beside catalog.db that only cache what it holds (the embedded index's row file): a restore deletes them.</summary>
-    internal static readonly string[] CacheFiles = ["vectors.rows", "vectors.rows.tmp"];
+    /// <summary>Files beside catalog.db that only cache what it holds (the embedded index's row file and inverted file): a restore deletes them.</summary>
+    internal static readonly string[] CacheFiles = ["vectors.rows", "vectors.rows.tmp", "vectors.rows.ivf", "vectors.rows.ivf.tmp", "vectors.rows.ivf.build"];
 
     /// <summary>The model whose vectors this store writes and searches.</summary>
     public string ModelId { get; private set; }

@@ -206,4 +206,49 @@ public class RowFileTests
         Assert.True(second.EmbeddedIndex.RowBytes > 0);
         Assert.Equal(Answers(first, queries), Answers(second, queries));
     }
+
+    [Fact]
+    public void InvertedFile_SavedBesideTheRows_InstalledOnOpening_ThroughAddsAndACompaction()
+    {
+        using var temp = new TempStore();
+        var vectors = Vectors(77, 2000);
+        var queries = vectors.Where((_, i) => i % 37 == 0).ToList();
+        var settings = new ArtMatch.Core.Configuration.EmbeddedIndexSettings { ApproximateAboveRows = 1000, Probes = 64 };
+        SqliteCatalogStore Open() => SqliteCatalogStore.Open(temp.Directory, TempStore.Model, Dim, null, settings);
+        int lists;
+        using (var store = Open())
+        {
+            Add(store, vectors, 0, 600);
+            Assert.True(store.RefreshWhitening(0));
+            store.EmbeddedIndex.WaitForBackgroundWork();
+            lists = store.EmbeddedIndex.IvfListCount;
+            Assert.True(lists > 0);
+            Add(store, vectors, 600, 700);   // 1,400 rows: not twice those learned from, so the lists stay
+        }
+        Assert.True(File.Exists(RowFile(temp) + ".ivf"));
+        List<string> before;
+        using (var store = Open())
+        {
+            Assert.True(store.LastRowFileOpening!.Value.Ivf);
+            Assert.Equal(lists, store.EmbeddedIndex.IvfListCount);
+            before = Answers(store, queries);
+            Assert.Equal("obj-650", store.Search(vectors[1300], 1, SearchFilter.None)[0].ObjectId);
+            for (int o = 0; o < 200; o++)
+                Assert.True(store.Delete($"obj-{o:D3}"));   // more than a quarter: the rows move to a new file
+            Assert.Equal("obj-650", store.Search(vectors[1300], 1, SearchFilter.None)[0].ObjectId);
+        }
+        using (var store = Open())
+        {
+            Assert.True(store.LastRowFileOpening!.Value.Ivf);
+            Assert.Equal(lists, store.EmbeddedIndex.IvfListCount);
+            Assert.Equal("obj-650", store.Search(vectors[1300], 1, SearchFilter.None)[0].ObjectId);
+            var after = Answers(store, queries);
+            for (int q = 0; q < queries.Count; q++)
+            {
+                string top = before[q].Split(' ')[0].Split(':')[0];
+                if (string.CompareOrdinal(top, "obj-200") >= 0)
+                    Assert.StartsWith(top + ":", after[q], StringComparison.Ordinal);   // kept objects found as before
+            }
+        }
+    }
 }

@@ -267,7 +267,7 @@ internal sealed unsafe class CompactRows : IDisposable
     public void Decode(int row, Span<float> destination)
     {
         var codes = Codes(row);
-        float scale = _scales[row];
+        float scale = Scale(row);
         for (int i = 0; i < codes.Length; i++)
             destination[i] = codes[i] * scale;
     }

@@ -36,6 +36,13 @@ internal sealed class IvfLists
 
     public int Dimensions { get; }
 
+    /// <summary>The parts an <see cref="IvfFile"/> keeps (centroids, coarse centroids, each coarse centroid's lists).</summary>
+    internal (float[] Centroids, float[] Coarse, int[][] LeavesOfCoarse) Parts => (_centroids, _coarse, _leavesOfCoarse);
+
+    /// <summary>Centroids read back from an <see cref="IvfFile"/>, with empty lists.</summary>
+    internal static IvfLists FromParts(int dimensions, float[] centroids, float[] coarse, int[][] leavesOfCoarse, int trainedRows) =>
+        new(dimensions, centroids, coarse, leavesOfCoarse) { TrainedRows = trainedRows };
+
     /// <summary>Lists (centroids).</summary>
     public int Count { get; }
 

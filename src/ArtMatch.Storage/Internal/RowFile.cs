@@ -25,7 +25,7 @@ internal sealed unsafe class RowFile : IDisposable
     public const long Tombstone = -1;
 
     private const ulong Magic = 0x31_30_53_57_4F_52_4D_41;   // "AMROWS01"
-    private const int Version = 1;
+    private const int Version = 2;
     private const int ChecksumAt = HeaderBytes - sizeof(ulong);
 
     private readonly FileStream _stream;
@@ -35,8 +35,9 @@ internal sealed unsafe class RowFile : IDisposable
     private readonly List<(MemoryMappedFile Map, MemoryMappedViewAccessor View, IntPtr Start)> _segments = [];
     private bool _disposed;
 
-    private RowFile(string path, FileStream stream, int dimensions, ulong fingerprint)
+    private RowFile(string path, FileStream stream, int dimensions, ulong fingerprint, ulong layout)
     {
+        Layout = layout;
         Path = path;
         _stream = stream;
         Dimensions = dimensions;
@@ -58,6 +59,12 @@ internal sealed unsafe class RowFile : IDisposable
 
     /// <summary>Of the whitening (and model dimension) the rows were projected with: another one means the rows are stale.</summary>
     public ulong Fingerprint { get; }
+
+    /// <summary>
+    /// Drawn anew whenever a file is created (a rebuild, a compaction): the positions of its rows. An inverted
+    /// file saved with another layout lists rows that are elsewhere now.
+    /// </summary>
+    public ulong Layout { get; }
 
     /// <summary>Bytes of one row's codes and scale.</summary>
     public int RecordBytes { get; }
@@ -89,17 +96,17 @@ internal sealed unsafe class RowFile : IDisposable
             }
             var header = new byte[HeaderBytes];
             stream.ReadExactly(header);
-            var fields = MemoryMarshal.Cast<byte, long>(header.AsSpan(0, 40));
+            var fields = MemoryMarshal.Cast<byte, long>(header.AsSpan(0, 48));
             bool whole = (ulong)fields[0] == Magic && XxHash64.HashToUInt64(header.AsSpan(0, ChecksumAt)) == BitConverter.ToUInt64(header, ChecksumAt);
             int version = BitConverter.ToInt32(header, 8), dims = BitConverter.ToInt32(header, 12), segmentRows = BitConverter.ToInt32(header, 16);
             long count = fields[3];
-            ulong stored = (ulong)fields[4];
+            ulong stored = (ulong)fields[4], layout = (ulong)fields[5];
             if (!whole || version != Version || dims != dimensions || segmentRows != SegmentRows || stored != fingerprint || count < 0 || count > int.MaxValue)
             {
                 stream.Dispose();
                 return null;
             }
-            var file = new RowFile(path, stream, dimensions, fingerprint);
+            var file = new RowFile(path, stream, dimensions, fingerprint, layout);
             if (stream.Length < file.End((int)count))
             {
                 file.Dispose();
@@ -120,7 +127,7 @@ internal sealed unsafe class RowFile : IDisposable
     public static RowFile Create(string path, int dimensions, ulong fingerprint)
     {
         var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
-        var file = new RowFile(path, stream, dimensions, fingerprint);
+        var file = new RowFile(path, stream, dimensions, fingerprint, (ulong)Random.Shared.NextInt64(1, long.MaxValue));
         file.Publish();
         return file;
     }
@@ -231,14 +238,16 @@ internal sealed unsafe class RowFile : IDisposable
     {
         var header = new Span<byte>(_header, HeaderBytes);
         header.Clear();
-        var fields = MemoryMarshal.Cast<byte, long>(header[..40]);
+        var fields = MemoryMarshal.Cast<byte, long>(header[..48]);
         fields[0] = (long)Magic;
         BitConverter.TryWriteBytes(header[8..], Version);
         BitConverter.TryWriteBytes(header[12..], Dimensions);
         BitConverter.TryWriteBytes(header[16..], SegmentRows);
         fields[3] = Count;
         fields[4] = (long)Fingerprint;
+        fields[5] = (long)Layout;
         BitConverter.TryWriteBytes(header[ChecksumAt..], XxHash64.HashToUInt64(header[..ChecksumAt]));
+        StorageTestHooks.RowsPublished?.Invoke(Path, Count);
     }
 
     /// <summary>Publishes, flushes to disk, and renames the file to <paramref name="path"/> (over any file there; one mapping it stays whole).</summary>

@@ -48,6 +48,7 @@ internal sealed partial class VectorIndex
             foreach (int row in DeadRows())
                 compact.Kill(row);
             compact.File!.Rename(rowFile);
+            _rowFilePath = rowFile;
         }
         _compact = compact;
         _matrix = [];

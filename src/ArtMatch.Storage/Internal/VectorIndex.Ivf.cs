@@ -80,12 +80,21 @@ internal sealed partial class VectorIndex
     /// <summary>
     /// Installs <paramref name="ivf"/> with <paramref name="lists"/> for rows [0, lists.Length) assigned at
     /// <paramref name="generation"/>; rows added since are assigned here. False (nothing changes) when rows
-    /// moved meanwhile.
+    /// moved meanwhile. With a row file, the inverted file is saved beside it and the build's progress deleted.
     /// </summary>
     public bool InstallIvf(IvfLists ivf, int[] lists, int generation)
     {
         if (generation != _generation || _compact is null || lists.Length > _rows)
             return false;
+        Install(ivf, lists);
+        SaveIvf();
+        if (IvfBuildPath is { } progress)
+            File.Delete(progress);
+        return true;
+    }
+
+    private void Install(IvfLists ivf, int[] lists)
+    {
         if (_rows > lists.Length)
         {
             var rest = AssignRows(ivf, lists.Length, _rows);
@@ -97,7 +106,62 @@ internal sealed partial class VectorIndex
             ivf.Add(lists[row], row);
         }
         _ivf = ivf;
+    }
+
+    /// <summary>The final path of the row file (null: rows in memory, nothing saved).</summary>
+    private string? _rowFilePath;
+    // Rows and layout of the last saved inverted file: saved again when either changed.
+    private (int Rows, ulong Layout) _ivfSaved;
+
+    private string? IvfPath => _rowFilePath is null ? null : _rowFilePath + ".ivf";
+
+    private string? IvfBuildPath => _rowFilePath is null ? null : _rowFilePath + ".ivf.build";
+
+    private ulong Layout => _compact?.File?.Layout ?? 0;
+
+    /// <summary>Saves the inverted file and every row's list beside the row file (temp file + rename), unless saved as it is.</summary>
+    public void SaveIvf()
+    {
+        if (_ivf is null || IvfPath is not { } path || _compact?.File is null || _ivfSaved == (_rows, Layout))
+            return;
+        IvfFile.WriteSnapshot(path, Layout, _ivf, _rowList.AsSpan(0, _rows));
+        _ivfSaved = (_rows, Layout);
+    }
+
+    /// <summary>Installs the inverted file saved beside the row file, if it was saved for these rows' positions; rows added since are assigned.</summary>
+    private bool LoadIvf()
+    {
+        if (IvfPath is not { } path || _compact?.File is null)
+            return false;
+        var saved = IvfFile.Read(path, Layout, _compact.Dimensions);
+        if (saved is not { } found || found.Lists.Length > _rows)
+            return false;
+        Install(found.Ivf, found.Lists);
+        _ivfSaved = (found.Lists.Length, Layout);
         return true;
+    }
+
+    /// <summary>A background build's progress left by a process that stopped: its centroids and the lists of the rows it had assigned.</summary>
+    public (IvfLists Ivf, int[] Lists)? ResumeIvfBuild()
+    {
+        if (IvfBuildPath is not { } path || _compact?.File is null)
+            return null;
+        var found = IvfFile.Read(path, Layout, _compact.Dimensions);
+        return found is { } f && f.Lists.Length <= _rows ? (f.Ivf, f.Lists) : null;
+    }
+
+    /// <summary>Where a background build records its progress (null with the rows in memory): new, or continued after <paramref name="assigned"/> rows.</summary>
+    public IvfFile? RecordIvfBuild(IvfLists ivf, int assigned)
+    {
+        if (IvfBuildPath is not { } path || _compact?.File is null)
+            return null;
+        if (assigned == 0)
+            return IvfFile.Create(path, Layout, ivf);
+        var found = IvfFile.Read(path, Layout, _compact.Dimensions, keepOpen: true);
+        if (found?.Open is { } open && open.Rows == assigned)
+            return open;
+        found?.Open?.Dispose();
+        return null;   // the progress changed since it was read: the build goes on without recording it
     }
 
     /// <summary>New compact rows [first, _rows) join their lists.</summary>
@@ -121,6 +185,7 @@ internal sealed partial class VectorIndex
         _ivf.Clear();
         for (int row = 0; row < _rows; row++)
             _ivf.Add(_rowList[row], row);
+        SaveIvf();   // the rows moved (a new row file): the saved lists are of the old positions
     }
 
     /// <summary>Scores the rows of the lists <paramref name="probed"/>[from..to) for one query.</summary>

@@ -6,7 +6,11 @@ namespace ArtMatch.Storage.Internal;
 internal readonly record struct StoredRow(long Key, string ObjectId, string ImageId, int Region);
 
 /// <summary>What opening a row file found: rows taken as they were, rows projected again from SQLite, rows found deleted.</summary>
-internal readonly record struct RowFileOpening(int Reused, int Appended, int Dead, bool Rebuilt, bool Resumed);
+internal readonly record struct RowFileOpening(int Reused, int Appended, int Dead, bool Rebuilt, bool Resumed)
+{
+    /// <summary>True when the inverted file saved beside the rows was installed (not learned again).</summary>
+    public bool Ivf { get; init; }
+}
 
 /// <summary>
 /// A compact <see cref="VectorIndex"/> opened over a memory-mapped <see cref="RowFile"/>: the file's rows are
@@ -102,9 +106,11 @@ internal sealed partial class VectorIndex
         file.Publish();
         if (rebuilt)
             file.Rename(path);
+        _rowFilePath = path;
+        bool ivf = LoadIvf();
         if (_deadRows > _rows / 4)
             Compact();
-        return new RowFileOpening(reused, missing.Count, dead, rebuilt, resumed);
+        return new RowFileOpening(reused, missing.Count, dead, rebuilt, resumed) { Ivf = ivf };
     }
 
     /// <summary>Bookkeeping for a row of the file that is not the store's any more (owned by a slot never alive).</summary>

@@ -1,0 +1,14 @@
+namespace ArtMatch.Storage.Internal;
+
+/// <summary>
+/// Points where a test's child process can stop itself, so that the test kills it (SIGKILL) at a known place
+/// in a long job. Null, and never called, outside those tests.
+/// </summary>
+internal static class StorageTestHooks
+{
+    /// <summary>After a row file's header counts its rows: the file's path and the rows counted.</summary>
+    public static Action<string, int>? RowsPublished { get; set; }
+
+    /// <summary>After a background build of the inverted file recorded its progress: the rows assigned so far.</summary>
+    public static Action<int>? IvfRowsAssigned { get; set; }
+}
