@@ -86,7 +86,7 @@ public static class StageParts
 
 /// <summary>
 /// Every answer of a set's queries on a store already built, one JSON line per query (query, where
-/// the cascade answered, verdict, the top five with scores): <c>match-answers STORE SET [EVERY] [full]</c>.
+/// the cascade answered, verdict, the top five with scores): <c>match-answers STORE SET [EVERY] [full] [CONFIG.json]</c>.
 /// Two builds' outputs diffed line by line show whether a change moved any answer.
 /// </summary>
 public static class MatchAnswers
@@ -95,8 +95,8 @@ public static class MatchAnswers
     {
         string storePath = args[0], set = args[1];
         int every = args.Length > 2 ? int.Parse(args[2]) : 1;
-        bool full = args.Length > 3 && args[3] == "full";
-        var config = new ArtMatchConfig();
+        bool full = args.Contains("full");
+        var config = ArtMatchConfig.Load(args.FirstOrDefault(a => a.EndsWith(".json", StringComparison.Ordinal)));
         if (full)
             config = config with { Match = config.Match with { Cascade = config.Match.Cascade with { Full = true } } };
         using var engine = ArtMatchEngine.Create(config).OpenStore(storePath);
@@ -113,5 +113,67 @@ public static class MatchAnswers
             }));
         }
         return 0;
+    }
+}
+
+/// <summary>
+/// Two configurations timed side by side in one process: <c>match-ab STORE SET EVERY A.json|default B.json [full]</c>
+/// opens the store once per configuration, matches every EVERY-th query with both (to warm the
+/// catalogue pictures), then times each photo with A and with B in turn; prints the p50, p95 and mean
+/// of each and of each stage, so that the machine's load falls on both alike.
+/// </summary>
+public static class MatchAb
+{
+    public static int Run(string[] args)
+    {
+        string storePath = args[0], set = args[1];
+        int every = int.Parse(args[2]);
+        bool full = args.Contains("full");
+        var names = new[] { args[3], args[4] };
+        var matchers = names.Select(name =>
+        {
+            var config = ArtMatchConfig.Load(name == "default" ? null : name);
+            if (full)
+                config = config with { Match = config.Match with { Cascade = config.Match.Cascade with { Full = true } } };
+            return ArtMatchEngine.Create(config).OpenStore(storePath);
+        }).ToList();
+        var photos = File.ReadAllLines(Path.Combine(set, "queries.csv")).Skip(1).Where((_, i) => i % every == 0)
+            .Select(l => File.ReadAllBytes(Path.Combine(set, l.Split(',')[0]))).ToList();
+        foreach (var engine in matchers)
+        {
+            foreach (var photo in photos)
+                engine.RequireMatcher().Match(photo, new MatchRequest { TopK = 10 });
+        }
+        var totals = names.Select(_ => new List<double>()).ToArray();
+        var stages = names.Select(_ => new Dictionary<string, List<double>>()).ToArray();
+        foreach (var photo in photos)
+        {
+            for (int which = 0; which < 2; which++)
+            {
+                var result = matchers[which].RequireMatcher().Match(photo, new MatchRequest { TopK = 10 });
+                totals[which].Add(result.Milliseconds);
+                foreach (var (stage, elapsed) in result.Timings.Stages())
+                    (stages[which].TryGetValue(stage, out var list) ? list : stages[which][stage] = []).Add(elapsed.TotalMilliseconds);
+            }
+        }
+        foreach (var engine in matchers)
+            engine.Dispose();
+        Console.WriteLine(JsonSerializer.Serialize(Enumerable.Range(0, 2).Select(which => new
+        {
+            config = names[which],
+            pipeline = full ? "full" : "cascade",
+            queries = photos.Count,
+            p50_ms = Math.Round(Quantile(totals[which], 0.5), 1),
+            p95_ms = Math.Round(Quantile(totals[which], 0.95), 1),
+            mean_ms = Math.Round(totals[which].Average(), 1),
+            stages = stages[which].ToDictionary(kv => kv.Key, kv => new { runs = kv.Value.Count, p50_ms = Math.Round(Quantile(kv.Value, 0.5), 1), mean_ms = Math.Round(kv.Value.Average(), 1) }),
+        })));
+        return 0;
+    }
+
+    private static double Quantile(List<double> values, double fraction)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 }

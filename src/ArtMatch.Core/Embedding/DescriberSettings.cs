@@ -27,11 +27,13 @@ public sealed record DescriberSettings
     /// <summary>
     /// Regional vectors of a query photo, so that an object small in a scene is still found: window
     /// size (fraction of the short side) and the long side of the picture whose feature map the
-    /// windows are pooled from. Small windows come from a larger picture, so the object inside
-    /// reaches the model at about the size catalogue pictures do.
+    /// windows are pooled from. Every window comes from one map at 640 px (the decoded photo's own
+    /// size, one model run): the small windows used to come from a second run at 800 px, which cost
+    /// more than the rest of the regions stage and found no more (benchmarks/RESULTS.md, "Cascade,
+    /// third session"); at 480 or 320 px objects small in a scene were lost.
     /// </summary>
     public RegionLevel[] QueryRegions { get; init; } =
-        [new(0.3f, 800), new(0.4f, 800), new(0.5f, 640), new(0.75f, 640)];
+        [new(0.3f, 640), new(0.4f, 640), new(0.5f, 640), new(0.75f, 640)];
 
     /// <summary>
     /// Also describe the photo turned by 90, 180 and 270 degrees (global vector and local features,
