@@ -1,36 +1,81 @@
+using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Keypoints;
 
 namespace ArtMatch.Storage;
 
-/// <summary>Keypoints: one blob per stored image in SQLite, searched through the in-memory <see cref="KeypointIndex"/>.</summary>
+/// <summary>
+/// Keypoints: one blob per stored image in SQLite (the truth), searched through the <see cref="KeypointIndex"/>,
+/// which keeps them in the memory-mapped keypoints.idx beside catalog.db (or in memory).
+/// </summary>
 public sealed partial class SqliteCatalogStore
 {
     private readonly KeypointIndex _keypoints = new(new KeypointMatchSettings());
+    private readonly bool _keypointsOnDisk;
 
-    /// <summary>Loads every stored image's keypoints (they belong to no model, so a model change does not reload them).</summary>
+    /// <summary>Name of the keypoint file beside catalog.db (<see cref="KeypointFile"/>); derived from the keypoints table, rewritten when missing.</summary>
+    public const string KeypointFileName = "keypoints.idx";
+
+    /// <summary>Where the keypoints are searched from: in the file, in memory, dead in the file.</summary>
+    public KeypointIndexState KeypointState => _keypoints.State;
+
+    /// <summary>
+    /// Loads every stored image's keypoints (they belong to no model, so a model change does not reload
+    /// them): with <see cref="EmbeddedIndexSettings.KeypointsOnDisk"/>, those the keypoint file holds in
+    /// the same version (row id and count) stay on disk and only the others are read; a missing or
+    /// unreadable file is written from the table first (a store of an older version gets its file here).
+    /// </summary>
     private void LoadKeypoints()
     {
         lock (_dbLock)
         {
-            _keypoints.Clear();
-            using var command = Command("SELECT object_id, image_id, data FROM keypoints ORDER BY rowid");
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            if (!_keypointsOnDisk)
             {
-                string objectId = reader.GetString(0), imageId = reader.GetString(1);
-                KeypointSet keypoints;
-                try
-                {
-                    keypoints = KeypointSet.FromBytes((byte[])reader.GetValue(2));
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"The keypoints of image {imageId} of '{objectId}' are unreadable: {e.Message}", e);
-                }
-                _keypoints.Add(objectId, imageId, keypoints);
+                _keypoints.Clear();
+                foreach (var entry in ReadKeypointRows("ORDER BY rowid"))
+                    _keypoints.Add(entry.ObjectId, entry.ImageId, entry.Keypoints, entry.Stamp);
+                return;
             }
+            var stored = new List<StoredKeypoints>();
+            using (var command = Command("SELECT object_id, image_id, rowid, (length(data) - 13) / 48 FROM keypoints"))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                    stored.Add(new StoredKeypoints(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3)));
+            }
+            var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(DatabasePath))!, KeypointFileName);
+            _keypoints.OpenFile(path, stored,
+                s => ReadKeypointRows("WHERE object_id = $object AND image_id = $image", ("$object", s.ObjectId), ("$image", s.ImageId)).Single().Keypoints,
+                () => ReadKeypointRows("ORDER BY object_id, image_id"));
         }
+    }
+
+    /// <summary>Keypoint rows (under the SQL lock), streamed one at a time; <paramref name="where"/> filters and orders.</summary>
+    private IEnumerable<KeypointFileEntry> ReadKeypointRows(string where, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command($"SELECT object_id, image_id, rowid, data FROM keypoints {where}", parameters);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            string objectId = reader.GetString(0), imageId = reader.GetString(1);
+            KeypointSet keypoints;
+            try
+            {
+                keypoints = KeypointSet.FromBytes((byte[])reader.GetValue(3));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"The keypoints of image {imageId} of '{objectId}' are unreadable: {e.Message}", e);
+            }
+            yield return new KeypointFileEntry(objectId, imageId, reader.GetInt64(2), keypoints);
+        }
+    }
+
+    /// <summary>The row id of an image's keypoints (its version for the keypoint file), 0 when none.</summary>
+    private long KeypointStamp(string objectId, string imageId)
+    {
+        using var command = Command("SELECT rowid FROM keypoints WHERE object_id = $object AND image_id = $image", ("$object", objectId), ("$image", imageId));
+        return command.ExecuteScalar() is long id ? id : 0;
     }
 
     private void InsertKeypoints(string objectId, string imageId, KeypointSet keypoints) =>
@@ -43,7 +88,7 @@ public sealed partial class SqliteCatalogStore
         foreach (var image in images)
         {
             if (image.Keypoints is not null)
-                _keypoints.Add(objectId, image.ImageId, image.Keypoints);
+                _keypoints.Add(objectId, image.ImageId, image.Keypoints, KeypointStamp(objectId, image.ImageId));
         }
     }
 
@@ -101,7 +146,7 @@ public sealed partial class SqliteCatalogStore
                 transaction.Commit();
             }
             foreach (var objectId in owners)
-                _keypoints.Add(objectId, imageId, keypoints);
+                _keypoints.Add(objectId, imageId, keypoints, KeypointStamp(objectId, imageId));
             return true;
         }
     }

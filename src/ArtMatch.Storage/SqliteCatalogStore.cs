@@ -33,10 +33,11 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
             PlainRows = ReadPlainRows,
             RowFilePath = settings.MapRows ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db.DataSource))!, CacheFiles[0]) : null,
         };
+        _keypointsOnDisk = settings.KeypointsOnDisk;
     }
 
-    /// <summary>Files beside catalog.db that only cache what it holds (the embedded index's row file and inverted file): a restore deletes them.</summary>
-    internal static readonly string[] CacheFiles = ["vectors.rows", "vectors.rows.tmp", "vectors.rows.ivf", "vectors.rows.ivf.tmp", "vectors.rows.ivf.build"];
+    /// <summary>Files beside catalog.db that only cache what it holds (the embedded index's row file and inverted file, the keypoint file): a restore deletes them.</summary>
+    internal static readonly string[] CacheFiles = ["vectors.rows", "vectors.rows.tmp", "vectors.rows.ivf", "vectors.rows.ivf.tmp", "vectors.rows.ivf.build", KeypointFileName];
 
     /// <summary>The model whose vectors this store writes and searches.</summary>
     public string ModelId { get; private set; }
@@ -130,5 +131,6 @@ public sealed partial class SqliteCatalogStore : ICatalogStore
             _db.Dispose();
         _vectors.Dispose();
         _external?.Dispose();
+        _keypoints.Dispose();
     }
 }

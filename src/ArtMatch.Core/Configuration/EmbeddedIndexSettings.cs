@@ -70,4 +70,12 @@ public sealed record EmbeddedIndexSettings
         if (SearchThreads is < 0 or > 64)
             throw new ArgumentException($"index.embedded.search_threads must be 0 (one per core) to 64 (got {SearchThreads}).");
     }
+
+    /// <summary>
+    /// Keep the catalogue's keypoints in a memory-mapped file beside the store (keypoints.idx: packed
+    /// keypoints and hashed posting lists, written from the store's rows when missing or unreadable)
+    /// instead of on the managed heap (about 450 KB a picture). Pictures added since the file was written
+    /// are held in memory and merged into a new file in the background. False: all in memory.
+    /// </summary>
+    public bool KeypointsOnDisk { get; init; } = true;
 }

@@ -6,8 +6,60 @@ namespace ArtMatch.Core.Keypoints;
 
 public sealed unsafe partial class KeypointFile
 {
-    /// <summary>Suffix of the temporary file a write goes to before it is renamed into place.</summary>
+    /// <summary>Suffix of the temporary files a write goes to before it is renamed into place.</summary>
     public const string TemporarySuffix = ".tmp";
+
+    /// <summary>The temporary file a process writes <paramref name="path"/> through: PATH.PID.tmp, so that two processes sharing a store never write the same one.</summary>
+    public static string TemporaryPath(string path, int processId) => $"{path}.{processId}{TemporarySuffix}";
+
+    /// <summary>
+    /// Deletes the temporary files of writes to <paramref name="path"/> that a process killed mid-way
+    /// left behind (those of processes no longer running); returns how many.
+    /// </summary>
+    public static int DeleteLeftovers(string path)
+    {
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        if (!System.IO.Directory.Exists(directory))
+            return 0;
+        int deleted = 0;
+        string prefix = System.IO.Path.GetFileName(path) + ".";
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory, prefix + "*" + TemporarySuffix))
+        {
+            var middle = System.IO.Path.GetFileName(file)[prefix.Length..^TemporarySuffix.Length];
+            if (middle.StartsWith("points.", StringComparison.Ordinal))
+                middle = middle["points.".Length..];
+            if (!int.TryParse(middle, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) || Running(pid))
+                continue;
+            try
+            {
+                File.Delete(file);
+                deleted++;
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return deleted;
+    }
+
+    private static bool Running(int processId)
+    {
+        if (processId == Environment.ProcessId)
+            return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Writes <paramref name="entries"/> (in the order given; the index gives them in (object, image)
@@ -19,7 +71,7 @@ public sealed unsafe partial class KeypointFile
     /// <returns>Pictures and keypoints written.</returns>
     public static (int Images, long Rows) Write(string path, IEnumerable<KeypointFileEntry> entries, CancellationToken cancel = default)
     {
-        string temporary = path + TemporarySuffix, points = path + ".points" + TemporarySuffix;
+        string temporary = TemporaryPath(path, Environment.ProcessId), points = TemporaryPath(path + ".points", Environment.ProcessId);
         try
         {
             var (directory, images, rows) = WriteRows(temporary, points, entries, cancel);

@@ -40,16 +40,20 @@ public sealed record KeypointMatchSettings
 }
 
 /// <summary>
-/// Every catalogue picture's keypoints in one flat array with hash tables over it, searched for each
-/// photo keypoint's nearest descriptors (Hamming distance of 256-bit descriptors) and checked per
-/// picture for one similarity transform. In memory, by the array sizes: about 140 bytes per keypoint
-/// (the sets, their flat copy and the tables). Thread-safe; a change rebuilds the flat copy and the tables on the
-/// next search.
+/// Every catalogue picture's keypoints, searched for each photo keypoint's nearest descriptors
+/// (Hamming distance of 256-bit descriptors) through hash tables over 18-bit descriptor chunks, and
+/// checked per picture for one similarity transform. Without a file (<see cref="OpenFile"/>) every
+/// picture is held in memory (about 190 bytes a keypoint with its tables). With one, the pictures
+/// written to the file stay on disk, memory-mapped (<see cref="KeypointFile"/>): a search reads the
+/// posting lists and descriptors it touches and copies out only the few pictures its vote shortlists;
+/// pictures added since the file was written are held in memory (the delta), removed or replaced ones
+/// are skipped (tombstones), and both are merged into a new file in the background. Thread-safe; a
+/// change rebuilds the in-memory part's tables on the next search.
 /// </summary>
-public sealed partial class KeypointIndex(KeypointMatchSettings settings)
+public sealed partial class KeypointIndex(KeypointMatchSettings settings) : IDisposable
 {
     private readonly object _gate = new();
-    private readonly Dictionary<(string ObjectId, string ImageId), KeypointSet> _images = [];
+    private readonly Dictionary<(string ObjectId, string ImageId), Entry> _entries = [];
     private Snapshot? _snapshot;
 
     public KeypointMatchSettings Settings { get; } = settings;
@@ -59,17 +63,27 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
         get
         {
             lock (_gate)
-                return _images.Count;
+                return _entries.Count;
         }
     }
 
-    /// <summary>Adds or replaces one picture of one object.</summary>
-    public void Add(string objectId, string imageId, KeypointSet keypoints)
+    /// <summary>One picture: in the current file (its ordinal there) or in memory.</summary>
+    private sealed record Entry(KeypointFile? File, int FileImage, KeypointSet? Set, long Stamp)
     {
+        public int Count => Set?.Count ?? File!.Counts[FileImage];
+    }
+
+    /// <summary>Adds or replaces one picture of one object (<paramref name="stamp"/>: see <see cref="KeypointFileEntry.Stamp"/>).</summary>
+    public void Add(string objectId, string imageId, KeypointSet keypoints, long stamp = 0)
+    {
+        ArgumentNullException.ThrowIfNull(keypoints);
         lock (_gate)
         {
-            _images[(objectId, imageId)] = keypoints;
+            Forget(_entries.GetValueOrDefault((objectId, imageId)));
+            _entries[(objectId, imageId)] = new Entry(null, -1, keypoints, stamp);
+            _memoryRows += keypoints.Count;
             _snapshot = null;
+            Changed();
         }
     }
 
@@ -77,9 +91,13 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
     {
         lock (_gate)
         {
-            foreach (var key in _images.Keys.Where(k => k.ObjectId == objectId).ToList())
-                _images.Remove(key);
+            foreach (var key in _entries.Keys.Where(k => k.ObjectId == objectId).ToList())
+            {
+                Forget(_entries[key]);
+                _entries.Remove(key);
+            }
             _snapshot = null;
+            Changed();
         }
     }
 
@@ -87,9 +105,21 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
     {
         lock (_gate)
         {
-            _images.Clear();
+            foreach (var entry in _entries.Values)
+                Forget(entry);
+            _entries.Clear();
             _snapshot = null;
+            Changed();
         }
+    }
+
+    /// <summary>Accounts for an entry leaving (under the lock): memory rows freed, or file rows now dead.</summary>
+    private void Forget(Entry? entry)
+    {
+        if (entry?.Set is not null)
+            _memoryRows -= entry.Set.Count;
+        else if (entry is not null)
+            _deadRows += entry.Count;
     }
 
     /// <summary>
@@ -99,8 +129,20 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
     /// </summary>
     public IReadOnlyList<KeypointCandidate> Search(KeypointSet query, int minInliers, int top = 5, Func<string, bool>? allowObject = null)
     {
-        var snapshot = Current();
-        if (query.Count == 0 || snapshot.Descriptors.Length == 0)
+        var snapshot = Lease();
+        try
+        {
+            return Search(snapshot, query, minInliers, top, allowObject);
+        }
+        finally
+        {
+            snapshot.File?.Release();
+        }
+    }
+
+    private IReadOnlyList<KeypointCandidate> Search(Snapshot snapshot, KeypointSet query, int minInliers, int top, Func<string, bool>? allowObject)
+    {
+        if (query.Count == 0 || snapshot.Rows == 0)
             return [];
         // Two stages: hashed nearest neighbours over the whole catalogue only vote for pictures (a
         // few votes survive the hashing's misses), then each voted picture is matched exhaustively,
@@ -108,12 +150,14 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
         var shortlist = Votes(query, snapshot, allowObject)
             .Where(v => v.Value >= MinVotes).OrderByDescending(v => v.Value).ThenBy(v => v.Key)
             .Take(Settings.ShortlistImages).Select(v => v.Key).ToList();
+        var sets = shortlist.Select(snapshot.Keypoints).ToArray();
         var nearest = new (int Best, int Second, int Row)[shortlist.Count][];
-        Parallel.For(0, shortlist.Count, i => nearest[i] = NearestWithin(query, snapshot.Entries[shortlist[i]].Keypoints));
+        Parallel.For(0, shortlist.Count, i => nearest[i] = NearestWithin(query, sets[i]));
         var found = new KeypointCandidate?[shortlist.Count];
         Parallel.For(0, shortlist.Count, i =>
         {
-            var entry = snapshot.Entries[shortlist[i]];
+            var (objectId, imageId) = snapshot.Key(shortlist[i]);
+            var set = sets[i];
             var matches = new List<(int Query, int Catalogue)>();
             for (int k = 0; k < query.Count; k++)
             {
@@ -132,13 +176,13 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
             }
             if (matches.Count < minInliers)
                 return;
-            var (inliers, transform, pairs) = KeypointGeometry.Verify(query, entry.Keypoints, matches, Settings);
+            var (inliers, transform, pairs) = KeypointGeometry.Verify(query, set, matches, Settings);
             if (inliers >= minInliers)
             {
-                found[i] = new KeypointCandidate(entry.ObjectId, entry.ImageId, inliers, matches.Count)
+                found[i] = new KeypointCandidate(objectId, imageId, inliers, matches.Count)
                 {
                     Transform = transform,
-                    CatalogueInliers = pairs.Select(p => (entry.Keypoints.Points[p.Catalogue].X, entry.Keypoints.Points[p.Catalogue].Y)).ToList(),
+                    CatalogueInliers = pairs.Select(p => (set.Points[p.Catalogue].X, set.Points[p.Catalogue].Y)).ToList(),
                 };
             }
         });
@@ -146,74 +190,15 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
             .ThenBy(c => c.ImageId, StringComparer.Ordinal).Take(top).ToList();
     }
 
-    /// <summary>
-    /// Each photo keypoint's nearest catalogue descriptor among the rows that share at least one
-    /// 18-bit chunk with it (<see cref="Snapshot.Buckets"/>) votes for that row's picture, when near
-    /// enough. A corner seen again differs in few bits, so some chunk is usually identical; comparing
-    /// only those rows keeps a pass over millions of keypoints to milliseconds.
-    /// </summary>
-    private unsafe Dictionary<int, int> Votes(KeypointSet query, Snapshot snapshot, Func<string, bool>? allowObject)
+    /// <summary>The current snapshot (built when missing), with its file leased until the caller releases it.</summary>
+    private Snapshot Lease()
     {
-        var allowed = snapshot.ObjectIds.Select(id => allowObject?.Invoke(id) ?? true).ToArray();
-        // Per photo keypoint: the picture of its nearest row, and the picture of the nearest row of any
-        // other object when that is nearly as near (a motif two objects share), so that both pictures
-        // are shortlisted and the ratio test between them can see the ambiguity.
-        var nearestImages = new (int Nearest, int Rival)[query.Count];
-        var q = query.Descriptors;
-        var all = snapshot.Descriptors;
-        Parallel.For(0, query.Count, new ParallelOptions { MaxDegreeOfParallelism = query.Count >= 64 ? Environment.ProcessorCount : 1 }, i =>
+        lock (_gate)
         {
-            ulong q0 = q[4 * i], q1 = q[4 * i + 1], q2 = q[4 * i + 2], q3 = q[4 * i + 3];
-            int bestDistance = Settings.MaxDistance + 1, bestRow = -1, bestObject = -1, rivalDistance = int.MaxValue, rivalRow = -1;
-            fixed (ulong* descriptors = all)
-            for (int table = 0; table < Snapshot.Tables; table++)
-            {
-                int key = Snapshot.Chunk(q, i, table);
-                var starts = snapshot.BucketStarts[table];
-                int from = starts[key], to = starts[key + 1];
-                // A chunk shared by very many corners (flat gradients) says little; skip it.
-                if (to - from > MaxBucket)
-                    continue;
-                var rows = snapshot.Buckets[table];
-                // The rows of a bucket lie scattered over the catalogue's descriptors: asking for the
-                // ones a few rows ahead keeps several memory reads in flight instead of one at a time.
-                for (int k = from; k < Math.Min(to, from + PrefetchAhead); k++)
-                    Prefetch(descriptors + 4 * rows[k]);
-                for (int k = from; k < to; k++)
-                {
-                    if (k + PrefetchAhead < to)
-                        Prefetch(descriptors + 4 * rows[k + PrefetchAhead]);
-                    int r = rows[k];
-                    int d = Hamming(q0, q1, q2, q3, descriptors + 4 * r);
-                    if (d >= rivalDistance && d >= bestDistance)
-                        continue;
-                    int obj = snapshot.ObjectOfImage[snapshot.ImageOfRow[r]];
-                    if (!allowed[obj] || r == bestRow)
-                        continue;
-                    if (d < bestDistance)
-                    {
-                        if (obj != bestObject && bestRow >= 0)
-                            (rivalDistance, rivalRow) = (bestDistance, bestRow);
-                        (bestDistance, bestRow, bestObject) = (d, r, obj);
-                    }
-                    else if (obj != bestObject && d < rivalDistance)
-                    {
-                        (rivalDistance, rivalRow) = (d, r);
-                    }
-                }
-            }
-            bool rivalNear = bestRow >= 0 && rivalRow >= 0 && bestDistance >= Settings.Ratio * rivalDistance;
-            nearestImages[i] = (bestRow < 0 ? -1 : snapshot.ImageOfRow[bestRow], rivalNear ? snapshot.ImageOfRow[rivalRow] : -1);
-        });
-        var votes = new Dictionary<int, int>();
-        foreach (var (nearest, rival) in nearestImages)
-        {
-            if (nearest >= 0)
-                votes[nearest] = votes.GetValueOrDefault(nearest) + 1;
-            if (rival >= 0)
-                votes[rival] = votes.GetValueOrDefault(rival) + 1;
+            var snapshot = _snapshot ??= Snapshot.Build(_entries, _file, _fileObjects);
+            snapshot.File?.Lease();
+            return snapshot;
         }
-        return votes;
     }
 
     /// <summary>
@@ -265,88 +250,4 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings)
 
     /// <summary>Rows in one hash bucket beyond which the bucket is skipped.</summary>
     private const int MaxBucket = 512;
-
-    private Snapshot Current()
-    {
-        lock (_gate)
-            return _snapshot ??= Snapshot.Build(_images);
-    }
-
-    /// <summary>An immutable flat copy searches read without locks; rebuilt after a change.</summary>
-    private sealed class Snapshot
-    {
-        public required (string ObjectId, string ImageId, KeypointSet Keypoints)[] Entries { get; init; }
-        public required string[] ObjectIds { get; init; }
-        public required int[] ObjectOfImage { get; init; }
-        public required int[] FirstRow { get; init; }
-        public required int[] ImageOfRow { get; init; }
-        public required ulong[] Descriptors { get; init; }
-
-        /// <summary>
-        /// Bits per hash key. Longer keys make smaller buckets (fewer rows compared) but a repeated
-        /// corner is less likely to keep some key intact: with 18 bits and 14 tables, one that differs
-        /// in 20 of 256 bits keeps at least one key intact 97 % of the time, in 30 bits 77 %.
-        /// </summary>
-        public const int KeyBits = 18;
-
-        /// <summary>Hash tables, one per 18-bit chunk of the descriptor: rows sorted by that chunk's value.</summary>
-        public const int Tables = KeypointSet.DescriptorWords * 64 / KeyBits;
-
-        /// <summary>Per table: where each chunk value's rows start in <see cref="Buckets"/> (2^18 + 1 entries).</summary>
-        public required int[][] BucketStarts { get; init; }
-
-        public required int[][] Buckets { get; init; }
-
-        /// <summary>Bits [18 t, 18 t + 18) of a descriptor (a chunk may straddle two words).</summary>
-        public static int Chunk(ulong[] descriptors, int row, int table)
-        {
-            int bit = table * KeyBits, word = row * KeypointSet.DescriptorWords + bit / 64, shift = bit % 64;
-            ulong value = descriptors[word] >> shift;
-            if (shift + KeyBits > 64)
-                value |= descriptors[word + 1] << (64 - shift);
-            return (int)(value & ((1UL << KeyBits) - 1));
-        }
-
-        public static Snapshot Build(Dictionary<(string ObjectId, string ImageId), KeypointSet> images)
-        {
-            var entries = images.OrderBy(e => e.Key.ObjectId, StringComparer.Ordinal).ThenBy(e => e.Key.ImageId, StringComparer.Ordinal)
-                .Select(e => (e.Key.ObjectId, e.Key.ImageId, Keypoints: e.Value)).ToArray();
-            var objectOrdinals = new Dictionary<string, int>(StringComparer.Ordinal);
-            var objectOfImage = entries.Select(e => objectOrdinals.TryGetValue(e.ObjectId, out int o) ? o : objectOrdinals[e.ObjectId] = objectOrdinals.Count).ToArray();
-            int rows = entries.Sum(e => e.Keypoints.Count);
-            var firstRow = new int[entries.Length];
-            var imageOfRow = new int[rows];
-            var descriptors = new ulong[rows * KeypointSet.DescriptorWords];
-            int at = 0;
-            for (int i = 0; i < entries.Length; i++)
-            {
-                firstRow[i] = at;
-                var set = entries[i].Keypoints;
-                Array.Fill(imageOfRow, i, at, set.Count);
-                set.Descriptors.CopyTo(descriptors, at * KeypointSet.DescriptorWords);
-                at += set.Count;
-            }
-            var starts = new int[Tables][];
-            var buckets = new int[Tables][];
-            Parallel.For(0, Tables, table =>
-            {
-                // Counting sort of the rows by this table's chunk.
-                var start = new int[(1 << KeyBits) + 1];
-                for (int r = 0; r < rows; r++)
-                    start[Chunk(descriptors, r, table) + 1]++;
-                for (int k = 0; k < 1 << KeyBits; k++)
-                    start[k + 1] += start[k];
-                var next = start[..^1];
-                var bucket = new int[rows];
-                for (int r = 0; r < rows; r++)
-                    bucket[next[Chunk(descriptors, r, table)]++] = r;
-                (starts[table], buckets[table]) = (start, bucket);
-            });
-            return new Snapshot
-            {
-                Entries = entries, ObjectIds = [.. objectOrdinals.OrderBy(o => o.Value).Select(o => o.Key)], ObjectOfImage = objectOfImage,
-                FirstRow = firstRow, ImageOfRow = imageOfRow, Descriptors = descriptors, BucketStarts = starts, Buckets = buckets,
-            };
-        }
-    }
 }

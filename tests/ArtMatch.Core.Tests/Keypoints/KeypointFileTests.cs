@@ -33,7 +33,7 @@ public sealed class KeypointFileTests : IDisposable
         var entries = Entries();
         var (images, rows) = KeypointFile.Write(path, entries);
         Assert.Equal((4, 1505L), (images, rows));
-        Assert.False(File.Exists(path + KeypointFile.TemporarySuffix));
+        Assert.Equal([path], Directory.GetFiles(_dir));
 
         using var file = KeypointFile.Open(path);
         Assert.Equal(1505, file.Rows);
@@ -147,7 +147,7 @@ public sealed class KeypointFileTests : IDisposable
         var path = Path.Combine(_dir, "keypoints.idx");
         KeypointFile.Write(path, Entries().Take(2));
         using var old = KeypointFile.Open(path);
-        File.WriteAllBytes(path + KeypointFile.TemporarySuffix, [1, 2, 3]);   // as a kill -9 mid-write leaves it
+        File.WriteAllBytes(KeypointFile.TemporaryPath(path, Environment.ProcessId), [1, 2, 3]);   // as a kill -9 mid-write leaves it
         KeypointFile.Write(path, Entries());
         using var fresh = KeypointFile.Open(path);
         Assert.Equal(4, fresh.ImageCount);
@@ -163,5 +163,22 @@ public sealed class KeypointFileTests : IDisposable
         using var file = KeypointFile.Open(path);
         Assert.Equal((0, 0), (file.ImageCount, file.Rows));
         Assert.Equal((0, 0), file.Bucket(3, 77));
+    }
+
+    [Fact]
+    public void DeleteLeftovers_DeletesTheTemporaryFilesOfProcessesNoLongerRunning_Only()
+    {
+        var path = Path.Combine(_dir, "keypoints.idx");
+        const int Gone = 99_999_999;   // above Linux's largest process id
+        File.WriteAllBytes(path, [0]);
+        File.WriteAllBytes(KeypointFile.TemporaryPath(path, Gone), [1]);
+        File.WriteAllBytes(KeypointFile.TemporaryPath(path + ".points", Gone), [1]);
+        File.WriteAllBytes(KeypointFile.TemporaryPath(path, Environment.ProcessId), [2]);
+        File.WriteAllBytes(Path.Combine(_dir, "keypoints.idx.notes.tmp"), [3]);
+
+        Assert.Equal(2, KeypointFile.DeleteLeftovers(path));
+
+        Assert.Equal(new[] { path, KeypointFile.TemporaryPath(path, Environment.ProcessId), Path.Combine(_dir, "keypoints.idx.notes.tmp") }.Order(),
+            Directory.GetFiles(_dir).Order());
     }
 }
