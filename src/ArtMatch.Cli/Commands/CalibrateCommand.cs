@@ -20,16 +20,17 @@ internal static class CalibrateCommand
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var cascadeChange = new Option<double>("--cascade-change-rate") { Description = "Share of trials whose answer the cascade may change against running every stage", DefaultValueFactory = _ => 0.005 };
+        var noMatchChange = new Option<double>("--cascade-no-match-change-rate") { Description = "Share of trials whose answer the cascade's \"no match\" stop may change (0: none; a wrong \"no match\" lets a catalogued object through)", DefaultValueFactory = _ => 0 };
         var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, cascadeOnly, verify, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, verify, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
             if (parse.GetValue(verify))
                 return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null, write, json);
-            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), KeepThresholds = parse.GetValue(cascadeOnly) };
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {

@@ -90,7 +90,7 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         };
         // The cascade's rules are judged against the verdicts of these thresholds: the traces are judged again with them.
         var rejudged = traces.Select(t => t.Select(a => a.JudgedBy(thresholds)).ToList()).ToList<IReadOnlyList<StepAnswer>>();
-        var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
+        var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate, NoMatchChangedRate = TargetNoMatchChangeRate }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
         return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade };
     }
 
@@ -99,6 +99,9 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 
     /// <summary>Share of trials whose answer the cascade may change against the full match (<see cref="CascadeCalibrator"/>).</summary>
     public double TargetCascadeChangeRate { get; init; } = 0.005;
+
+    /// <summary>Share of trials whose answer the cascade's "no match" rule may change (<see cref="CascadeCalibrator.NoMatchChangedRate"/>; none by default).</summary>
+    public double TargetNoMatchChangeRate { get; init; }
 
     /// <summary>
     /// The catalogue pictures to make synthetic views of, shuffled by <paramref name="seed"/> (each

@@ -29,8 +29,9 @@ public sealed record CascadeCalibrationResult(CascadeSettings Rules, int Trials,
 /// Chooses the cascade's stopping rules from traces of calibration trials (every step's answer for
 /// synthetic views of catalogue pictures, genuine and leave-one-out impostors; the last step is the
 /// full match). A rule is kept only if stopping by it changes the answer (verdict, or object for a
-/// "match"/"possible") of at most <see cref="TargetChangedRate"/> of the trials; within that, the rules
-/// that stop the most trials earliest. No query answers are used.
+/// "match"/"possible") of at most <see cref="TargetChangedRate"/> of the trials, and the "no match" rule
+/// of at most <see cref="NoMatchChangedRate"/> (none by default); within that, the rules that stop the
+/// most trials earliest. No query answers are used.
 /// </summary>
 public sealed class CascadeCalibrator
 {
@@ -39,6 +40,16 @@ public sealed class CascadeCalibrator
 
     /// <summary>Share of <see cref="TargetChangedRate"/> given to the "match" rule; the rest to the "no match" rule.</summary>
     public double MatchShare { get; init; } = 0.7;
+
+    /// <summary>
+    /// Share of trials whose answer the "no match" rule may change, at most (and within what
+    /// <see cref="TargetChangedRate"/> leaves after the "match" rule). 0, the default: none. A wrong "no
+    /// match" lets a catalogued object through, and the trials that constrain the rule (an object small
+    /// in clutter, a close-up, a photo taken sideways: low until the one stage that finds them has run)
+    /// are a few per cent of the views, so a budget shared with every view would be spent on them; the
+    /// dev queries showed it (pasted-in-scene photos lost with 0.5 %, benchmarks/RESULTS.md).
+    /// </summary>
+    public double NoMatchChangedRate { get; init; }
 
     public CascadeCalibrationResult Choose(IReadOnlyList<IReadOnlyList<StepAnswer>> traces, CascadeSettings current, VerdictThresholds thresholds)
     {
@@ -60,7 +71,7 @@ public sealed class CascadeCalibrator
         var rules = current with { StopMatchMargin = margin, StopNoMatchBelow = 1, StopNoMatchBelowAfter = StepsOf(traces).ToDictionary(s => s, _ => 0f) };
         var steps = StepsOf(traces);
         int matchChanged = Changed(traces, rules);
-        double noMatchBudget = Math.Max(0, TargetChangedRate * n - matchChanged);
+        double noMatchBudget = Math.Min(Math.Max(0, TargetChangedRate * n - matchChanged), Math.Max(0, NoMatchChangedRate) * n);
         for (int i = 0; i < steps.Count - 1; i++)
         {
             double allowed = matchChanged + noMatchBudget * (i + 1) / (steps.Count - 1);

@@ -60,6 +60,36 @@ public class CascadeCalibratorTests
         Assert.Equal(100, result.AnsweredAfter["turns"]);   // genuine by the match rule, impostors by the no-match rule
     }
 
+    /// <summary>One object small in clutter (low until the regions find it) among 199 impostors a little above it before the regions.</summary>
+    private static List<IReadOnlyList<StepAnswer>> OneHardGenuineAmongImpostors()
+    {
+        var traces = new List<IReadOnlyList<StepAnswer>>
+        {
+            new[] { Step("search", Verdict.NoMatch, "x", 0.40f, 0.02f), Step("turns", Verdict.NoMatch, "x", 0.42f, 0.02f), Step("regions", Verdict.Match, "a", 1.2f, 0.4f) },
+        };
+        for (int i = 0; i < 199; i++)
+            traces.Add([Step("search", Verdict.NoMatch, "z", 0.5f, 0.05f), Step("turns", Verdict.NoMatch, "z", 0.5f, 0.05f), Step("regions", Verdict.NoMatch, "z", 0.52f, 0.05f)]);
+        return traces;
+    }
+
+    [Fact]
+    public void Choose_NoMatchBudgetNoneByDefault_TheOneHardGenuineTrialIsNeverStopped()
+    {
+        var traces = OneHardGenuineAmongImpostors();
+
+        var strict = new CascadeCalibrator().Choose(traces, new CascadeSettings(), Thresholds);
+        // A budget of one trial in 200 (shared as before) buys stopping the impostors early, and loses the hard genuine view.
+        var lax = new CascadeCalibrator { NoMatchChangedRate = 0.005, MatchShare = 0 }.Choose(traces, new CascadeSettings(), Thresholds);
+
+        Assert.Equal(0, strict.ChangedRate);
+        Assert.True(strict.Rules.NoMatchBelow("search") <= 0.40f && strict.Rules.NoMatchBelow("turns") <= 0.42f, $"rules {strict.Rules.NoMatchBelow("search")} / {strict.Rules.NoMatchBelow("turns")}");
+        Assert.Equal(200, strict.AnsweredAfter["regions"]);
+        Assert.Equal(0.005, lax.ChangedRate, 4);
+        // (the budget grows step by step: the last step before the regions may spend all of it)
+        Assert.True(lax.Rules.NoMatchBelow("turns") > 0.5f, $"lax turns rule {lax.Rules.NoMatchBelow("turns")}");
+        Assert.Equal(200, lax.AnsweredAfter["turns"]);
+    }
+
     [Fact]
     public void NoMatchBelow_ZeroScalar_TurnsTheRuleOffAtEveryStep()
     {
