@@ -45,6 +45,10 @@ public static class StageParts
             Time(parts, "region_search", () => store.SearchMany(regions, settings.Shortlist, SearchFilter.None with { WholeImagesOnly = true }));
             var turns = Time(parts, "turns_describe", () => describer.Turned(image));
             Time(parts, "turns_search", () => store.SearchMany(turns.Select(t => t.Global).ToList(), settings.Shortlist, SearchFilter.None));
+            var grey = ArtMatch.Core.Keypoints.GreyImage.FromRgb(image);
+            var sizes = Enumerable.Range(1, 7).Select(l => ((int)Math.Round(grey.Width / MathF.Pow(1.2f, l)), (int)Math.Round(grey.Height / MathF.Pow(1.2f, l)))).ToList();
+            Time(parts, "keypoints_pyramid_plain", () => sizes.Select(size => grey.ShrinkReference(size.Item1, size.Item2)).ToList());
+            Time(parts, "keypoints_pyramid", () => sizes.Select(size => grey.Shrink(size.Item1, size.Item2)).ToList());
             var keypoints = Time(parts, "keypoints_detect", () => describer.KeypointsOf(image, forCatalogue: false));
             if (keypoints is not null)
                 Time(parts, "keypoints_search", () => store.SearchKeypoints(keypoints, settings.KeypointFloor + 1, settings.VerifyTop, SearchFilter.None));

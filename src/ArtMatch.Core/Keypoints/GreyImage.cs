@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ArtMatch.Core.Imaging;
 
 namespace ArtMatch.Core.Keypoints;
@@ -41,6 +42,80 @@ public sealed class GreyImage
     {
         if (width > Width || height > Height)
             throw new ArgumentException("Shrink only makes pictures smaller.");
+        var horizontal = ImageOps.ResampleWeights.Create(Width, width);
+        var vertical = ImageOps.ResampleWeights.Create(Height, height);
+        var rows = new float[Height * width];
+        var output = new byte[width * height];
+        ShrinkRows(Pixels, Width, Height, horizontal, rows, width);
+        ShrinkColumns(rows, vertical, output, width, height);
+        return new GreyImage(width, height, output);
+    }
+
+    /// <summary>Each row filtered and shrunk to <paramref name="width"/> (pointers: this runs over every pixel of every pyramid level).</summary>
+    /// <remarks><see cref="ShrinkReference"/> is the plain loop; this adds each tap in the same order, so the sums are the same to the bit.</remarks>
+    private static unsafe void ShrinkRows(byte[] pixels, int inWidth, int inHeight, ImageOps.ResampleWeights horizontal, float[] rows, int width)
+    {
+        fixed (byte* source = pixels)
+        fixed (float* target = rows, weights = horizontal.Weights)
+        fixed (int* start = horizontal.Start, count = horizontal.Count)
+        {
+            int taps = horizontal.Taps;
+            for (int y = 0; y < inHeight; y++)
+            {
+                byte* row = source + (long)y * inWidth;
+                float* result = target + (long)y * width;
+                for (int x = 0; x < width; x++)
+                {
+                    byte* first = row + start[x];
+                    float* w = weights + x * taps;
+                    float sum = 0;
+                    for (int i = 0, n = count[x]; i < n; i++)
+                        sum += first[i] * w[i];
+                    result[x] = sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Columns filtered and shrunk to <paramref name="height"/>, a whole output row at a time: each
+    /// output pixel's taps are added in the scalar order, eight pixels per vector, so the sums are the
+    /// same to the bit.
+    /// </summary>
+    private static unsafe void ShrinkColumns(float[] rows, ImageOps.ResampleWeights vertical, byte[] output, int width, int height)
+    {
+        var sums = new float[width];
+        int wide = Vector256.IsHardwareAccelerated ? width - width % Vector256<float>.Count : 0;
+        fixed (float* source = rows, sum = sums)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                var w = vertical.WeightsFor(y);
+                float* first = source + (long)vertical.Start[y] * width;
+                for (int x = 0; x < wide; x += Vector256<float>.Count)
+                {
+                    var acc = Vector256<float>.Zero;
+                    for (int i = 0; i < w.Length; i++)
+                        acc += Vector256.Load(first + (long)i * width + x) * w[i];
+                    acc.Store(sum + x);
+                }
+                for (int x = wide; x < width; x++)
+                {
+                    float s = 0;
+                    for (int i = 0; i < w.Length; i++)
+                        s += first[(long)i * width + x] * w[i];
+                    sum[x] = s;
+                }
+                int at = y * width;
+                for (int x = 0; x < width; x++)
+                    output[at + x] = (byte)Math.Clamp(sum[x] + 0.5f, 0f, 255f);
+            }
+        }
+    }
+
+    /// <summary>The plain loops <see cref="Shrink"/> must agree with to the bit (tests).</summary>
+    internal GreyImage ShrinkReference(int width, int height)
+    {
         var horizontal = ImageOps.ResampleWeights.Create(Width, width);
         var vertical = ImageOps.ResampleWeights.Create(Height, height);
         var rows = new float[Height * width];
