@@ -1,6 +1,7 @@
 using ArtMatch.Core.Configuration;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Keypoints;
+using ArtMatch.Storage.Internal;
 
 namespace ArtMatch.Storage;
 
@@ -55,8 +56,10 @@ public sealed partial class SqliteCatalogStore
     {
         using var command = Command($"SELECT object_id, image_id, rowid, data FROM keypoints {where}", parameters);
         using var reader = command.ExecuteReader();
+        int read = 0;
         while (reader.Read())
         {
+            StorageTestHooks.KeypointRowsRead?.Invoke(read++);
             string objectId = reader.GetString(0), imageId = reader.GetString(1);
             KeypointSet keypoints;
             try

@@ -11,9 +11,26 @@ namespace ArtMatch.Storage.Tests;
 /// </summary>
 public static class Program
 {
-    /// <summary><c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf STOP_AT</c>.</summary>
+    /// <summary><c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf STOP_AT</c>, or <c>keypoints DIR DIM STOP_AFTER_PICTURES</c>.</summary>
     public static int Main(string[] args)
     {
+        if (args is ["keypoints", var kpDir, var kpDim, var kpStopAt])
+        {
+            // Stops while the keypoint file is written from the store's rows (a store without one).
+            int after = int.Parse(kpStopAt, System.Globalization.CultureInfo.InvariantCulture);
+            StorageTestHooks.KeypointRowsRead = rows =>
+            {
+                if (rows >= after)
+                {
+                    Console.WriteLine("stopped");
+                    Console.Out.Flush();
+                    Thread.Sleep(Timeout.Infinite);
+                }
+            };
+            using var kpStore = SqliteCatalogStore.Open(kpDir, TempStore.Model, int.Parse(kpDim, System.Globalization.CultureInfo.InvariantCulture));
+            Console.WriteLine("finished");
+            return 0;
+        }
         if (args is not ["open", var dir, var dim, var approximate, var block, var stopIn, var stopAt])
         {
             Console.Error.WriteLine("usage: open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf STOP_AT");

@@ -126,4 +126,35 @@ public class KeypointFileStoreTests
         Assert.False(File.Exists(FileOf(temp)));
         Assert.Null(store.KeypointState.Path);
     }
+
+    [Fact]
+    public void Open_KilledWhileWritingTheKeypointFile_NextOpeningWritesItAndAnswersTheSame()
+    {
+        using var temp = new TempStore();
+        var random = new Random(26);
+        using (var store = temp.Open(dim: Dim))
+        {
+            for (int seed = 1; seed <= 3; seed++)
+                store.Upsert(TempStore.Record($"O{seed}"), [Textures.Image(random, seed)]);
+        }
+        File.Delete(FileOf(temp));   // as a store written before the keypoint file: the next opening writes it
+
+        // A child process opens the store and is killed (SIGKILL) once two pictures went to the temporary file.
+        var child = Program.StartStopped("keypoints", temp.Directory, $"{Dim}", "2");
+        string leftover = KeypointFile.TemporaryPath(FileOf(temp), child.Id);
+        child.Kill();
+        Assert.True(child.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(137, child.ExitCode);   // 128 + 9: killed by SIGKILL
+        child.Dispose();
+        Assert.False(File.Exists(FileOf(temp)));
+        Assert.True(File.Exists(leftover));
+
+        using var reopened = temp.Open(dim: Dim);
+
+        Assert.True(File.Exists(FileOf(temp)));
+        Assert.False(File.Exists(leftover));
+        Assert.Equal(3, reopened.KeypointState.LiveFileImages);
+        for (int seed = 1; seed <= 3; seed++)
+            Assert.Equal([$"O{seed}"], Find(reopened, seed));
+    }
 }

@@ -11,4 +11,7 @@ internal static class StorageTestHooks
 
     /// <summary>After a background build of the inverted file recorded its progress: the rows assigned so far.</summary>
     public static Action<int>? IvfRowsAssigned { get; set; }
+
+    /// <summary>After each keypoint row read from SQLite in one pass (writing the keypoint file among them): the rows read so far.</summary>
+    public static Action<int>? KeypointRowsRead { get; set; }
 }
