@@ -29,8 +29,9 @@ public sealed record DescriberSettings
     /// size (fraction of the short side) and the long side of the picture whose feature map the
     /// windows are pooled from. Every window comes from one map at 640 px (the decoded photo's own
     /// size, one model run): the small windows used to come from a second run at 800 px, which cost
-    /// more than the rest of the regions stage and found no more (benchmarks/RESULTS.md, "Cascade,
-    /// third session"); at 480 or 320 px objects small in a scene were lost.
+    /// more than the rest of the regions stage; without it the dev set lost one paste-in-scene photo
+    /// of 55 and gained a real one (benchmarks/RESULTS.md, "Cascade, third session"). At 480 or
+    /// 320 px more objects small in a scene were lost.
     /// </summary>
     public RegionLevel[] QueryRegions { get; init; } =
         [new(0.3f, 640), new(0.4f, 640), new(0.5f, 640), new(0.75f, 640)];
