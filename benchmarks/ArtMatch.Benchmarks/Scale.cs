@@ -93,6 +93,7 @@ internal static class Scale
             log.WriteLine($"scale: opened again from {rowFile} in {openSeconds:F1} s: {opening}");
         }
         double rssOpen = RssMb();
+        var (anonOpen, fileOpen) = RssParts();
 
         var truth = reference.Truth(ObjectId);
         log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
@@ -113,6 +114,7 @@ internal static class Scale
             timing[threads] = (Percentile(times, 0.5), Percentile(times, 0.99), hits);
         }
         double rssAfter = RssMb();
+        var (anonAfter, fileAfter) = RssParts();
         double Recall(List<IReadOnlyList<VectorHit>> hits) => Enumerable.Range(0, recallQueries)
             .Average(q => hits[q].Count(h => truth[q].Contains(h.ObjectId)) / (double)Math.Min(K, truth[q].Count));
         double recall = Recall(timing[2].Hits);
@@ -153,6 +155,11 @@ internal static class Scale
             ["opening"] = opening,
             ["row_file"] = rowFile ?? "",
             ["rss_after_queries_mb"] = Math.Round(rssAfter),
+            // Resident anonymous memory (the heap) and file pages (the mapped row file: clean, given back under memory pressure).
+            ["rss_anon_open_mb"] = Math.Round(anonOpen),
+            ["rss_file_open_mb"] = Math.Round(fileOpen),
+            ["rss_anon_after_queries_mb"] = Math.Round(anonAfter),
+            ["rss_file_after_queries_mb"] = Math.Round(fileAfter),
             ["managed_heap_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0),
             ["search_p50_ms"] = Math.Round(timing[2].P50, 2),
             ["search_p99_ms"] = Math.Round(timing[2].P99, 2),
@@ -285,6 +292,21 @@ internal static class Scale
     }
 
     /// <summary>Resident set from /proc/self/status (after a full aggressive collection, so garbage does not count).</summary>
+    /// <summary>RssAnon and RssFile from /proc/self/status, in MB (read right after <see cref="RssMb"/>).</summary>
+    private static (double Anon, double File) RssParts()
+    {
+        double anon = 0, file = 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+                anon = long.Parse(parts[1], CultureInfo.InvariantCulture) / 1024.0;
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+                file = long.Parse(parts[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+        return (anon, file);
+    }
+
     private static double RssMb()
     {
         GC.Collect();
