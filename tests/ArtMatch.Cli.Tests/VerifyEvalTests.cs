@@ -51,7 +51,11 @@ public class VerifyEvalTests
         Assert.True(uncertain <= same, $"uncertain {uncertain} above same {same}");
         // Genuine views of a picture against its own object score above their look-alikes.
         Assert.True(json.GetProperty("genuine_median").GetSingle() > json.GetProperty("impostor_median").GetSingle());
+        // The floor a "possible" needs: the look-alike score only --evidence-rate (0.10) of them reach, above their median.
+        float evidence = json.GetProperty("verify_thresholds").GetProperty("evidence").GetSingle();
+        Assert.Equal(0.1, json.GetProperty("evidence_rate").GetDouble());
+        Assert.True(evidence >= json.GetProperty("impostor_median").GetSingle(), $"evidence {evidence} below the impostor median");
         var written = ArtMatchConfig.Load(dir.File("config.json")).Match.Verification.Thresholds;
-        Assert.Equal((same, uncertain), (written.Same, written.Uncertain));
+        Assert.Equal((same, uncertain, evidence), (written.Same, written.Uncertain, written.Evidence));
     }
 }

@@ -16,6 +16,11 @@ internal static class CalibrateCommand
         var targetFalse = new Option<double>("--false-match-rate") { Description = "Share of impostor photos allowed to reach \"match\"", DefaultValueFactory = _ => 0.02 };
         var targetPossible = new Option<double>("--possible-rate") { Description = "Share of impostor photos allowed to reach \"possible\" (0.5: the impostor median; lower means fewer looks and more missed objects)", DefaultValueFactory = _ => 0.5 };
         var verify = new Option<bool>("--verify") { Description = "Choose the 1:1 verification thresholds (same/uncertain) instead: synthetic views against their own object and against the most similar other object (--false-match-rate then defaults to 0.01)" };
+        var evidenceRate = new Option<double>("--evidence-rate")
+        {
+            Description = "With --verify: share of near-miss impostors whose 1:1 score may back Match's \"possible\" (the evidence floor; lower means fewer looks and more missed objects)",
+            DefaultValueFactory = _ => 0.10,
+        };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
@@ -23,13 +28,14 @@ internal static class CalibrateCommand
         var noMatchChange = new Option<double>("--cascade-no-match-change-rate") { Description = "Share of trials whose answer the cascade's \"no match\" stop may change (0: none; a wrong \"no match\" lets a catalogued object through)", DefaultValueFactory = _ => 0 };
         var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, verify, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, verify, evidenceRate, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
             if (parse.GetValue(verify))
-                return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null, write, json);
+                return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null,
+                    parse.GetValue(evidenceRate), write, json);
             var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
@@ -68,10 +74,10 @@ internal static class CalibrateCommand
     }
 
     private static int CalibrateVerify(ParseResult parse, Server.Hosting.ArtMatchEngine engine, ArtMatchConfig configValue, Option<int> samples, Option<int> seed,
-                                       double? targetFalse, Option<string?> write, Option<bool> json)
+                                       double? targetFalse, double evidenceRate, Option<string?> write, Option<bool> json)
     {
         // The verification default (1 %) is stricter than Match's: a wrong "same" clears a laundered certificate.
-        var calibrator = new VerifyCalibrator(engine.RequireMatcher(), engine.RequireVerifier(), engine.RequireStore()) { TargetFalseAcceptRate = targetFalse ?? 0.01 };
+        var calibrator = new VerifyCalibrator(engine.RequireMatcher(), engine.RequireVerifier(), engine.RequireStore()) { TargetFalseAcceptRate = targetFalse ?? 0.01, EvidenceRate = evidenceRate };
         VerifyCalibrationResult? result = null;
         CliSupport.ProgressConsole.Progress().Start(context =>
         {
@@ -90,6 +96,11 @@ internal static class CalibrateCommand
             impostor_same_rate = Math.Round(result.ImpostorSameRate, 4),
             genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
             impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
+            evidence_rate = calibrator.EvidenceRate,
+            genuine_evidence_rate = Math.Round(result.GenuineEvidenceRate, 4),
+            impostor_evidence_rate = Math.Round(result.ImpostorEvidenceRate, 4),
+            impostor_quantiles = new[] { 0.5, 0.75, 0.8, 0.85, 0.9, 0.95 }.ToDictionary(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture), q => Calibrator.Quantile(result.ImpostorScores, q)),
+            genuine_quantiles = new[] { 0.05, 0.1, 0.2, 0.5 }.ToDictionary(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture), q => Calibrator.Quantile(result.GenuineScores, q)),
         };
         if (parse.GetValue(json))
             CliSupport.WriteJson(summary);

@@ -30,6 +30,9 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
     /// <summary>The view of the photo that found this object.</summary>
     public HitSource Source { get; init; }
+
+    /// <summary>The 1:1 verification score that backed (or did not back) a "possible" (<see cref="PossibleEvidence"/>); null when not checked.</summary>
+    public float? Evidence { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -126,6 +129,9 @@ public sealed class Matcher
     /// <summary>The SIFT search the matcher runs as a stage; null when off.</summary>
     public SiftSearch? Sift { get; }
 
+    /// <summary>The check a "possible" must pass before it is answered (<see cref="PossibleEvidence"/>); null: the score alone decides.</summary>
+    public PossibleEvidence? Evidence { get; set; }
+
     public ImageDescriber Describer => _describer ?? throw new InvalidOperationException("This matcher was built without a describer: it matches described photos only.");
 
     public MatchResult Match(ReadOnlySpan<byte> photo, MatchRequest request, CancellationToken cancellation = default)
@@ -155,6 +161,8 @@ public sealed class Matcher
         var judgement = context.Judgement!;
         List<Candidate> top = [];
         times.Time("judge", () => top = judgement.Ranked.Take(request.TopK).Select(c => c with { Record = _store.Get(c.ObjectId) }).ToList());
+        if (top.Count > 0 && top[0].Verdict == Verdict.Possible && Evidence is { } evidence)
+            times.Time("evidence", () => top[0] = evidence.Judge(photo.Image, top[0], cancellation));
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
         return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, _vectorSpaceId, clock.Elapsed.TotalMilliseconds)
         {

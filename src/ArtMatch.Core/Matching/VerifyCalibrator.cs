@@ -8,6 +8,11 @@ public sealed record VerifyCalibrationResult(VerifyThresholds Thresholds, int Pa
     public double GenuineSameRate => GenuineScores.Count(s => s >= Thresholds.Same) / (double)Math.Max(1, GenuineScores.Length);
 
     public double ImpostorSameRate => ImpostorScores.Count(s => s >= Thresholds.Same) / (double)Math.Max(1, ImpostorScores.Length);
+
+    /// <summary>Share of genuine pairs whose score backs a "possible" (<see cref="VerifyThresholds.Evidence"/>).</summary>
+    public double GenuineEvidenceRate => GenuineScores.Count(s => s >= Thresholds.Evidence) / (double)Math.Max(1, GenuineScores.Length);
+
+    public double ImpostorEvidenceRate => ImpostorScores.Count(s => s >= Thresholds.Evidence) / (double)Math.Max(1, ImpostorScores.Length);
 }
 
 /// <summary>
@@ -27,6 +32,13 @@ public sealed class VerifyCalibrator(Matcher matcher, Verifier verifier, ICatalo
 
     /// <summary>Share of impostor pairs allowed to reach "uncertain".</summary>
     public double MaxUncertainRate { get; init; } = 0.50;
+
+    /// <summary>
+    /// Share of near-miss impostors whose 1:1 score may back Match's "possible" (<see cref="VerifyThresholds.Evidence"/>):
+    /// an innocent photo whose closest catalogue look-alike reached "possible" on Match's score keeps it
+    /// only as often as this (at most; fewer reach "possible" in the first place). 0.10: one innocent look-alike in ten.
+    /// </summary>
+    public double EvidenceRate { get; init; } = 0.10;
 
     public VerifyCalibrationResult Calibrate(int samples, int seed, IProgress<int>? progress = null)
     {
@@ -49,7 +61,11 @@ public sealed class VerifyCalibrator(Matcher matcher, Verifier verifier, ICatalo
 
         float same = Calibrator.Quantile(impostor, 1 - TargetFalseAcceptRate);
         float uncertain = Math.Min(same, Math.Max(Calibrator.Quantile(genuine, TargetMissRate), Calibrator.Quantile(impostor, 1 - MaxUncertainRate)));
-        var thresholds = new VerifyThresholds { Same = (float)Math.Round(same + 0.005, 3), Uncertain = (float)Math.Round(uncertain, 3) };
+        float evidence = Calibrator.Quantile(impostor, 1 - EvidenceRate);
+        var thresholds = new VerifyThresholds
+        {
+            Same = (float)Math.Round(same + 0.005, 3), Uncertain = (float)Math.Round(uncertain, 3), Evidence = (float)Math.Round(evidence + 0.0005, 3),
+        };
         return new VerifyCalibrationResult(thresholds, chosen.Count, genuine, impostor);
     }
 }

@@ -27,6 +27,16 @@ public sealed record VerifyThresholds
     /// <summary>At or above: "uncertain" (an officer should compare); below: "different".</summary>
     public float Uncertain { get; init; } = 0.827f;
 
+    /// <summary>
+    /// At or above: Match's "possible" stands (<see cref="PossibleEvidence"/>: the best candidate verified
+    /// 1:1); below, the photo is answered "no match". 0 turns the check off. From <c>calibrate --verify</c>:
+    /// the near-miss impostors' score that only <c>--evidence-rate</c> of them reach. Off by default: on the
+    /// development catalogue (<c>calibrate --verify --samples 200 --seed 1</c>, rate 0.10) it is 0.947, and
+    /// on the dev photos it took innocent photos answered "possible" from 0.494 to 0.183 but missed objects
+    /// from 0.010 to 0.037 (benchmarks/RESULTS.md, issue 18); a deployment that prefers fewer looks sets it.
+    /// </summary>
+    public float Evidence { get; init; }
+
     public VerifyVerdict Judge(float score) => score >= Same ? VerifyVerdict.Same : score >= Uncertain ? VerifyVerdict.Uncertain : VerifyVerdict.Different;
 }
 

@@ -125,6 +125,8 @@ public sealed class ArtMatchEngine : IDisposable
         Sift = Config.Sift is { } sift && !Describer.Settings.Baseline ? new SiftSearch(new OpenCvFeatureEngine(), store, sift) : null;
         Matcher = new Matcher(Describer, store, matchSettings, Sift);
         Verifier = new Verifier(Matcher, store, Describer.Settings.Baseline ? null : new OpenCvFeatureEngine());
+        if (matchSettings.Verification.Thresholds.Evidence is > 0 and var floor && !Describer.Settings.Baseline)
+            Matcher.Evidence = new PossibleEvidence(Verifier, floor);
         Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
         ReadinessChanged?.Invoke();
         return this;
