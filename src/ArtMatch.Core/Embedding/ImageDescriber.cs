@@ -67,16 +67,24 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         var regions = new List<float[]>();
         var windows = new List<(PixelRect Cells, FeatureMaps Map)>();
         var poolers = new Dictionary<FeatureMaps, MapPooler>();
-        foreach (var level in levels)
+        try
         {
-            var map = mapsAt(level.Input);
-            foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
+            foreach (var level in levels)
             {
-                if (!poolers.TryGetValue(map, out var pooler))
-                    poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
-                regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
-                windows.Add((window, map));
+                var map = mapsAt(level.Input);
+                foreach (var window in RegionGrid.Squares(map.Width, map.Height, [level.Scale], minSide: 2))
+                {
+                    if (!poolers.TryGetValue(map, out var pooler))
+                        poolers[map] = pooler = new MapPooler(map, Manifest.Embedding);
+                    regions.Add(pooler.Pool(window.Y, window.Bottom, window.X, window.Right));
+                    windows.Add((window, map));
+                }
             }
+        }
+        finally
+        {
+            foreach (var pooler in poolers.Values)
+                pooler.Dispose();
         }
         return (regions, windows);
     }
@@ -214,7 +222,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>Pools one map, whole or by windows, the way the manifest says (GeM, average, or none for a vector tap).</summary>
-    private sealed class MapPooler(FeatureMaps maps, EmbeddingTap tap)
+    private sealed class MapPooler(FeatureMaps maps, EmbeddingTap tap) : IDisposable
     {
         private float P => tap.Pooling == "avg" ? 1f : tap.GemP;
 
@@ -226,6 +234,9 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
         public float[] Pool(int y0, int y1, int x0, int x1) => Finish(vector =>
             (_windows ??= new WindowPooler(maps.Item(0), maps.Channels, maps.Height, maps.Width, P)).Pool(y0, y1, x0, x1, vector));
+
+        /// <summary>Gives back the window table (rented).</summary>
+        public void Dispose() => _windows?.Dispose();
 
         private float[] Finish(Action<float[]> pool)
         {

@@ -59,10 +59,11 @@ public static class Pooling
 /// GeM pooling of many windows of one feature map (regional vectors): a summed-area table of
 /// max(x, eps)^p per channel makes each window four lookups a channel instead of a pass over its cells.
 /// </summary>
-public sealed class WindowPooler
+/// <remarks>The table (megabytes for a 640 px map) is rented and given back by <see cref="Dispose"/>.</remarks>
+public sealed class WindowPooler : IDisposable
 {
     private const float Epsilon = 1e-6f;
-    private readonly double[] _table;
+    private double[] _table;
     private readonly int _channels, _height, _width;
     private readonly float _p;
 
@@ -70,7 +71,9 @@ public sealed class WindowPooler
     {
         (_channels, _height, _width, _p) = (channels, height, width, p);
         int stride = width + 1, plane = (height + 1) * stride;
-        _table = new double[channels * plane];
+        _table = System.Buffers.ArrayPool<double>.Shared.Rent(channels * plane);
+        // The zero first row and column are read, never written: a rented array must be cleared.
+        _table.AsSpan(0, channels * plane).Clear();
         bool cube = p == 3f;
         for (int c = 0; c < channels; c++)
         {
@@ -92,6 +95,7 @@ public sealed class WindowPooler
     /// <summary>GeM over the window [y0,y1) x [x0,x1) into <paramref name="destination"/> (one value a channel).</summary>
     public void Pool(int y0, int y1, int x0, int x1, Span<float> destination)
     {
+        ObjectDisposedException.ThrowIf(_table.Length == 0, this);
         if (y0 < 0 || x0 < 0 || y1 > _height || x1 > _width || y1 <= y0 || x1 <= x0)
             throw new ArgumentOutOfRangeException(nameof(y0), $"Window [{y0},{y1})x[{x0},{x1}) is outside {_height}x{_width}.");
         int stride = _width + 1, plane = (_height + 1) * stride;
@@ -102,5 +106,13 @@ public sealed class WindowPooler
             double sum = _table[at + y1 * stride + x1] - _table[at + y0 * stride + x1] - _table[at + y1 * stride + x0] + _table[at + y0 * stride + x0];
             destination[c] = (float)Math.Pow(Math.Max(sum, 0) / cells, 1.0 / _p);
         }
+    }
+
+    /// <summary>Gives the table back; the pooler cannot pool after this.</summary>
+    public void Dispose()
+    {
+        var table = Interlocked.Exchange(ref _table, []);
+        if (table.Length > 0)
+            System.Buffers.ArrayPool<double>.Shared.Return(table);
     }
 }

@@ -60,7 +60,7 @@ public class PoolingTests
         var random = new Random(11);
         // Post-ReLU6 maps: mostly small positives, some zeros.
         var map = Enumerable.Range(0, channels * height * width).Select(_ => random.Next(4) == 0 ? 0f : (float)(random.NextDouble() * 6)).ToArray();
-        var pooler = new WindowPooler(map, channels, height, width, p);
+        using var pooler = new WindowPooler(map, channels, height, width, p);
         var fast = new float[channels];
         var direct = new float[channels];
 
