@@ -69,22 +69,60 @@ rm -f "$work/scale-$pictures/rows.f32"
 fi
 
 if wants grpc; then
-echo "## gRPC load: Match of a 1 MP photo, demo catalogue"
-# A free port (other worktrees run benchmarks and tests at the same time); grpc-load waits until
-# the server's health reports artmatch.v1.ArtMatch SERVING (the catalogue loaded).
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$root/artmatch" serve --port "$port" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 1
-done
-photo="$(ls "$work/photos-$count"/*.jpg | head -1)"
+echo "## gRPC load: Match of a mix of photos, demo catalogue, the cascade and --full interleaved"
+# The mix (benchmarks/.fixtures/load-mix): every query photo of the dev set whose object is in the demo
+# catalogue (13: occlusion, detail crops, photos pasted into scenes, greyscale, perspective, blur) and
+# the dev set's first innocent photos (kind distractor) at the dev set's own proportion (about one
+# innocent photo to two of catalogued objects: 7); each call sends the next photo of the mix.
+# Two servers on free ports (other worktrees run benchmarks at the same time), one cascade, one --full,
+# each on its own copy of the store; each client count runs on both, back to back.
+mix="$work/load-mix"
+if [ ! -f "$mix/.done" ]; then
+  rm -rf "$mix"; mkdir -p "$mix"
+  /usr/bin/python3 - "$root" "$mix" <<'PY'
+import csv, os, shutil, sys
+root, mix = sys.argv[1:]
+dev = os.path.normpath(os.path.join(root, "..", "shared", "eval", "dev"))
+demo = {row["image"].split("/")[-2] for row in csv.DictReader(open(os.path.join(root, "demo", "catalog.csv")))}
+queries = list(csv.DictReader(open(os.path.join(dev, "queries.csv"))))
+found = [q for q in queries if q["expected_object_id"] in demo]
+innocent = [q for q in queries if q["kind"] == "distractor"][: (len(found) + 1) // 2]
+for i, q in enumerate(found):
+    shutil.copy(os.path.join(dev, q["query"]), os.path.join(mix, f"catalogued-{i:02d}.jpg"))
+for i, q in enumerate(innocent):
+    shutil.copy(os.path.join(dev, q["query"]), os.path.join(mix, f"innocent-{i:02d}.jpg"))
+print(f"load mix: {len(found)} photos of catalogued objects, {len(innocent)} innocent photos", file=sys.stderr)
+PY
+  touch "$mix/.done"
+fi
+echo "mix: $(ls "$mix" | grep -c '^catalogued-') photos of catalogued objects, $(ls "$mix" | grep -c '^innocent-') innocent (dev distractors)"
+# The demo catalogue imported into a store of its own (serve's own demo import refuses its pictures,
+# which lie outside demo/: it serves an empty catalogue), one copy per server.
+store="$work/load-store"
+if [ ! -f "$work/load-store.done" ]; then
+  rm -rf "$store"
+  "$root/artmatch" import --store "$store" --catalog "$root/demo/catalog.csv" --allow-outside --json >/dev/null
+  touch "$work/load-store.done"
+fi
+rm -rf "$store-full"; cp -r "$store" "$store-full"
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+servers=()
+trap 'for s in "${servers[@]}"; do kill $s 2>/dev/null || true; done' EXIT
+start_server() { # $1 port, rest: extra serve options; waits until Match answers (grpc-load waits for SERVING)
+  "$root/artmatch" serve --port "$1" "${@:2}" >/dev/null 2>&1 &
+  servers+=($!)
+  "${bench[@]}" grpc-load "localhost:$1" "$mix" 1 0 >/dev/null
+}
+port_cascade=$(free_port); start_server "$port_cascade" --store "$store"
+port_full=$(free_port); start_server "$port_full" --store "$store-full" --full
 for clients in 1 4 16; do
-  echo "clients $clients: $("${bench[@]}" grpc-load "localhost:$port" "$photo" $clients $seconds)"
+  cascade=$("${bench[@]}" grpc-load "localhost:$port_cascade" "$mix" $clients $seconds)
+  full=$("${bench[@]}" grpc-load "localhost:$port_full" "$mix" $clients $seconds)
+  echo "clients $clients cascade: $cascade (load $(cut -d' ' -f1 /proc/loadavg))"
+  echo "clients $clients full:    $full"
+  echo "clients $clients requests/s cascade/full: $(/usr/bin/python3 -c 'import json, sys; a, b = (json.loads(x)["requests_per_second"] for x in sys.argv[1:]); print(f"{a / b:.2f}")' "$cascade" "$full")"
 done
-kill $server 2>/dev/null || true
+for s in "${servers[@]}"; do kill $s 2>/dev/null || true; done
 fi
 
 if [ "$mode" != "quick" ] && wants bdn; then

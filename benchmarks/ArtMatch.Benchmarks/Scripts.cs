@@ -106,13 +106,23 @@ public static class Scripts
     /// admitted calls, refusals (RESOURCE_EXHAUSTED, retried after 100 ms) and other errors. Waits
     /// first (up to two minutes) for the server's health to report artmatch.v1.ArtMatch SERVING.
     /// </summary>
+    /// <summary>
+    /// Match calls from <paramref name="clients"/> clients for <paramref name="seconds"/>: one photo, or every
+    /// JPEG of a folder in name order, each call sending the next (a mix of photos, round robin over all
+    /// clients). Every photo is matched once before the clock starts.
+    /// </summary>
     public static int GrpcLoad(string address, string photoPath, int clients, double seconds)
     {
         using var channel = ArtMatchChannel.ForAddress(address);
         WaitUntilServing(channel, TimeSpan.FromMinutes(2));
         var client = channel.CreateArtMatchClient();
-        var request = new Wire.MatchRequest { Photo = ByteString.CopyFrom(File.ReadAllBytes(photoPath)), TopK = 5 };
-        client.Match(request);
+        var photos = Directory.Exists(photoPath) ? Directory.GetFiles(photoPath, "*.jpg").Order(StringComparer.Ordinal).ToArray() : [photoPath];
+        if (photos.Length == 0)
+            throw new ArgumentException($"No .jpg photos in {photoPath}.");
+        var requests = photos.Select(path => new Wire.MatchRequest { Photo = ByteString.CopyFrom(File.ReadAllBytes(path)), TopK = 5 }).ToArray();
+        foreach (var warm in requests)
+            client.Match(warm);
+        int sent = -1;
         var latencies = new List<double>();
         var until = DateTime.UtcNow.AddSeconds(seconds);
         int errors = 0, refused = 0;
@@ -121,6 +131,7 @@ public static class Scripts
         {
             while (DateTime.UtcNow < until)
             {
+                var request = requests[(int)((uint)Interlocked.Increment(ref sent) % (uint)requests.Length)];
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
@@ -145,7 +156,7 @@ public static class Scripts
         latencies.Sort();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
-            clients, requests = latencies.Count, refused, errors, seconds = elapsed, requests_per_second = latencies.Count / elapsed,
+            clients, photos = photos.Length, requests = latencies.Count, refused, errors, seconds = elapsed, requests_per_second = latencies.Count / elapsed,
             p50_ms = Percentile(latencies, 0.50), p99_ms = Percentile(latencies, 0.99),
         }));
         return 0;
