@@ -17,7 +17,9 @@ public static class DemoCatalog
     {
         if (!File.Exists(CatalogPath))
             return "demo catalogue file missing; serving an empty catalogue";
-        var entries = CatalogFile.Read(CatalogPath).Where(e => e.IsValid && e.ImagePaths.All(File.Exists)).ToList();
+        // The demo file is the project's own and points at ../shared/eval/dev by design, outside its folder:
+        // the confinement that guards a partner's catalogue file does not apply to it.
+        var entries = CatalogFile.Read(CatalogPath, allowOutside: true).Where(e => e.IsValid && e.ImagePaths.All(File.Exists)).ToList();
         if (entries.Count == 0)
             return "demo catalogue images not found (../shared/eval/dev); serving an empty catalogue";
         var summary = engine.Importer!.Import(entries);
