@@ -81,8 +81,8 @@ public sealed class AbuseMeasurementTests(ReliabilityServer server, ITestOutputH
 
         // The latency ratio is printed, not asserted: timing thresholds fail on a loaded CI machine (the brief
         // forbids them in tests); benchmarks/soak.sh and RESULTS.md carry the measured figure. What must hold
-        // is that every normal Match from the other key was answered (LatenciesAsync throws on any refusal).
-        Assert.Equal(5, loaded.Count);
+        // is that every normal Match from the other key was answered: LatenciesAsync's calls throw
+        // RpcException on any refusal or deadline, which fails this test above.
         lock (counts)
             Assert.True(counts.GetValueOrDefault(StatusCode.ResourceExhausted) > 0, "the bombs key was never refused: its share is not enforced");
         await server.AssertHealthyAsync();
