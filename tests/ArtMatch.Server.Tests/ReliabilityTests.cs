@@ -44,13 +44,24 @@ public sealed class ReliabilityTests(EngineFixture fixture) : IClassFixture<Engi
     {
         await using var server = await StartAsync();
         var bomb = new Wire.MatchRequest { Photo = ByteString.CopyFrom(Bomb.Value), TopK = 1 };
-        var bombs = Enumerable.Range(0, 8).Select(_ => Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync)).ToList();
+        // Eight senders, each sending a bomb again as soon as one is answered, until the normal Match
+        // is answered and each has sent three: one wave of eight was not enough on a fast machine,
+        // which answered each bomb before the next arrived.
+        using var normalAnswered = new CancellationTokenSource();
+        var bombs = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            var statuses = new List<StatusCode>();
+            while (statuses.Count < 3 || !normalAnswered.IsCancellationRequested)
+                statuses.Add(await Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync));
+            return statuses;
+        })).ToList();
         // Give the bombs time to reach the server and take their places.
         await Task.Delay(500);
 
         var normal = await server.Client(Officer).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(4)), TopK = 1 },
             deadline: DateTime.UtcNow.AddMinutes(2));
-        var statuses = await Task.WhenAll(bombs);
+        await normalAnswered.CancelAsync();
+        var statuses = (await Task.WhenAll(bombs)).SelectMany(s => s).ToList();
 
         Assert.Equal(fixture.Objects[4].Id, normal.Candidates[0].Object.ObjectId);
         Assert.Contains(StatusCode.ResourceExhausted, statuses);
@@ -63,8 +74,14 @@ public sealed class ReliabilityTests(EngineFixture fixture) : IClassFixture<Engi
         await using var server = await StartAsync();
         var bomb = new Wire.MatchRequest { Photo = ByteString.CopyFrom(Bomb.Value), TopK = 1 };
 
+        // The deadline comes from this machine's own cost of the bomb: a fixed one was met by a fast
+        // CI machine, which decoded and answered the bomb inside it.
+        var clock = Stopwatch.StartNew();
+        await Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddMinutes(2)).ResponseAsync);
+        var deadline = TimeSpan.FromTicks(Math.Max(clock.Elapsed.Ticks / 5, TimeSpan.FromMilliseconds(20).Ticks));
+
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddMilliseconds(700)).ResponseAsync);
+            server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.Add(deadline)).ResponseAsync);
         // The decode stops at its next strip; by then the worker is idle and the slot free: another
         // call from the same key (one running at a time) is admitted and answered.
         var next = await server.Client(Bombs).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(5)), TopK = 1 },
