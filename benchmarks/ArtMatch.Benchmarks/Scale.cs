@@ -27,7 +27,8 @@ internal static class Scale
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--rows-in-memory] [--dir DIR] [--export DIR] [--json]
+                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--rows-in-memory]
+                      [--incremental] [--project-rows] [--dir DIR [--reopen]] [--export DIR] [--json]
                   Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
                   synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
                   rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
@@ -38,6 +39,11 @@ internal static class Scale
                   a memory-mapped file DIR/vectors.rows (default a new temporary directory, deleted at the end) and the index is closed and opened again from its files before rss_open_mb and the
                   queries (rss_built_mb: after building); --rows-in-memory keeps them in the managed heap. --export DIR
                   writes the ranked rows, queries and exact answers for benchmarks/ann_peers.py (FAISS, hnswlib).
+                  The synthetic pictures are added as a bulk load (the inverted file learned once at the end);
+                  --incremental: one by one, the inverted file learned again as the rows double. Their rows are made
+                  in the ranking space directly (the projection is linear); --project-rows: made in the model's space
+                  and projected by the index, as an import does. With --dir the exact answers are kept in
+                  DIR/scale-truth.json; --reopen measures the store left there by such a run (same N) without building.
                 """);
             return 0;
         }
@@ -69,34 +75,57 @@ internal static class Scale
         var arrivals = new List<(long FirstKey, int Picture, int Rows)>();
         var queryVectors = Enumerable.Range(0, queries).Select(q => catalogue.Query(q, pictures, QueryNoise, out _)).ToList();
         var reference = new ExactReference(queryVectors.Take(recallQueries).ToList(), K);
-        var clock = Stopwatch.StartNew();
-        long rows = Build(built, catalogue, pictures, reference, export, arrivals, log);
-        double addSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
-        built.WaitForBackgroundWork();
-        if (built.BackgroundError is { } error)
-            throw new InvalidOperationException("The background build of the inverted file failed.", error);
-        double buildSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
-        double rssBuilt = RssMb();
-        log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s; rss {rssBuilt:F0} MB");
+        var options = new ScaleBuild.Options(!args.Contains("--incremental"), args.Contains("--project-rows"));
+        string truthFile = Path.Combine(rowDir, "scale-truth.json");
+        bool reopenOnly = args.Contains("--reopen");
+        long rows;
+        double addSeconds = 0, buildSeconds = 0, rssBuilt = 0;
+        List<HashSet<string>> truth;
+        Core.Embedding.Whitening whitening;
+        if (reopenOnly)
+        {
+            // A store built by an earlier run with --dir: the same pictures, keys and exact answers, not built again.
+            if (rowFile is null || !File.Exists(truthFile))
+                throw new InvalidOperationException($"--reopen needs --dir with a row file and {truthFile} from an earlier run.");
+            built.Dispose();
+            whitening = ScaleBuild.Whitening(catalogue, settings);
+            rows = ScaleBuild.Arrivals(catalogue, pictures, arrivals);
+            truth = ScaleBuild.ReadTruth(truthFile, pictures, recallQueries);
+        }
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            rows = ScaleBuild.Build(built, catalogue, pictures, reference, export, arrivals, options, log);
+            addSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
+            built.WaitForBackgroundWork();
+            if (built.BackgroundError is { } error)
+                throw new InvalidOperationException("The background build of the inverted file failed.", error);
+            buildSeconds = clock.Elapsed.TotalSeconds - reference.Seconds;
+            rssBuilt = RssMb();
+            log.WriteLine($"scale: built {pictures} pictures, {rows} rows in {buildSeconds:F1} s (adding {addSeconds:F1} s); rss {rssBuilt:F0} MB; {built.Describe()}");
+            truth = reference.Truth(ObjectId);
+            log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
+            whitening = built.Whitening!;
+            if (rowFile is not null)
+            {
+                ScaleBuild.WriteTruth(truthFile, pictures, truth);
+                built.Dispose();   // saves the inverted file beside the rows
+                built = null!;
+            }
+        }
         double openSeconds = 0;
         string opening = "";
         var index = built;
         if (rowFile is not null)
         {
-            var whitening = built.Whitening!;
-            built.Dispose();   // saves the inverted file beside the rows
-            built = null!;
             RssMb();
             var started = Stopwatch.StartNew();
             (index, opening) = Reopen(catalogue.Dimension, settings, rowFile, whitening, arrivals, pictures);
             openSeconds = started.Elapsed.TotalSeconds;
-            log.WriteLine($"scale: opened again from {rowFile} in {openSeconds:F1} s: {opening}");
+            log.WriteLine($"scale: opened again from {rowFile} in {openSeconds:F1} s: {opening}; {index.Describe()}");
         }
         double rssOpen = RssMb();
         var (anonOpen, fileOpen) = RssParts();
-
-        var truth = reference.Truth(ObjectId);
-        log.WriteLine($"scale: exact float search for {recallQueries} queries took {reference.Seconds:F1} s of the build (left out of build_s)");
 
         var timing = new Dictionary<int, (double P50, double P99, List<IReadOnlyList<VectorHit>> Hits)>();
         foreach (int threads in new[] { 1, 2 })
@@ -171,6 +200,7 @@ internal static class Scale
             ["real_pictures"] = Math.Min(pictures, catalogue.RealPictures),
             ["index"] = index.Describe(),
             ["load"] = load,
+            ["build"] = reopenOnly ? "reopened (built by an earlier run)" : options.Describe(),
             ["load_end"] = Load(),
             ["probe_sweep"] = sweep,
         };
@@ -188,79 +218,6 @@ internal static class Scale
                 Console.WriteLine($"{key,-22} {value}");
         }
         return 0;
-    }
-
-    /// <summary>
-    /// Adds the pictures (real ones first, then the ranking learned, then the synthetic ones), offering each
-    /// picture's rows in the ranking space to the exact reference as they go (a compact index takes the
-    /// projected rows, so each row is projected once); returns the rows added.
-    /// </summary>
-    private static long Build(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int pictures, ExactReference reference, ScaleExport? export,
-        List<(long FirstKey, int Picture, int Rows)> arrivals, TextWriter log)
-    {
-        long rows = 0;
-        int real = Math.Min(pictures, catalogue.RealPictures);
-        for (int p = 0; p < real; p++)
-        {
-            int added = Add(index, catalogue, p, rows + 1);
-            arrivals.Add((rows + 1, p, added));
-            rows += added;
-        }
-        index.Train(0);
-        reference.Rank(index);
-        for (int p = 0; p < real; p++)
-        {
-            var ranked = index.RankRows(catalogue.Rows(p));
-            reference.Offer(0, p, ranked);
-            export?.Add(p, ranked);
-        }
-        int next = real, step = Math.Max(1, pictures / 10);
-        object gate = new();
-        // Pictures are made on two threads (making them is the benchmark's cost, not the index's); the index takes them in order of arrival.
-        bool compact = index.IsCompact;
-        Parallel.For(real, pictures, new ParallelOptions { MaxDegreeOfParallelism = 2 }, p =>
-        {
-            var pictureRows = catalogue.Rows(p);
-            long added = pictureRows.Length;
-            if (compact)
-            {
-                var projected = index.RankRows(pictureRows);
-                lock (gate)   // keys (a row file's) in the order the rows reach the index
-                {
-                    index.UpsertProjected(new IndexedObject(ObjectId(p), null, null, ObjectStatus.Stolen, null), "i" + p, projected,
-                        Enumerable.Range(0, projected.Length).Select(r => rows + 1 + r).ToArray());
-                    arrivals.Add((rows + 1, p, projected.Length));
-                    rows += added;
-                }
-                reference.Offer(p % 2, p, projected);
-                export?.Add(p, projected);
-            }
-            else
-            {
-                lock (gate)
-                {
-                    Add(index, catalogue, p, rows + 1);
-                    rows += added;
-                }
-                var ranked = index.RankRows(pictureRows);
-                reference.Offer(p % 2, p, ranked);
-                export?.Add(p, ranked);
-            }
-            lock (gate)
-            {
-                if (++next % step == 0)
-                    log.WriteLine($"scale: {next} of {pictures} pictures");
-            }
-        });
-        return rows;
-    }
-
-    private static int Add(EmbeddedVectorIndex index, ScaleCatalogue catalogue, int picture, long firstKey)
-    {
-        var rows = catalogue.Rows(picture);
-        index.Upsert(new IndexedObject(ObjectId(picture), null, null, ObjectStatus.Stolen, null), [new IndexedImage("i" + picture, rows)],
-            [Enumerable.Range(0, rows.Length).Select(r => firstKey + r).ToArray()]);
-        return rows.Length;
     }
 
     /// <summary>
@@ -283,7 +240,7 @@ internal static class Scale
         return (index, opening.ToString());
     }
 
-    private static string ObjectId(int picture) => "p" + picture.ToString(CultureInfo.InvariantCulture);
+    internal static string ObjectId(int picture) => "p" + picture.ToString(CultureInfo.InvariantCulture);
 
     private static int IntOption(string[] args, string name, int fallback)
     {

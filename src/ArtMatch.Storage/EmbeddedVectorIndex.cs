@@ -24,6 +24,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     private readonly EmbeddedIndexSettings _settings;
     private Task _background = Task.CompletedTask;
     private int _building;
+    private int _bulkLoads;
     private volatile bool _disposed;
     private readonly PlainRowCache _plainCache;
 
@@ -144,10 +145,35 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
             Write(index => index.MaxParallelism = threads);
     }
 
-    /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs.</summary>
+    /// <summary>
+    /// A bulk load (importing a large catalogue): until the returned handle is disposed, no inverted file is
+    /// learned (a growing index would otherwise learn it again at every doubling of its rows and assign every
+    /// row each time); at the end it is learned once from all the rows, in the background as usual. Rows added
+    /// meanwhile to an inverted file already installed still join their lists. Nestable.
+    /// </summary>
+    internal IDisposable BeginBulkLoad()
+    {
+        Interlocked.Increment(ref _bulkLoads);
+        return new BulkLoad(this);
+    }
+
+    private sealed class BulkLoad(EmbeddedVectorIndex owner) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) != 0)
+                return;
+            Interlocked.Decrement(ref owner._bulkLoads);
+            owner.StartBackgroundWork();
+        }
+    }
+
+    /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs (nor a bulk load).</summary>
     private void StartBackgroundWork()
     {
-        if (_disposed || Volatile.Read(ref _building) != 0 || !Read(index => index.WantsIvf))
+        if (_disposed || Volatile.Read(ref _bulkLoads) > 0 || Volatile.Read(ref _building) != 0 || !Read(index => index.WantsIvf))
             return;
         if (Interlocked.CompareExchange(ref _building, 1, 0) != 0)
             return;
@@ -401,6 +427,12 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Bytes the rows searched take in memory (compact rows, or float32 rows and their whitened copy).</summary>
     internal long RowBytes => Read(index => index.RowBytes);
 
+    /// <summary>The compact projection's mean and matrix (input x output, row-major) and output dimensions (the scale benchmark makes its synthetic rows with them), or null.</summary>
+    internal (float[] Mean, float[] Projection, int Dimensions)? ProjectionParts => Read(index => index.ProjectionParts);
+
+    /// <summary>Rows at the start of the row file in the inverted file's list order (0: none, or no inverted file or row file).</summary>
+    internal int OrderedRows => Read(index => index.OrderedRows);
+
     /// <summary>Lists of the inverted file searches use (0: exact scan).</summary>
     internal int IvfListCount => Read(index => index.HasIvf ? index.IvfLists : 0);
 
@@ -408,7 +440,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     internal string Describe() => Read(index => index.IsCompact
         ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ("
             + (index.RowFileBytes > 0 ? $"memory-mapped file of {index.RowFileBytes / 1048576} MB" : $"{index.RowBytes / 1048576} MB") + "); "
-            + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.Probes} probed" : "exact scan")
+            + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.Probes} probed" + (index.OrderedRows > 0 ? $", {index.OrderedRows} rows in list order (read positionally)" : "") : "exact scan")
         : $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
 
     /// <summary>Nothing to do: the store's SQLite file holds the vectors and the whitening, and the index is rebuilt from it on opening.</summary>

@@ -11,7 +11,7 @@ namespace ArtMatch.Storage.Tests;
 /// </summary>
 public static class Program
 {
-    /// <summary><c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf STOP_AT</c>, or <c>keypoints DIR DIM STOP_AFTER_PICTURES</c>.</summary>
+    /// <summary><c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf|reordered STOP_AT</c>, or <c>keypoints DIR DIM STOP_AFTER_PICTURES</c>.</summary>
     public static int Main(string[] args)
     {
         if (args is ["keypoints", var kpDir, var kpDim, var kpStopAt])
@@ -33,7 +33,7 @@ public static class Program
         }
         if (args is not ["open", var dir, var dim, var approximate, var block, var stopIn, var stopAt])
         {
-            Console.Error.WriteLine("usage: open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf STOP_AT");
+            Console.Error.WriteLine("usage: open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf|reordered STOP_AT");
             return 2;
         }
         int at = int.Parse(stopAt, System.Globalization.CultureInfo.InvariantCulture);
@@ -43,7 +43,9 @@ public static class Program
             Console.Out.Flush();
             Thread.Sleep(Timeout.Infinite);
         }
-        if (stopIn == "rows")
+        if (stopIn == "reordered")
+            StorageTestHooks.RowsReordered = _ => Stop();
+        else if (stopIn == "rows")
             StorageTestHooks.RowsPublished = (path, count) => { if (path.EndsWith(".tmp", StringComparison.Ordinal) && count >= at) Stop(); };
         else
             StorageTestHooks.IvfRowsAssigned = rows => { if (rows >= at) Stop(); };

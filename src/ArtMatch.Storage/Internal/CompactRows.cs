@@ -65,6 +65,9 @@ internal sealed unsafe class CompactRows : IDisposable
 
     public Whitening Whitening { get; }
 
+    /// <summary>The mean and the matrix (input x output, row-major) of the projection (benchmarks).</summary>
+    internal (float[] Mean, float[] Projection) LinearParts => (_mean, _projection);
+
     public int Input { get; }
 
     /// <summary>Dimensions of a stored row.</summary>
@@ -259,6 +262,26 @@ internal sealed unsafe class CompactRows : IDisposable
         _count = kept.Count;
         int chunks = (_count + ChunkRows - 1) / ChunkRows;
         _chunks.RemoveRange(chunks, _chunks.Count - chunks);
+    }
+
+    /// <summary>
+    /// Writes the row file again with its rows in <paramref name="order"/> (new position -> old row; a
+    /// permutation), keys kept: a new file beside it, published every segment, flushed, renamed over. Before
+    /// the rename <paramref name="beforeRename"/> gets the new file's layout (to save what depends on it).
+    /// </summary>
+    public void Reorder(int[] order, Action<ulong> beforeRename)
+    {
+        var old = _file ?? throw new InvalidOperationException("Rows in memory are not reordered.");
+        _file = RowFile.Write(old.Path, Dimensions, Fingerprint, file =>
+        {
+            for (int i = 0; i < order.Length; i++)
+            {
+                file.AppendCopy(old, order[i], old.Key(order[i]));
+                if ((i + 1) % RowFile.SegmentRows == 0)
+                    file.Publish();
+            }
+        }, beforeRename);
+        old.Dispose();
     }
 
     public void Dispose() => _file?.Dispose();

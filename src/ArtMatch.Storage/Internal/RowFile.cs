@@ -137,7 +137,7 @@ internal sealed unsafe class RowFile : IDisposable
     /// <paramref name="path"/>, which is flushed to disk and renamed over it, then opened. A process killed
     /// meanwhile leaves the old file (or none) and a temporary one, removed the next time.
     /// </summary>
-    public static RowFile Write(string path, int dimensions, ulong fingerprint, Action<RowFile> fill)
+    public static RowFile Write(string path, int dimensions, ulong fingerprint, Action<RowFile> fill, Action<ulong>? beforeRename = null)
     {
         string temporary = path + ".tmp";
         using (var file = Create(temporary, dimensions, fingerprint))
@@ -145,6 +145,7 @@ internal sealed unsafe class RowFile : IDisposable
             fill(file);
             file.Publish();
             file.FlushToDisk();
+            beforeRename?.Invoke(file.Layout);
         }
         File.Move(temporary, path, overwrite: true);
         return Open(path, dimensions, fingerprint) ?? throw new IOException($"The row file {path} just written does not open.");
@@ -218,6 +219,33 @@ internal sealed unsafe class RowFile : IDisposable
         new ReadOnlySpan<byte>(source.Record(row), RecordBytes).CopyTo(new Span<byte>((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(NextCodes())), RecordBytes));
         *KeyAt(Count) = key;
         Count++;
+    }
+
+    /// <summary>
+    /// Reads the codes and scales of rows [<paramref name="first"/>, first + <paramref name="count"/>) into
+    /// <paramref name="destination"/> (<see cref="RecordBytes"/> each) with positional reads, not the mapping:
+    /// the pages go through the kernel's page cache without joining this process's resident set. Thread-safe.
+    /// </summary>
+    public void ReadRecords(int first, int count, Span<byte> destination)
+    {
+        while (count > 0)
+        {
+            int segment = first / SegmentRows, within = first % SegmentRows;
+            int rows = Math.Min(count, SegmentRows - within);
+            var part = destination[..(rows * RecordBytes)];
+            long offset = SegmentStart(segment) + (long)within * RecordBytes;
+            while (part.Length > 0)
+            {
+                int read = RandomAccess.Read(_stream.SafeFileHandle, part, offset);
+                if (read <= 0)
+                    throw new EndOfStreamException($"The row file {Path} ends before row {first + rows}.");
+                part = part[read..];
+                offset += read;
+            }
+            destination = destination[(rows * RecordBytes)..];
+            first += rows;
+            count -= rows;
+        }
     }
 
     /// <summary>Reads the keys of rows [0, <see cref="Count"/>) through the file, not the mapping (they do not stay resident).</summary>

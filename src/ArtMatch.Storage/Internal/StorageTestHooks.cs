@@ -9,6 +9,12 @@ internal static class StorageTestHooks
     /// <summary>After a row file's header counts its rows: the file's path and the rows counted.</summary>
     public static Action<string, int>? RowsPublished { get; set; }
 
+    /// <summary>After a row file written again in list order took the row file's name, before its inverted file took its own: the path.</summary>
+    public static Action<string>? RowsReordered { get; set; }
+
+    /// <summary>Tests make stores as the version before list order did: rows left in the order they arrived.</summary>
+    public static bool LeaveRowsUnordered { get; set; }
+
     /// <summary>After a background build of the inverted file recorded its progress: the rows assigned so far.</summary>
     public static Action<int>? IvfRowsAssigned { get; set; }
 

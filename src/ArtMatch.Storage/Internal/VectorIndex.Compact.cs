@@ -72,6 +72,10 @@ internal sealed partial class VectorIndex
     /// <summary>Bytes of the memory-mapped row file (0 when the rows are in memory).</summary>
     public long RowFileBytes => _compact?.FileBytes ?? 0;
 
+    /// <summary>The compact projection's mean, matrix and output dimensions, or null (not compact).</summary>
+    public (float[] Mean, float[] Projection, int Dimensions)? ProjectionParts =>
+        _compact is { } c ? (c.LinearParts.Mean, c.LinearParts.Projection, c.Dimensions) : null;
+
     /// <summary>Dimensions a row is ranked in (the compact projection's, or the model's).</summary>
     public int RankDimensions => _compact?.Dimensions ?? Dimension;
 

@@ -87,6 +87,7 @@ internal sealed partial class VectorIndex
         if (generation != _generation || _compact is null || lists.Length > _rows)
             return false;
         Install(ivf, lists);
+        OrderByListsIfNeeded();
         SaveIvf();
         if (IvfBuildPath is { } progress)
             File.Delete(progress);
@@ -133,11 +134,15 @@ internal sealed partial class VectorIndex
     {
         if (IvfPath is not { } path || _compact?.File is null)
             return false;
-        var saved = IvfFile.Read(path, Layout, _compact.Dimensions);
+        // PATH.ivf.next: saved for a list-ordered row file that was renamed into place by a process stopped before it renamed this.
+        var saved = IvfFile.Read(path, Layout, _compact.Dimensions) ?? IvfFile.Read(path + ".next", Layout, _compact.Dimensions);
         if (saved is not { } found || found.Lists.Length > _rows)
             return false;
         Install(found.Ivf, found.Lists);
-        _ivfSaved = (found.Lists.Length, Layout);
+        _ivfSaved = File.Exists(path + ".next") ? default : (found.Lists.Length, Layout);
+        OrderByListsIfNeeded();
+        SaveIvf();
+        File.Delete(path + ".next");
         return true;
     }
 
@@ -185,6 +190,7 @@ internal sealed partial class VectorIndex
         _ivf.Clear();
         for (int row = 0; row < _rows; row++)
             _ivf.Add(_rowList[row], row);
+        FindListRanges();
         SaveIvf();   // the rows moved (a new row file): the saved lists are of the old positions
     }
 
@@ -192,6 +198,20 @@ internal sealed partial class VectorIndex
     private void ScanLists((short[] Codes, float Scale) query, int[] probed, int from, int to, byte[] allowed, bool wholeImagesOnly, float[] best, int[] bestRow)
     {
         var compact = _compact!;
+        if (_orderedRows > 0)
+        {
+            var buffer = RentReadBuffer();
+            try
+            {
+                for (int p = from; p < to; p++)
+                    ScanListRange(query, probed[p], buffer, allowed, wholeImagesOnly, best, bestRow);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+            return;
+        }
         for (int p = from; p < to; p++)
         {
             foreach (int row in _ivf!.Rows(probed[p]))

@@ -64,35 +64,9 @@ internal sealed partial class VectorIndex
         Whitening = whitening;
 
         var keys = file.ReadKeys();
-        int at = 0, reused = 0, grave = -1;
-        var missing = new List<StoredRow>();
-        void Dead()
-        {
-            if (grave < 0)
-                grave = NewSlot();
-            AppendDeadRow(grave);
-            if (keys[at] != RowFile.Tombstone)
-                file.Kill(at);
-            at++;
-        }
-        foreach (var row in stored)
-        {
-            while (at < keys.Length && keys[at] < row.Key)
-                Dead();
-            if (at < keys.Length && keys[at] == row.Key)
-            {
-                AppendRow(row.ObjectId, row.ImageId, row.Region, ReadOnlySpan<float>.Empty, row.Key);
-                at++;
-                reused++;
-            }
-            else
-            {
-                missing.Add(row);
-            }
-        }
-        while (at < keys.Length)
-            Dead();
+        var missing = MatchKeys(file, keys, stored);
         int dead = _deadRows;
+        int reused = _rows - dead;
 
         for (int start = 0; start < missing.Count; start += OpenBatch)
         {
@@ -111,6 +85,90 @@ internal sealed partial class VectorIndex
         if (_deadRows > _rows / 4)
             Compact();
         return new RowFileOpening(reused, missing.Count, dead, rebuilt, resumed) { Ivf = ivf };
+    }
+
+    /// <summary>
+    /// Takes the file's rows (<paramref name="keys"/>, in file order) that the store still holds, in file order;
+    /// the others (deleted, tombstones, a duplicate left by an interrupted rewrite: the later one) are dead,
+    /// tombstoned. The file's keys ascend when its rows are in the order they were added, and are matched with
+    /// <paramref name="stored"/> (ascending) as they come; a file in list order (<see cref="OrderByLists"/>) is
+    /// matched through its keys sorted. Returns the stored rows the file lacks.
+    /// </summary>
+    private List<StoredRow> MatchKeys(RowFile file, long[] keys, IEnumerable<StoredRow> stored)
+    {
+        var missing = new List<StoredRow>();
+        int grave = -1;
+        void Dead(int at)
+        {
+            if (grave < 0)
+                grave = NewSlot();
+            AppendDeadRow(grave);
+            if (keys[at] != RowFile.Tombstone)
+                file.Kill(at);
+        }
+        bool ascending = true;
+        long last = long.MinValue;
+        for (int i = 0; i < keys.Length && ascending; i++)
+        {
+            if (keys[i] == RowFile.Tombstone)
+                continue;
+            ascending = keys[i] >= last;
+            last = keys[i];
+        }
+        if (ascending)
+        {
+            int at = 0;
+            foreach (var row in stored)
+            {
+                while (at < keys.Length && keys[at] < row.Key)
+                    Dead(at++);
+                if (at < keys.Length && keys[at] == row.Key)
+                {
+                    AppendRow(row.ObjectId, row.ImageId, row.Region, ReadOnlySpan<float>.Empty, row.Key);
+                    at++;
+                }
+                else
+                {
+                    missing.Add(row);
+                }
+            }
+            while (at < keys.Length)
+                Dead(at++);
+            return missing;
+        }
+        var sorted = (long[])keys.Clone();
+        var positions = new int[keys.Length];
+        for (int i = 0; i < positions.Length; i++)
+            positions[i] = i;
+        Array.Sort(sorted, positions);
+        var taken = new StoredRow[keys.Length];
+        var has = new bool[keys.Length];
+        int next = 0;
+        foreach (var row in stored)
+        {
+            while (next < sorted.Length && sorted[next] < row.Key)
+                next++;
+            if (next < sorted.Length && sorted[next] == row.Key)
+            {
+                int first = positions[next];
+                for (; next < sorted.Length && sorted[next] == row.Key; next++)
+                    first = Math.Min(first, positions[next]);
+                taken[first] = row;
+                has[first] = true;
+            }
+            else
+            {
+                missing.Add(row);
+            }
+        }
+        for (int at = 0; at < keys.Length; at++)
+        {
+            if (has[at])
+                AppendRow(taken[at].ObjectId, taken[at].ImageId, taken[at].Region, ReadOnlySpan<float>.Empty, taken[at].Key);
+            else
+                Dead(at);
+        }
+        return missing;
     }
 
     /// <summary>Bookkeeping for a row of the file that is not the store's any more (owned by a slot never alive).</summary>

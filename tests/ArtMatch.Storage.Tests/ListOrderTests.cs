@@ -1,0 +1,141 @@
+using System.Numerics.Tensors;
+using ArtMatch.Core.Catalog;
+using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Embedding;
+using ArtMatch.Storage.Internal;
+
+namespace ArtMatch.Storage.Tests;
+
+/// <summary>
+/// The row file in the inverted file's list order (each list one contiguous range, searched with positional
+/// reads), a store of the version before it migrated on opening, a process killed with SIGKILL during that
+/// migration, and the bulk load that learns the inverted file once at the end. One class: the tests that make
+/// stores the old way set <see cref="StorageTestHooks.LeaveRowsUnordered"/>, so they do not run beside the others.
+/// </summary>
+public class ListOrderTests
+{
+    private const int Dim = 64;
+    private const int Objects = 1500;   // 3,000 rows
+
+    private static List<float[]> Vectors(int seed)
+    {
+        var random = new Random(seed);
+        var centres = Enumerable.Range(0, 40).Select(_ => TempStore.UnitVector(random, Dim)).ToList();
+        return Enumerable.Range(0, 2 * Objects).Select(_ =>
+        {
+            var v = (float[])centres[random.Next(centres.Count)].Clone();
+            TensorPrimitives.MultiplyAdd(TempStore.UnitVector(random, Dim), 0.6f, v, v);
+            Pooling.L2Normalize(v);
+            return v;
+        }).ToList();
+    }
+
+    // Every list probed (3,000 rows make 16 lists): the answers are the exact scan's, whatever the order of the rows.
+    private static SqliteCatalogStore Open(TempStore temp, int approximateAboveRows = 2000) =>
+        SqliteCatalogStore.Open(temp.Directory, TempStore.Model, Dim, null, new EmbeddedIndexSettings { ApproximateAboveRows = approximateAboveRows, Probes = 64 });
+
+    private static List<string> Answers(SqliteCatalogStore store, List<float[]> vectors) =>
+        vectors.Where((_, i) => i % 25 == 0).Select(v => store.Search(v, 1, SearchFilter.None)[0].ObjectId).ToList();
+
+    /// <summary>A whitened store with an inverted file, closed; its answers before the inverted file (the exact scan).</summary>
+    private static List<string> Build(TempStore temp, List<float[]> vectors, bool unordered)
+    {
+        StorageTestHooks.LeaveRowsUnordered = unordered;
+        try
+        {
+            using var store = Open(temp);
+            for (int o = 0; o < Objects; o++)
+                store.Upsert(TempStore.Record($"obj-{o:D4}"), [new NewImage(BitConverter.GetBytes(o), $"img-{o}", 10, 10, [vectors[2 * o], vectors[2 * o + 1]])]);
+            using (store.EmbeddedIndex.BeginBulkLoad())
+                Assert.True(store.RefreshWhitening(0));
+            var exact = Answers(store, vectors);
+            store.EmbeddedIndex.WaitForBackgroundWork();
+            Assert.Null(store.EmbeddedIndex.BackgroundError);
+            Assert.True(store.EmbeddedIndex.IvfListCount > 0);
+            Assert.Equal(unordered ? 0 : 2 * Objects, store.EmbeddedIndex.OrderedRows > 100 ? store.EmbeddedIndex.OrderedRows : 0);
+            Assert.Equal(exact, Answers(store, vectors));
+            return exact;
+        }
+        finally
+        {
+            StorageTestHooks.LeaveRowsUnordered = false;
+        }
+    }
+
+    private static void Kill(System.Diagnostics.Process process)
+    {
+        process.Kill();   // SIGKILL on Linux
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(137, process.ExitCode);
+        process.Dispose();
+    }
+
+    private static void AssertOrderedAndSame(TempStore temp, List<float[]> vectors, List<string> before)
+    {
+        using var store = Open(temp);
+        var opening = store.LastRowFileOpening!.Value;
+        Assert.True(opening.Ivf, opening.ToString());
+        Assert.Equal(2 * Objects, opening.Reused);
+        Assert.Equal(2 * Objects, store.EmbeddedIndex.OrderedRows);
+        Assert.Equal(before, Answers(store, vectors));
+        Assert.False(File.Exists(Path.Combine(temp.Directory, "vectors.rows.tmp")));
+        Assert.False(File.Exists(Path.Combine(temp.Directory, "vectors.rows.ivf.next")));
+    }
+
+    [Fact]
+    public void BulkLoad_LearnsNoInvertedFileUntilItEnds()
+    {
+        var random = new Random(90);
+        using var index = new EmbeddedVectorIndex(Dim, new EmbeddedIndexSettings { ApproximateAboveRows = 1500, Probes = 64 });
+        void Add(int o) => index.Upsert(new IndexedObject($"o{o}", null, null, ObjectStatus.Stolen, null), [new IndexedImage($"i{o}", [TempStore.UnitVector(random, Dim), TempStore.UnitVector(random, Dim)])]);
+        using (index.BeginBulkLoad())
+        {
+            for (int o = 0; o < 400; o++)
+                Add(o);
+            Assert.True(index.Train(0));
+            for (int o = 400; o < 1600; o++)
+                Add(o);   // 3,200 rows: past the threshold, and past twice 1,500
+            index.WaitForBackgroundWork();
+            Assert.Equal(0, index.IvfListCount);
+        }
+        index.WaitForBackgroundWork();
+        Assert.Null(index.BackgroundError);
+        Assert.True(index.IvfListCount > 0);
+        Assert.Contains("inverted file", index.Describe());
+    }
+
+    [Fact]
+    public void InvertedFileInstalled_RowsInListOrder_ReopenedTheSame()
+    {
+        using var temp = new TempStore();
+        var vectors = Vectors(91);
+        var before = Build(temp, vectors, unordered: false);
+        AssertOrderedAndSame(temp, vectors, before);
+        AssertOrderedAndSame(temp, vectors, before);   // the keys in list order are matched again
+    }
+
+    [Fact]
+    public void StoreOfThePreviousVersion_MigratedToListOrderOnOpening_KilledMidway_OpensAndFinishes()
+    {
+        using var temp = new TempStore();
+        var vectors = Vectors(92);
+        var before = Build(temp, vectors, unordered: true);
+        string rows = Path.Combine(temp.Directory, "vectors.rows");
+
+        // Killed while the rows are written again in list order: the old file is whole, with its inverted file.
+        Kill(Program.StartStopped("open", temp.Directory, $"{Dim}", "2000", "512", "rows", "1024"));
+        Assert.True(File.Exists(rows + ".tmp"));
+        AssertOrderedAndSame(temp, vectors, before);
+    }
+
+    [Fact]
+    public void Migration_KilledBetweenTheRowFileAndItsInvertedFile_OpensWithTheNewOnesInvertedFile()
+    {
+        using var temp = new TempStore();
+        var vectors = Vectors(93);
+        var before = Build(temp, vectors, unordered: true);
+        Kill(Program.StartStopped("open", temp.Directory, $"{Dim}", "2000", "512", "reordered", "0"));
+        Assert.True(File.Exists(Path.Combine(temp.Directory, "vectors.rows.ivf.next")));
+        AssertOrderedAndSame(temp, vectors, before);
+    }
+}
