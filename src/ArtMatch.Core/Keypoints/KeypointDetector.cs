@@ -31,7 +31,7 @@ public sealed record KeypointSettings
 /// picture, too small for the network's 32-pixel cells, by the exact arrangement of its corners.
 /// Pure managed code, deterministic, thread-safe.
 /// </summary>
-public static class KeypointDetector
+public static partial class KeypointDetector
 {
     /// <summary>FAST ring: 16 pixels on a circle of radius 3, in order around it.</summary>
     private static readonly (int X, int Y)[] Ring =
@@ -118,84 +118,6 @@ public static class KeypointDetector
         }
         first.AddRange(rest.Take(quota - first.Count));
         return first;
-    }
-
-    /// <summary>FAST-9 corners after 3x3 non-maximum suppression on the FAST score.</summary>
-    private static unsafe List<(int X, int Y)> FindCorners(GreyImage image, int threshold, int border)
-    {
-        int width = image.Width, height = image.Height;
-        int* ring = stackalloc int[16];
-        for (int k = 0; k < 16; k++)
-            ring[k] = Ring[k].Y * width + Ring[k].X;
-        int north = ring[0], east = ring[4], south = ring[8], west = ring[12];
-        var score = new int[width * height];
-        // Pointers: this loop visits every pixel of every pyramid level, and bounds checks on the
-        // ring reads were most of its cost. All reads stay inside the image (border >= 3).
-        fixed (byte* pixels = image.Pixels)
-        fixed (bool* nineInARow = NineInARow)
-        {
-            for (int y = border; y < height - border; y++)
-            {
-                for (int x = border; x < width - border; x++)
-                {
-                    byte* centre = pixels + y * width + x;
-                    int hi = *centre + threshold, lo = *centre - threshold;
-                    // An arc of 9 ring pixels holds one of north/south and one of east/west: test those first.
-                    int n = centre[north], s = centre[south];
-                    bool maybeBright = n > hi || s > hi, maybeDark = n < lo || s < lo;
-                    if (!maybeBright && !maybeDark)
-                        continue;
-                    int e = centre[east], w = centre[west];
-                    maybeBright &= e > hi || w > hi;
-                    maybeDark &= e < lo || w < lo;
-                    if (!maybeBright && !maybeDark)
-                        continue;
-                    int bright = 0, dark = 0, brightSum = 0, darkSum = 0;
-                    // Branch-free: on textured pictures which ring pixels pass is unpredictable.
-                    for (int k = 0; k < 16; k++)
-                    {
-                        int v = centre[ring[k]];
-                        int isBright = (int)((uint)(hi - v) >> 31), isDark = (int)((uint)(v - lo) >> 31);
-                        bright |= isBright << k;
-                        dark |= isDark << k;
-                        brightSum += (v - hi) & -isBright;
-                        darkSum += (lo - v) & -isDark;
-                    }
-                    int at = y * width + x;
-                    if (nineInARow[bright])
-                        score[at] = brightSum + 1;
-                    if (nineInARow[dark])
-                        score[at] = Math.Max(score[at], darkSum + 1);
-                }
-            }
-        }
-        var corners = new List<(int, int)>();
-        for (int y = border; y < height - border; y++)
-        {
-            for (int x = border; x < width - border; x++)
-            {
-                int at = y * width + x, v = score[at];
-                if (v == 0)
-                    continue;
-                bool peak = true;
-                for (int dy = -1; dy <= 1 && peak; dy++)
-                {
-                    for (int dx = -1; dx <= 1; dx++)
-                    {
-                        int other = score[at + dy * width + dx];
-                        // Ties go to the earlier pixel so that a flat plateau keeps exactly one corner.
-                        if (other > v || (other == v && dy * width + dx < 0))
-                        {
-                            peak = false;
-                            break;
-                        }
-                    }
-                }
-                if (peak)
-                    corners.Add((x, y));
-            }
-        }
-        return corners;
     }
 
     /// <summary>Harris corner response over a 7x7 window (ranks corners: FAST alone also fires along edges).</summary>
