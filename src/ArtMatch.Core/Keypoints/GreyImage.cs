@@ -44,10 +44,18 @@ public sealed class GreyImage
             throw new ArgumentException("Shrink only makes pictures smaller.");
         var horizontal = ImageOps.ResampleWeights.Create(Width, width);
         var vertical = ImageOps.ResampleWeights.Create(Height, height);
-        var rows = new float[Height * width];
+        // Rented: the first level's rows are about a megabyte (a large-object allocation per level per photo); every entry is written before it is read.
+        var rows = System.Buffers.ArrayPool<float>.Shared.Rent(Height * width);
         var output = new byte[width * height];
-        ShrinkRows(Pixels, Width, Height, horizontal, rows, width);
-        ShrinkColumns(rows, vertical, output, width, height);
+        try
+        {
+            ShrinkRows(Pixels, Width, Height, horizontal, rows, width);
+            ShrinkColumns(rows, vertical, output, width, height);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rows);
+        }
         return new GreyImage(width, height, output);
     }
 

@@ -78,12 +78,21 @@ public static partial class KeypointDetector
             var kept = SpreadOut(ranked, quota, level.Width, level.Height, settings.CellSize);
             if (kept.Count == 0)
                 continue;
-            var integral = Integral(level);
-            foreach (var (x, y, _) in kept)
+            // Rented: over a megabyte at 640 px, a large-object allocation per level per photo.
+            var integral = System.Buffers.ArrayPool<int>.Shared.Rent((level.Width + 1) * (level.Height + 1));
+            try
             {
-                float angle = Orientation(level, x, y, settings.PatchRadius);
-                points.Add(new Keypoint((x + 0.5f) * scale - 0.5f, (y + 0.5f) * scale - 0.5f, scale, angle));
-                Describe(integral, level.Width + 1, x, y, pattern[Bin(angle)], descriptors);
+                Integral(level, integral);
+                foreach (var (x, y, _) in kept)
+                {
+                    float angle = Orientation(level, x, y, settings.PatchRadius);
+                    points.Add(new Keypoint((x + 0.5f) * scale - 0.5f, (y + 0.5f) * scale - 0.5f, scale, angle));
+                    Describe(integral, level.Width + 1, x, y, pattern[Bin(angle)], descriptors);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(integral);
             }
         }
         return new KeypointSet(image.Width, image.Height, [.. points], [.. descriptors]);
@@ -189,11 +198,13 @@ public static partial class KeypointDetector
         return integral[y1 * stride + x1] - integral[y0 * stride + x1] - integral[y1 * stride + x0] + integral[y0 * stride + x0];
     }
 
-    /// <summary>Summed-area table with a zero first row and column ((width + 1) x (height + 1)).</summary>
-    private static int[] Integral(GreyImage image)
+    /// <summary>Summed-area table with a zero first row and column ((width + 1) x (height + 1)) into <paramref name="sums"/>.</summary>
+    private static void Integral(GreyImage image, int[] sums)
     {
         int stride = image.Width + 1;
-        var sums = new int[stride * (image.Height + 1)];
+        Array.Clear(sums, 0, stride);
+        for (int y = 1; y <= image.Height; y++)
+            sums[y * stride] = 0;
         for (int y = 0; y < image.Height; y++)
         {
             int row = 0;
@@ -203,7 +214,6 @@ public static partial class KeypointDetector
                 sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row;
             }
         }
-        return sums;
     }
 
     /// <summary>

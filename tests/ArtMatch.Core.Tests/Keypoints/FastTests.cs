@@ -31,6 +31,20 @@ public class FastTests
             Assert.True(reference.Count(v => v > 0) > 100, $"only {reference.Count(v => v > 0)} corners");
     }
 
+    [Fact]
+    public void Detect_AfterOtherPictures_GivesTheSameKeypoints()
+    {
+        // The score planes, pyramid rows and summed-area tables are rented: what another picture left in them must not matter.
+        var settings = new KeypointSettings { MaxKeypoints = 800 };
+        var first = KeypointDetector.Detect(KeypointTests.Painting(320, 240, seed: 5), settings);
+        KeypointDetector.Detect(Picture("noise"), settings);
+        KeypointDetector.Detect(KeypointTests.Painting(330, 250, seed: 6), settings);
+        var again = KeypointDetector.Detect(KeypointTests.Painting(320, 240, seed: 5), settings);
+        Assert.True(first.Count > 100, $"only {first.Count} keypoints");
+        Assert.Equal(first.Points, again.Points);
+        Assert.Equal(first.Descriptors, again.Descriptors);
+    }
+
     /// <summary>Textures where corners are many and near the ends of the byte range (saturation must change no comparison).</summary>
     private static GreyImage Picture(string kind)
     {
