@@ -14,7 +14,8 @@ namespace ArtMatch.Benchmarks;
 /// <c>stage-parts STORE SET [EVERY]</c> takes every EVERY-th query of the set, matches it once (to
 /// warm the catalogue pictures and to learn which queries escalate), then, for the queries the cheap
 /// pass did not answer, times each part of the costlier stages alone (model runs per input size,
-/// pooling, searches, keypoint detection and search, verification of the leaders); prints one JSON
+/// pooling, searches, keypoint detection and search, verification of the leaders and the first load of
+/// their pictures both ways); prints one JSON
 /// line with the p50 and mean of each part.
 /// </summary>
 public static class StageParts
@@ -48,12 +49,19 @@ public static class StageParts
             var grey = ArtMatch.Core.Keypoints.GreyImage.FromRgb(image);
             var sizes = Enumerable.Range(1, 7).Select(l => ((int)Math.Round(grey.Width / MathF.Pow(1.2f, l)), (int)Math.Round(grey.Height / MathF.Pow(1.2f, l)))).ToList();
             Time(parts, "keypoints_pyramid_plain", () => sizes.Select(size => grey.ShrinkReference(size.Item1, size.Item2)).ToList());
-            Time(parts, "keypoints_pyramid", () => sizes.Select(size => grey.Shrink(size.Item1, size.Item2)).ToList());
+            var levels = Time(parts, "keypoints_pyramid", () => sizes.Select(size => grey.Shrink(size.Item1, size.Item2)).Prepend(grey).ToList());
+            // FAST-9 scores of every level, the plain loop and the vector one, same border and threshold as the detector's defaults.
+            var scores = new int[grey.Width * grey.Height];
+            Time(parts, "keypoints_fast_plain", () => Fast(levels, scores, level => ArtMatch.Core.Keypoints.KeypointDetector.FastScoresReference(level, 12, 15, scores)));
+            Time(parts, "keypoints_fast", () => Fast(levels, scores, level => ArtMatch.Core.Keypoints.KeypointDetector.FastScores(level, 12, 15, scores, ArtMatch.Core.Keypoints.KeypointDetector.FastTier.Best)));
             var keypoints = Time(parts, "keypoints_detect", () => describer.KeypointsOf(image, forCatalogue: false));
             if (keypoints is not null)
                 Time(parts, "keypoints_search", () => store.SearchKeypoints(keypoints, settings.KeypointFloor + 1, settings.VerifyTop, SearchFilter.None));
             var leaders = store.SearchMany([global.Item1], settings.Shortlist, SearchFilter.None)[0].Take(settings.VerifyTop).ToList();
             Time(parts, "verify_pictures_warm", () => leaders.Select(h => pictures.Get(h.ImageId)).ToList());
+            // The leaders' pictures as a first visit finds them: decoded and described from their bytes, or read as stored at import.
+            Time(parts, "verify_pictures_cold", () => leaders.Select(h => pictures.LoadFromBytes(h.ImageId)).ToList());
+            Time(parts, "verify_pictures_stored", () => leaders.Select(h => store.GetCatalogueLocal(h.ImageId)).ToList());
             Time(parts, "verify_spatial_10", () =>
             {
                 foreach (var hit in leaders)
@@ -71,6 +79,16 @@ public static class StageParts
             parts = parts.ToDictionary(kv => kv.Key, kv => new { p50_ms = Math.Round(Quantile(kv.Value, 0.5), 1), mean_ms = Math.Round(kv.Value.Average(), 1) }),
         }));
         return 0;
+    }
+
+    private static int Fast(List<ArtMatch.Core.Keypoints.GreyImage> levels, int[] scores, Action<ArtMatch.Core.Keypoints.GreyImage> score)
+    {
+        foreach (var level in levels)
+        {
+            Array.Clear(scores);
+            score(level);
+        }
+        return levels.Count;
     }
 
     private static T Time<T>(Dictionary<string, List<double>> parts, string name, Func<T> work)

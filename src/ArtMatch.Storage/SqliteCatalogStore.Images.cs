@@ -67,6 +67,8 @@ public sealed partial class SqliteCatalogStore
                 InsertKeypoints(objectId, image.ImageId, image.Keypoints);
             if (image.Sift is not null)
                 InsertSift(objectId, image.ImageId, image.Sift, image.SiftWords);
+            if (image.Local is not null)
+                InsertCatalogueLocal(objectId, image.ImageId, image.Local);
             stored.Add(image);
         }
         return (stored, present, keys);

@@ -128,6 +128,8 @@ internal static class CatalogCommands
             bool whitened = catalogStore.RefreshWhitening();
             // Keypoints do not depend on the model; images stored before keypoints existed get them now.
             int keypointsAdded = engine.Importer!.BackfillKeypoints();
+            // Verification's local features come from the model: the new model's are made from the stored bytes.
+            engine.Importer!.BackfillCatalogueLocal();
             var result = new { images = images.Count, model = engine.Describer.VectorSpaceId, whitened, keypoints_added = keypointsAdded, seconds = clock.Elapsed.TotalSeconds };
             if (parse.GetValue(json))
                 CliSupport.WriteJson(result);

@@ -1,5 +1,6 @@
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Keypoints;
+using ArtMatch.Core.Matching.Stages;
 using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Catalog;
@@ -17,6 +18,9 @@ public sealed record NewImage(byte[] Encoded, string? Label, int Width, int Heig
 
     /// <summary>The visual word of each of <see cref="Sift"/>'s features in the store's current vocabulary; null when there is none yet.</summary>
     public ushort[]? SiftWords { get; init; }
+
+    /// <summary>What verification reads of the picture (<see cref="CatalogueLocal"/>), stored beside its vectors; null when not computed.</summary>
+    public CatalogueLocal? Local { get; init; }
 }
 
 /// <summary>Restricts a search to records whose fields match; null means any.</summary>
@@ -129,6 +133,18 @@ public interface ICatalogStore : IDisposable
 
     /// <summary>Stores (or replaces) one image's keypoints; false when the image is not in the store.</summary>
     bool SetKeypoints(string imageId, KeypointSet keypoints) => false;
+
+    /// <summary>
+    /// What verification reads of a stored image (made at import with the store's model), or null when
+    /// the store keeps none for it: then it is decoded and described from its bytes.
+    /// </summary>
+    CatalogueLocal? GetCatalogueLocal(string imageId) => null;
+
+    /// <summary>Ids of stored images that have no <see cref="CatalogueLocal"/> of the store's model (stored before it was kept, or under another model).</summary>
+    IReadOnlyList<string> ImagesWithoutCatalogueLocal() => [];
+
+    /// <summary>Stores (or replaces) one image's <see cref="CatalogueLocal"/>; false when the image is not in the store.</summary>
+    bool SetCatalogueLocal(string imageId, CatalogueLocal local) => false;
 
     /// <summary>The catalogue's SIFT visual words, or null before they are learned (or in a store that keeps no SIFT features).</summary>
     SiftVocabulary? SiftVocabulary => null;

@@ -47,8 +47,8 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             ? Settings.CatalogueRegionScales.Select(scale => new RegionLevel(scale, Settings.CatalogueRegionInput))
             : Settings.QueryRegions;
         var (regions, windows) = includeRegions ? RegionsOf(mapsAt, levels) : ([], []);
-        // A catalogue picture's local features come from its stored bytes when a photo is checked against it (Matcher).
-        var local = Settings.LocalFeatureScale > 0 && !forCatalogue ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
+        // A catalogue picture's are stored for verification (no extra model run when the global vector is at the same size).
+        var local = Settings.LocalFeatureScale > 0 ? LocalFeaturesOf(mapsAt(Settings.LocalFeatureScale)) : null;
         var turns = includeRegions && !forCatalogue && Settings.QueryQuarterTurns ? Turned(image) : [];
         return new ImageDescription
         {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ArtMatch.Core.Catalog;
 using ArtMatch.Core.Embedding;
 using ArtMatch.Core.Imaging;
+using ArtMatch.Core.Matching.Stages;
 using ArtMatch.Core.Sift;
 
 namespace ArtMatch.Core.Import;
@@ -26,6 +27,9 @@ public sealed record ImportSummary
 
     /// <summary>Images stored before keypoints existed that got them during this import.</summary>
     public int KeypointsBackfilled { get; init; }
+
+    /// <summary>Stored images given what verification reads of them (<see cref="CatalogImporter.BackfillCatalogueLocal"/>).</summary>
+    public int CatalogueLocalBackfilled { get; init; }
 
     /// <summary>Stored images that got SIFT features during this import (stored before they existed).</summary>
     public int SiftBackfilled { get; init; }
@@ -87,6 +91,7 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
         bool whitened = store.RefreshWhitening();
         int backfilled = BackfillKeypoints(cancellation);
+        int localBackfilled = BackfillCatalogueLocal(cancellation);
         int siftBackfilled = Sift?.Backfill(bytes => describer.Decode(bytes), cancellation) ?? 0;
         bool vocabulary = Sift?.RefreshVocabulary() ?? false;
 
@@ -94,6 +99,7 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         {
             WhiteningLearned = whitened,
             KeypointsBackfilled = backfilled,
+            CatalogueLocalBackfilled = localBackfilled,
             SiftBackfilled = siftBackfilled,
             SiftVocabularyLearned = vocabulary,
             ObjectsCreated = created,
@@ -183,6 +189,36 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
     }
 
     /// <summary>
+    /// Gives the stored images that have none (stored before they were kept, or under another model) what
+    /// verification reads of them (<see cref="CatalogueLocal"/>), from their stored bytes, one image per
+    /// transaction: a run cut short (kill -9) leaves whole rows and the next run does the rest. Returns
+    /// how many images got them; 0 when the describer makes no local features.
+    /// </summary>
+    public int BackfillCatalogueLocal(CancellationToken cancellation = default)
+    {
+        if (describer.Settings.Baseline || describer.Settings.LocalFeatureScale <= 0)
+            return 0;
+        var recipe = CatalogueLocalRecipe.Of(describer.Settings);
+        int filled = 0;
+        Parallel.ForEach(store.ImagesWithoutCatalogueLocal(), new ParallelOptions { CancellationToken = cancellation }, imageId =>
+        {
+            if (store.GetImageBytes(imageId) is not { } bytes)
+                return;
+            try
+            {
+                var picture = describer.Decode(bytes);
+                if (describer.LocalFeaturesOf(picture) is { } local && store.SetCatalogueLocal(imageId, CatalogueLocal.Of(picture, local, recipe)))
+                    Interlocked.Increment(ref filled);
+            }
+            catch (ImageDecodeException)
+            {
+                // As the keypoints: bytes that no longer decode are verified by nothing and found by their vectors only.
+            }
+        });
+        return filled;
+    }
+
+    /// <summary>
     /// Decodes and describes one catalogue picture with every vector the store keeps for it;
     /// <paramref name="cancellation"/> stops the decode where it is (a server call's deadline).
     /// </summary>
@@ -198,6 +234,7 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
             Keypoints = description.Keypoints,
             Sift = sift,
             SiftWords = sift is null ? null : Sift!.WordsOf(sift),
+            Local = description.Local is { } local ? CatalogueLocal.Of(picture, local, CatalogueLocalRecipe.Of(describer.Settings)) : null,
         };
     }
 

@@ -135,7 +135,7 @@ public sealed class ArtMatchEngine : IDisposable
     private int _whiteningRefresh;
 
     /// <summary>
-    /// Gives keypoints and SIFT features (and the SIFT vocabulary) to stored images that have none (a
+    /// Gives keypoints, verification's local features and SIFT features (and the SIFT vocabulary) to stored images that have none (a
     /// store written before they existed), in the background so that the server answers meanwhile
     /// (those images are found by their vectors only until done, and the catalogue is not ready).
     /// </summary>
@@ -143,13 +143,14 @@ public sealed class ArtMatchEngine : IDisposable
     {
         if (Importer is not { } importer || Store is not { } store)
             return Task.CompletedTask;
-        bool keypoints = store.ImagesWithoutKeypoints().Count > 0;
+        bool keypoints = store.ImagesWithoutKeypoints().Count > 0 || store.ImagesWithoutCatalogueLocal().Count > 0;
         bool sift = Sift is not null && (store.ImagesWithoutSiftFeatures().Count > 0 || store.SiftVocabulary is null);
         if (!keypoints && !sift)
             return Task.CompletedTask;
-        return RelearnInBackground("adding keypoints and SIFT features to stored images", () =>
+        return RelearnInBackground("adding keypoints, local features and SIFT features to stored images", () =>
         {
             importer.BackfillKeypoints();
+            importer.BackfillCatalogueLocal();
             if (Sift is { } search)
             {
                 search.Backfill(bytes => Describer.Decode(bytes));

@@ -11,11 +11,12 @@ namespace ArtMatch.Storage.Internal;
 /// version 3 keeps each model's learned whitening; version 4 keeps each image's keypoints;
 /// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary;
 /// version 6 chains the audit log: each entry carries the SHA-256 of the previous entry's hash and its own fields;
-/// version 7 keeps customs cases (their photos stored once by sha256).
+/// version 7 keeps customs cases (their photos stored once by sha256);
+/// version 8 keeps what verification reads of each image (local features, size, colour thumbnail).
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 7;
+    public const int Version = 8;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -42,6 +43,7 @@ internal static class Schema
             if (version < 6)
                 ChainAudit(db);
             CreateCases(db);
+            CreateCatalogueLocal(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -73,7 +75,7 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT, hash TEXT);
-        """ + WhiteningTable + KeypointsTable + SiftTables + CasesTables);
+        """ + WhiteningTable + KeypointsTable + SiftTables + CasesTables + CatalogueLocalTable);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
     private const string WhiteningTable = """
@@ -160,6 +162,23 @@ internal static class Schema
         """;
 
     private static void CreateCases(SqliteConnection db) => Sql.Execute(db, CasesTables);
+
+    /// <summary>
+    /// Version 8: one <see cref="Core.Matching.Stages.CatalogueLocalCodec"/> blob per stored image of an
+    /// object, made at import, so that verifying a photo against a picture needs no decode and no model
+    /// run. They depend on the model (model_id: another model's are ignored and made again); images stored
+    /// before version 8 get them from their bytes (CatalogImporter.BackfillCatalogueLocal). IF NOT EXISTS
+    /// as the cases.
+    /// </summary>
+    private const string CatalogueLocalTable = """
+        CREATE TABLE IF NOT EXISTS catalogue_local (
+            object_id TEXT NOT NULL, image_id TEXT NOT NULL, model_id TEXT NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (object_id, image_id),
+            FOREIGN KEY (object_id, image_id) REFERENCES images(object_id, image_id) ON DELETE CASCADE);
+        CREATE INDEX IF NOT EXISTS catalogue_local_image ON catalogue_local(image_id);
+        """;
+
+    private static void CreateCatalogueLocal(SqliteConnection db) => Sql.Execute(db, CatalogueLocalTable);
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {
