@@ -105,22 +105,36 @@ if [ ! -f "$work/load-store.done" ]; then
   touch "$work/load-store.done"
 fi
 rm -rf "$store-full"; cp -r "$store" "$store-full"
+# Sixteen officer keys: each client presents its own (as sixteen officers: admission control gives each
+# caller its share), and a second pass where every client presents the first key (one caller, whose
+# share is smaller than the server's queue: the extra calls are refused and retried after 100 ms).
+keys_json="$work/load-keys.json"; keys_each="$work/load-keys.txt"; keys_one="$work/load-key-one.txt"
+/usr/bin/python3 - "$keys_json" "$keys_each" "$keys_one" <<'PY'
+import json, sys
+keys = [f"load-officer-{i:02d}-0123456789abcdef" for i in range(16)]
+json.dump({"keys": [{"key": k, "name": f"officer-{i}", "role": "officer"} for i, k in enumerate(keys)]}, open(sys.argv[1], "w"))
+open(sys.argv[2], "w").write("\n".join(keys) + "\n")
+open(sys.argv[3], "w").write(keys[0] + "\n")
+PY
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 servers=()
 trap 'for s in "${servers[@]}"; do kill $s 2>/dev/null || true; done' EXIT
 start_server() { # $1 port, rest: extra serve options; waits until Match answers (grpc-load waits for SERVING)
-  "$root/artmatch" serve --port "$1" "${@:2}" >/dev/null 2>&1 &
+  "$root/artmatch" serve --port "$1" --host localhost --keys "$keys_json" "${@:2}" >/dev/null 2>&1 &
   servers+=($!)
-  "${bench[@]}" grpc-load "localhost:$1" "$mix" 1 0 >/dev/null
+  "${bench[@]}" grpc-load "localhost:$1" "$mix" 1 0 "$keys_one" >/dev/null
 }
 port_cascade=$(free_port); start_server "$port_cascade" --store "$store"
 port_full=$(free_port); start_server "$port_full" --store "$store-full" --full
-for clients in 1 4 16; do
-  cascade=$("${bench[@]}" grpc-load "localhost:$port_cascade" "$mix" $clients $seconds)
-  full=$("${bench[@]}" grpc-load "localhost:$port_full" "$mix" $clients $seconds)
-  echo "clients $clients cascade: $cascade (load $(cut -d' ' -f1 /proc/loadavg))"
-  echo "clients $clients full:    $full"
-  echo "clients $clients requests/s cascade/full: $(/usr/bin/python3 -c 'import json, sys; a, b = (json.loads(x)["requests_per_second"] for x in sys.argv[1:]); print(f"{a / b:.2f}")' "$cascade" "$full")"
+for callers in each one; do
+  [ "$callers" = each ] && keys="$keys_each" || keys="$keys_one"
+  for clients in 1 4 16; do
+    cascade=$("${bench[@]}" grpc-load "localhost:$port_cascade" "$mix" $clients $seconds "$keys")
+    full=$("${bench[@]}" grpc-load "localhost:$port_full" "$mix" $clients $seconds "$keys")
+    echo "clients $clients ($callers key) cascade: $cascade (load $(cut -d' ' -f1 /proc/loadavg))"
+    echo "clients $clients ($callers key) full:    $full"
+    echo "clients $clients ($callers key) requests/s cascade/full: $(/usr/bin/python3 -c 'import json, sys; a, b = (json.loads(x)["requests_per_second"] for x in sys.argv[1:]); print(f"{a / b:.2f}")' "$cascade" "$full")"
+  done
 done
 for s in "${servers[@]}"; do kill $s 2>/dev/null || true; done
 fi

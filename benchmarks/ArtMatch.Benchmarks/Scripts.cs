@@ -101,17 +101,17 @@ public static class Scripts
     }
 
     /// <summary>
-    /// <paramref name="clients"/> concurrent callers sending Match with one photo for a while, through
-    /// the generated client on one Grpc.Net.Client channel; requests/s and latency percentiles of the
+    /// Match calls from <paramref name="clients"/> clients for <paramref name="seconds"/> through the
+    /// generated client on one Grpc.Net.Client channel: one photo, or every JPEG of a folder in name
+    /// order, each call sending the next (a mix of photos, round robin over all clients). Every photo
+    /// is matched once before the clock starts. Prints requests/s and latency percentiles of the
     /// admitted calls, refusals (RESOURCE_EXHAUSTED, retried after 100 ms) and other errors. Waits
     /// first (up to two minutes) for the server's health to report artmatch.v1.ArtMatch SERVING.
+    /// With <paramref name="keysPath"/> (one API key a line) client i presents key i: as many
+    /// officers, each its own caller to admission control. Without it every client is the same
+    /// caller, whose share (MaxPerCaller) is smaller than the server's whole queue.
     /// </summary>
-    /// <summary>
-    /// Match calls from <paramref name="clients"/> clients for <paramref name="seconds"/>: one photo, or every
-    /// JPEG of a folder in name order, each call sending the next (a mix of photos, round robin over all
-    /// clients). Every photo is matched once before the clock starts.
-    /// </summary>
-    public static int GrpcLoad(string address, string photoPath, int clients, double seconds)
+    public static int GrpcLoad(string address, string photoPath, int clients, double seconds, string? keysPath = null)
     {
         using var channel = ArtMatchChannel.ForAddress(address);
         WaitUntilServing(channel, TimeSpan.FromMinutes(2));
@@ -120,22 +120,25 @@ public static class Scripts
         if (photos.Length == 0)
             throw new ArgumentException($"No .jpg photos in {photoPath}.");
         var requests = photos.Select(path => new Wire.MatchRequest { Photo = ByteString.CopyFrom(File.ReadAllBytes(path)), TopK = 5 }).ToArray();
+        string[] keys = keysPath is null ? [] : File.ReadAllLines(keysPath).Where(k => k.Length > 0).ToArray();
+        Metadata? Headers(int client) => keys.Length == 0 ? null : new Metadata { { "authorization", $"Bearer {keys[client % keys.Length]}" } };
         foreach (var warm in requests)
-            client.Match(warm);
+            client.Match(warm, Headers(0));
         int sent = -1;
         var latencies = new List<double>();
         var until = DateTime.UtcNow.AddSeconds(seconds);
         int errors = 0, refused = 0;
         var clock = Stopwatch.StartNew();
-        var tasks = Enumerable.Range(0, clients).Select(async _ =>
+        var tasks = Enumerable.Range(0, clients).Select(async index =>
         {
+            var headers = Headers(index);
             while (DateTime.UtcNow < until)
             {
                 var request = requests[(int)((uint)Interlocked.Increment(ref sent) % (uint)requests.Length)];
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await client.MatchAsync(request);
+                    await client.MatchAsync(request, headers);
                     lock (latencies)
                         latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
@@ -156,7 +159,7 @@ public static class Scripts
         latencies.Sort();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
-            clients, photos = photos.Length, requests = latencies.Count, refused, errors, seconds = elapsed, requests_per_second = latencies.Count / elapsed,
+            clients, callers = keys.Length == 0 ? 1 : Math.Min(clients, keys.Length), photos = photos.Length, requests = latencies.Count, refused, errors, seconds = elapsed, requests_per_second = latencies.Count / elapsed,
             p50_ms = Percentile(latencies, 0.50), p99_ms = Percentile(latencies, 0.99),
         }));
         return 0;
