@@ -20,6 +20,8 @@ return args.FirstOrDefault() switch
     "stage-parts" => StageParts.Run(args[1..]),
     "match-answers" => MatchAnswers.Run(args[1..]),
     "match-ab" => MatchAb.Run(args[1..]),
+    "match-traces" => MatchTraces.Run(args[1..]),
+    "cascade-choose" => CascadeChoose.Run(args[1..]),
     "store-memory" => StoreMemory.Run(args[1..]),
     "usearch" => UsearchPeer.Run(args[1..]),
     "session-options" => SessionOptionTiming.Run(args.Length > 1 ? int.Parse(args[1]) : 30),

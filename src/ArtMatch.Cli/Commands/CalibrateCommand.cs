@@ -26,9 +26,11 @@ internal static class CalibrateCommand
         var config = CliSupport.ConfigOption();
         var cascadeChange = new Option<double>("--cascade-change-rate") { Description = "Share of trials whose answer the cascade may change against running every stage", DefaultValueFactory = _ => 0.005 };
         var noMatchChange = new Option<double>("--cascade-no-match-change-rate") { Description = "Share of trials whose answer the cascade's \"no match\" stop may change (0: none; a wrong \"no match\" lets a catalogued object through)", DefaultValueFactory = _ => 0 };
+        var traceFile = new Option<string?>("--cascade-traces") { Description = "Write every trial's answer after each cascade step (JSON lines: genuine, then its leave-one-out impostor), to study the stopping rules" };
+        var unverified = new Option<bool>("--cascade-unverified") { Description = "Also choose the \"no match\" stop for photos nothing lines up with geometrically (off by default: it changed development answers)" };
         var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, verify, evidenceRate, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, traceFile, unverified, verify, evidenceRate, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
@@ -36,7 +38,7 @@ internal static class CalibrateCommand
             if (parse.GetValue(verify))
                 return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null,
                     parse.GetValue(evidenceRate), write, json);
-            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly) };
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly), ChooseUnverifiedRule = parse.GetValue(unverified) };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {
@@ -44,6 +46,8 @@ internal static class CalibrateCommand
                 var task = context.AddTask("calibrating", maxValue: Math.Max(1, total));
                 result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
             });
+            if (parse.GetValue(traceFile) is { } tracePath)
+                File.WriteAllLines(tracePath, result!.Traces.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { trial = i / 2, genuine = i % 2 == 0, steps = t })));
             if (parse.GetValue(write) is { } path)
                 File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds, Cascade = result.Cascade?.Rules ?? configValue.Match.Cascade } }).ToJson());
             var summary = new
@@ -58,7 +62,7 @@ internal static class CalibrateCommand
                 impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
                 cascade = result.Cascade is { } c ? new
                 {
-                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, stop_no_match_below_after = c.Rules.StopNoMatchBelowAfter, escalation = c.Rules.Escalation,
+                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, stop_no_match_below_after = c.Rules.StopNoMatchBelowAfter, stop_unverified_below_after = c.Rules.StopUnverifiedBelowAfter, escalation = c.Rules.Escalation,
                     trials = c.Trials, changed_rate = Math.Round(c.ChangedRate, 4), answered_after = c.AnsweredAfter,
                 } : null,
             };
@@ -67,7 +71,7 @@ internal static class CalibrateCommand
             else
                 AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
             if (result.Cascade is { } rules)
-                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {string.Join(", ", (rules.Rules.StopNoMatchBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
+                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {string.Join(", ", (rules.Rules.StopNoMatchBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}, with nothing lining up below {string.Join(", ", (rules.Rules.StopUnverifiedBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
             return 0;
         }));
         return command;

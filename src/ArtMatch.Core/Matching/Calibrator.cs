@@ -10,6 +10,9 @@ public sealed record CalibrationResult(VerdictThresholds Thresholds, int Pairs, 
     /// <summary>The cascade's stopping rules chosen on the same trials (<see cref="CascadeCalibrator"/>).</summary>
     public CascadeCalibrationResult? Cascade { get; init; }
 
+    /// <summary>Every trial's answer after each step, judged by <see cref="Thresholds"/>: genuine at even indexes, its leave-one-out impostor after it.</summary>
+    public IReadOnlyList<IReadOnlyList<StepAnswer>> Traces { get; init; } = [];
+
     /// <summary>Share of genuine views that the thresholds would call "match" / at least "possible".</summary>
     public double GenuineMatchRate => GenuineScores.Count(s => s >= Thresholds.Match) / (double)Math.Max(1, GenuineScores.Length);
 
@@ -90,8 +93,8 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         };
         // The cascade's rules are judged against the verdicts of these thresholds: the traces are judged again with them.
         var rejudged = traces.Select(t => t.Select(a => a.JudgedBy(thresholds)).ToList()).ToList<IReadOnlyList<StepAnswer>>();
-        var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate, NoMatchChangedRate = TargetNoMatchChangeRate }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
-        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade };
+        var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate, NoMatchChangedRate = TargetNoMatchChangeRate, ChooseUnverifiedRule = ChooseUnverifiedRule }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
+        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade, Traces = rejudged };
     }
 
     /// <summary>Keep the matcher's verdict thresholds and choose only the cascade's rules for them.</summary>
@@ -99,6 +102,9 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
 
     /// <summary>Share of trials whose answer the cascade may change against the full match (<see cref="CascadeCalibrator"/>).</summary>
     public double TargetCascadeChangeRate { get; init; } = 0.005;
+
+    /// <summary>Also choose the cascade's "nothing lines up" rule (<see cref="CascadeCalibrator.ChooseUnverifiedRule"/>; off by default).</summary>
+    public bool ChooseUnverifiedRule { get; init; }
 
     /// <summary>Share of trials whose answer the cascade's "no match" rule may change (<see cref="CascadeCalibrator.NoMatchChangedRate"/>; none by default).</summary>
     public double TargetNoMatchChangeRate { get; init; }

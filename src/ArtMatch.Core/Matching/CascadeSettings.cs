@@ -50,6 +50,29 @@ public sealed record CascadeSettings
     /// </summary>
     public Dictionary<string, float>? StopNoMatchBelowAfter { get; init; } = new() { ["search"] = 0.64f, ["keypoints"] = 0.64f, ["turns"] = 0.70f };
 
+    /// <summary>
+    /// The "no match" rule for a photo nothing lines up with, by step name: when no candidate has
+    /// geometric agreement above <see cref="UnverifiedGeometry"/> (CNN cells, keypoints and SIFT all at or
+    /// below what chance gives) and the best score after that step is below the value, the cascade
+    /// answers "no match" there. A step not named (or 0) has no such rule; off at every step when
+    /// <see cref="StopNoMatchBelow"/> is 0.
+    /// </summary>
+    /// <remarks>
+    /// The best score alone cannot tell an innocent photo's look-alike (a similar object, no shared
+    /// layout) from a catalogued object small in clutter or seen close up, before the stage that finds
+    /// it has run. After the keypoints the two differ: the close-up and most objects in clutter have
+    /// corners that line up with their picture; a look-alike has none. Chosen by calibration
+    /// like the score rule: the highest value that changes no further calibration trial.
+    /// </remarks>
+    public Dictionary<string, float>? StopUnverifiedBelowAfter { get; init; }
+
+    /// <summary>The geometric bonus (<see cref="Stages.Judgement.Geometry"/>) at or below which no candidate counts as lining up with the photo, for <see cref="StopUnverifiedBelowAfter"/>.</summary>
+    public float UnverifiedGeometry { get; init; }
+
+    /// <summary>The "nothing lines up" rule after <paramref name="step"/>; 0 when off there.</summary>
+    public float UnverifiedBelow(string step) =>
+        StopNoMatchBelow <= 0 ? 0 : StopUnverifiedBelowAfter is { } perStep && perStep.TryGetValue(step, out var value) ? value : 0;
+
     /// <summary>The "no match" rule after <paramref name="step"/>; 0 (off at every step) when <see cref="StopNoMatchBelow"/> is 0.</summary>
     public float NoMatchBelow(string step) =>
         StopNoMatchBelow <= 0 ? 0 : StopNoMatchBelowAfter is { } perStep && perStep.TryGetValue(step, out var value) ? value : StopNoMatchBelow;
@@ -68,8 +91,10 @@ public sealed record CascadeSettings
     public static readonly IReadOnlyList<string> EscalationStages = ["keypoints", "sift", "turns", "regions"];
 
     /// <summary>The stopping rules after <paramref name="step"/>: a match with a clear lead, or nothing in the catalogue resembling the photo.</summary>
-    public bool IsCertain(string step, Verdict verdict, float margin, float bestScore) =>
-        (verdict == Verdict.Match && margin >= StopMatchMargin) || bestScore < NoMatchBelow(step);
+    /// <param name="geometry">The strongest geometric agreement among the candidates (<see cref="Stages.Judgement.Geometry"/>); infinity when not known.</param>
+    public bool IsCertain(string step, Verdict verdict, float margin, float bestScore, float geometry = float.PositiveInfinity) =>
+        (verdict == Verdict.Match && margin >= StopMatchMargin) || bestScore < NoMatchBelow(step)
+        || (geometry <= UnverifiedGeometry && bestScore < UnverifiedBelow(step));
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting when the values cannot work.</summary>
     public void Validate()
@@ -78,13 +103,10 @@ public sealed record CascadeSettings
             throw new ArgumentException($"match.cascade.stop_match_margin must be 0 or more (got {StopMatchMargin}).");
         if (float.IsNaN(StopNoMatchBelow) || StopNoMatchBelow < 0)
             throw new ArgumentException($"match.cascade.stop_no_match_below must be 0 or more (got {StopNoMatchBelow}).");
-        foreach (var (step, value) in StopNoMatchBelowAfter ?? [])
-        {
-            if (step != "search" && !EscalationStages.Contains(step))
-                throw new ArgumentException($"match.cascade.stop_no_match_below_after: unknown step \"{step}\" (known: search, {string.Join(", ", EscalationStages)}).");
-            if (float.IsNaN(value) || value < 0)
-                throw new ArgumentException($"match.cascade.stop_no_match_below_after.{step} must be 0 or more (got {value}).");
-        }
+        ValidateSteps("stop_no_match_below_after", StopNoMatchBelowAfter);
+        ValidateSteps("stop_unverified_below_after", StopUnverifiedBelowAfter);
+        if (float.IsNaN(UnverifiedGeometry) || UnverifiedGeometry < 0)
+            throw new ArgumentException($"match.cascade.unverified_geometry must be 0 or more (got {UnverifiedGeometry}).");
         foreach (var name in Escalation ?? [])
         {
             if (!EscalationStages.Contains(name))
@@ -92,5 +114,16 @@ public sealed record CascadeSettings
         }
         if ((Escalation ?? []).Distinct().Count() != (Escalation ?? []).Length)
             throw new ArgumentException("match.cascade.escalation names a stage twice.");
+    }
+
+    private static void ValidateSteps(string setting, Dictionary<string, float>? values)
+    {
+        foreach (var (step, value) in values ?? [])
+        {
+            if (step != "search" && !EscalationStages.Contains(step))
+                throw new ArgumentException($"match.cascade.{setting}: unknown step \"{step}\" (known: search, {string.Join(", ", EscalationStages)}).");
+            if (float.IsNaN(value) || value < 0)
+                throw new ArgumentException($"match.cascade.{setting}.{step} must be 0 or more (got {value}).");
+        }
     }
 }

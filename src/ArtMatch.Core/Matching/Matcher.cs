@@ -214,8 +214,8 @@ public sealed class Matcher
         }
     }
 
-    /// <summary>The calibrated stopping rules: a match with a clear lead, or nothing resembling the photo.</summary>
-    private bool IsCertain(string step, Judgement judgement) => Settings.Cascade.IsCertain(step, judgement.Verdict, judgement.Margin, judgement.Best?.Score ?? 0);
+    /// <summary>The calibrated stopping rules: a match with a clear lead, or nothing resembling the photo (or nothing lining up with it).</summary>
+    private bool IsCertain(string step, Judgement judgement) => Settings.Cascade.IsCertain(step, judgement.Verdict, judgement.Margin, judgement.Best?.Score ?? 0, judgement.Geometry);
 
     private static void Run(MatchContext context, StageClock times, params IMatchStage[] stages)
     {

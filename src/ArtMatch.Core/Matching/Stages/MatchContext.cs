@@ -40,6 +40,13 @@ public sealed class Leader(FusedHit fused)
 public sealed record Judgement(IReadOnlyList<Candidate> Ranked, float Margin, Verdict Verdict)
 {
     public Candidate? Best => Ranked.Count > 0 ? Ranked[0] : null;
+
+    /// <summary>
+    /// The strongest geometric agreement among the candidates: the largest bonus a geometric check (CNN
+    /// cells, keypoints, SIFT) added to a plain cosine. 0 when no candidate's layout lines up with the
+    /// photo beyond what chance gives (every check at or below its floor).
+    /// </summary>
+    public float Geometry => Ranked.Count == 0 ? 0 : Math.Max(0, Ranked.Max(c => c.Score - c.Similarity));
 }
 
 /// <summary>Everything one match knows so far; the stages fill it in order. Used by one thread.</summary>

@@ -7,7 +7,11 @@ public class CascadeCalibratorTests
 {
     private static readonly VerdictThresholds Thresholds = new() { Match = 1.0f, Possible = 0.7f, MinMargin = 0.15f };
 
-    private static StepAnswer Step(string step, Verdict verdict, string? best, float score, float margin) => new(step, verdict, best, score, margin);
+    /// <summary>A step's answer with some geometric agreement (the "nothing lines up" rule does not apply to it).</summary>
+    private static StepAnswer Step(string step, Verdict verdict, string? best, float score, float margin) => new(step, verdict, best, score, margin) { Geometry = 1 };
+
+    /// <summary>A step's answer with nothing lining up with the photo.</summary>
+    private static StepAnswer Bare(string step, Verdict verdict, string? best, float score, float margin) => Step(step, verdict, best, score, margin) with { Geometry = 0 };
 
     /// <summary>80 easy genuine views, 10 look-alike traps (a wrong "match" by a small lead that escalation corrects), 10 impostors nothing resembles.</summary>
     private static List<IReadOnlyList<StepAnswer>> Traces()
@@ -88,6 +92,79 @@ public class CascadeCalibratorTests
         // (the budget grows step by step: the last step before the regions may spend all of it)
         Assert.True(lax.Rules.NoMatchBelow("turns") > 0.5f, $"lax turns rule {lax.Rules.NoMatchBelow("turns")}");
         Assert.Equal(200, lax.AnsweredAfter["turns"]);
+    }
+
+    /// <summary>
+    /// Objects small in clutter, low (0.45) until the regions find them, but whose corners line up after
+    /// the keypoints (geometry 0.3); close-ups nothing lines up with before the keypoints, found by them;
+    /// and impostors whose look-alike scores 0.6 at every step with nothing lining up, "no match" at the end.
+    /// </summary>
+    private static List<IReadOnlyList<StepAnswer>> ClutterCloseUpsAndLookAlikes(float impostorEnd = 0.62f)
+    {
+        var traces = new List<IReadOnlyList<StepAnswer>>();
+        for (int i = 0; i < 10; i++)
+        {
+            traces.Add([Bare("search", Verdict.NoMatch, "x", 0.45f, 0.02f), Step("keypoints", Verdict.NoMatch, "x", 0.45f, 0.02f) with { Geometry = 0.3f },
+                        Step("turns", Verdict.NoMatch, "x", 0.45f, 0.02f) with { Geometry = 0.3f }, Step("regions", Verdict.Match, "a", 1.2f, 0.4f) with { Geometry = 0.3f }]);
+            traces.Add([Bare("search", Verdict.NoMatch, "y", 0.58f, 0.02f), Step("keypoints", Verdict.Match, "b", 1.4f, 0.6f) with { Geometry = 0.8f },
+                        Step("turns", Verdict.Match, "b", 1.4f, 0.6f) with { Geometry = 0.8f }, Step("regions", Verdict.Match, "b", 1.4f, 0.6f) with { Geometry = 0.8f }]);
+        }
+        for (int i = 0; i < 180; i++)
+        {
+            traces.Add([Bare("search", Verdict.NoMatch, "z", 0.6f, 0.01f), Bare("keypoints", Verdict.NoMatch, "z", 0.6f, 0.01f),
+                        Bare("turns", Verdict.NoMatch, "z", 0.6f, 0.01f), Bare("regions", impostorEnd >= Thresholds.Possible ? Verdict.Possible : Verdict.NoMatch, "z", impostorEnd, 0.01f)]);
+        }
+        return traces;
+    }
+
+    [Fact]
+    public void Choose_UnverifiedRule_StopsLookAlikesAfterTheKeypointsWhereTheScoreRuleCannot()
+    {
+        var result = new CascadeCalibrator { ChooseUnverifiedRule = true }.Choose(ClutterCloseUpsAndLookAlikes(), new CascadeSettings(), Thresholds);
+
+        Assert.Equal(0, result.ChangedRate);
+        // The score alone must stay at or below the clutter views' 0.45 until the regions.
+        Assert.True(result.Rules.NoMatchBelow("keypoints") <= 0.45f, $"score rule {result.Rules.NoMatchBelow("keypoints")}");
+        // Nothing lines up with the look-alikes after the keypoints, while the clutter views line up: stopped there.
+        Assert.InRange(result.Rules.UnverifiedBelow("keypoints"), 0.61f, Thresholds.Possible);
+        // Before the keypoints the close-ups (0.58, nothing lined up yet) keep it below their score.
+        Assert.True(result.Rules.UnverifiedBelow("search") <= 0.58f, $"cheap pass rule {result.Rules.UnverifiedBelow("search")}");
+        Assert.Equal(190, result.AnsweredAfter["keypoints"]);
+        Assert.Equal(10, result.AnsweredAfter["regions"]);
+    }
+
+    [Fact]
+    public void Choose_UnverifiedRule_LookAlikesThatEndPossible_AreNotStopped()
+    {
+        // The regions lift the look-alike to "possible": a "no match" after the keypoints would change that answer.
+        var result = new CascadeCalibrator { ChooseUnverifiedRule = true }.Choose(ClutterCloseUpsAndLookAlikes(impostorEnd: 0.75f), new CascadeSettings(), Thresholds);
+
+        Assert.Equal(0, result.ChangedRate);
+        Assert.True(result.Rules.UnverifiedBelow("keypoints") <= 0.6f, $"rule {result.Rules.UnverifiedBelow("keypoints")}");
+        Assert.False(result.AnsweredAfter.ContainsKey("turns"));
+        Assert.Equal(190, result.AnsweredAfter["regions"]);
+    }
+
+    [Fact]
+    public void Choose_UnverifiedRuleNotAsked_KeepsTheConfiguredOne()
+    {
+        var result = new CascadeCalibrator().Choose(ClutterCloseUpsAndLookAlikes(), new CascadeSettings(), Thresholds);
+
+        Assert.Null(result.Rules.StopUnverifiedBelowAfter);
+        Assert.Equal(190, result.AnsweredAfter["regions"]);   // the look-alikes too
+    }
+
+    [Fact]
+    public void IsCertain_UnverifiedRule_OnlyWhenNothingLinesUpAndTheGeometryIsKnown()
+    {
+        var rules = new CascadeSettings { StopNoMatchBelow = 0.3f, StopNoMatchBelowAfter = null, StopUnverifiedBelowAfter = new() { ["keypoints"] = 0.7f } };
+
+        Assert.True(rules.IsCertain("keypoints", Verdict.NoMatch, 0, 0.6f, geometry: 0));
+        Assert.False(rules.IsCertain("keypoints", Verdict.NoMatch, 0, 0.6f, geometry: 0.05f));
+        Assert.False(rules.IsCertain("keypoints", Verdict.NoMatch, 0, 0.6f));              // geometry not known
+        Assert.False(rules.IsCertain("turns", Verdict.NoMatch, 0, 0.6f, geometry: 0));      // step not named
+        Assert.True((rules with { UnverifiedGeometry = 0.1f }).IsCertain("keypoints", Verdict.NoMatch, 0, 0.6f, geometry: 0.05f));
+        Assert.False((rules with { StopNoMatchBelow = 0 }).IsCertain("keypoints", Verdict.NoMatch, 0, 0.6f, geometry: 0));
     }
 
     [Fact]

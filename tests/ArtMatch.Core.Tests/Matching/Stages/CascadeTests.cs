@@ -112,6 +112,59 @@ public class CascadeTests
         Assert.Equal((0, 0), (photo.RegionsRead, photo.TurnsRead));
     }
 
+    /// <summary>A photo whose best candidate is "a" by its global vector alone (plain cosine about 0.62), its local features unrelated or, with <paramref name="linesUp"/>, those of "a"'s picture.</summary>
+    private static FakePhoto LookAlike(bool linesUp) =>
+        new() { Global = Vectors.Unit(6, (0, 0.8f)), Local = linesUp ? Vectors.Grid(4, 4, 1) : Vectors.Grid(4, 4, 60), RegionVectors = [Vectors.Unit(7)] };
+
+    private static readonly CascadeSettings UnverifiedRule = Settings.Cascade with
+    {
+        StopNoMatchBelow = 0.5f, StopNoMatchBelowAfter = new() { ["search"] = 0, ["keypoints"] = 0 }, StopUnverifiedBelowAfter = new() { ["keypoints"] = 0.65f },
+        UnverifiedGeometry = 0.05f, // the fakes' chance inliers on unrelated pictures give a small bonus
+    };
+
+    [Fact]
+    public void Cascade_LookAlikeNothingLinesUpWith_StopsAfterKeypointsByTheUnverifiedRule()
+    {
+        var photo = LookAlike(linesUp: false);
+        var result = MatcherOf(Settings with { Cascade = UnverifiedRule }).Match(photo, new MatchRequest());
+
+        Assert.Equal(Verdict.NoMatch, result.Verdict);
+        Assert.Equal("a", result.Best!.ObjectId);
+        Assert.Equal(result.Best.Similarity, result.Best.Score);   // no geometric bonus
+        Assert.True(result.AnsweredAfter == "keypoints", $"answered after {result.AnsweredAfter}: {string.Join(", ", result.Candidates.Select(c => $"{c.ObjectId} {c.Score} {c.Similarity} {c.Inliers} {c.KeypointInliers}"))}");
+        Assert.Equal((0, 0, 1), (photo.RegionsRead, photo.TurnsRead, photo.KeypointsRead));
+    }
+
+    [Fact]
+    public void Cascade_SameScoreButTheLayoutLinesUp_Escalates()
+    {
+        var photo = LookAlike(linesUp: true);
+        var result = MatcherOf(Settings with { Cascade = UnverifiedRule }).Match(photo, new MatchRequest());
+
+        Assert.True(result.Best!.Score > result.Best.Similarity, "the CNN check should add a bonus");
+        Assert.Equal("regions", result.AnsweredAfter);
+        Assert.Equal(1, photo.RegionsRead);
+    }
+
+    [Fact]
+    public void Cascade_UnverifiedRuleWithTheNoMatchSwitchOff_Escalates()
+    {
+        var photo = LookAlike(linesUp: false);
+        var result = MatcherOf(Settings with { Cascade = UnverifiedRule with { StopNoMatchBelow = 0 } }).Match(photo, new MatchRequest());
+
+        Assert.Equal("regions", result.AnsweredAfter);
+    }
+
+    [Fact]
+    public void Validate_UnverifiedRuleForAnUnknownStepOrNegativeGeometry_NamesTheSetting()
+    {
+        var unknown = new CascadeSettings { StopUnverifiedBelowAfter = new() { ["colour"] = 0.5f } };
+        var negative = new CascadeSettings { UnverifiedGeometry = -0.1f };
+
+        Assert.Contains("stop_unverified_below_after", Assert.Throws<ArgumentException>(unknown.Validate).Message);
+        Assert.Contains("unverified_geometry", Assert.Throws<ArgumentException>(negative.Validate).Message);
+    }
+
     [Fact]
     public void Validate_NoMatchRuleForAnUnknownStep_NamesTheSetting()
     {
