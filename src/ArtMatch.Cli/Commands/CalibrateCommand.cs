@@ -21,6 +21,11 @@ internal static class CalibrateCommand
             Description = "With --verify: share of near-miss impostors whose 1:1 score may back Match's \"possible\" (the evidence floor; lower means fewer looks and more missed objects)",
             DefaultValueFactory = _ => 0.10,
         };
+        var siftEvidence = new Option<bool>("--sift-evidence")
+        {
+            Description = "Choose the SIFT inliers a \"possible\" needs instead (match.sift_evidence.floor): synthetic views against their own object and against the candidates Match "
+                + "ranks first with it left out; the floor only --evidence-rate of those near-miss trials reach",
+        };
         var write = new Option<string?>("--write") { Description = "Write a config file with the chosen thresholds (other settings from --config)" };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
@@ -30,11 +35,13 @@ internal static class CalibrateCommand
         var unverified = new Option<bool>("--cascade-unverified") { Description = "Also choose the \"no match\" stop for photos nothing lines up with geometrically (off by default: it changed development answers)" };
         var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, traceFile, unverified, verify, evidenceRate, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, traceFile, unverified, verify, siftEvidence, evidenceRate, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
             using var engine = Server.Hosting.ArtMatchEngine.Create(configValue).OpenStore(parse.GetValue(store)!);
+            if (parse.GetValue(siftEvidence))
+                return CalibrateSiftEvidence(parse, engine, configValue, samples, seed, parse.GetValue(evidenceRate), write, json);
             if (parse.GetValue(verify))
                 return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null,
                     parse.GetValue(evidenceRate), write, json);
@@ -110,6 +117,45 @@ internal static class CalibrateCommand
             CliSupport.WriteJson(summary);
         else
             AnsiConsole.MarkupLineInterpolated($"same >= {result.Thresholds.Same:F3}, uncertain >= {result.Thresholds.Uncertain:F3} from {result.Pairs} synthetic pairs (genuine same rate {summary.genuine_same_rate:P1}, impostor same rate {summary.impostor_same_rate:P1})");
+        return 0;
+    }
+
+    private static int CalibrateSiftEvidence(ParseResult parse, Server.Hosting.ArtMatchEngine engine, ArtMatchConfig configValue, Option<int> samples, Option<int> seed,
+                                             double evidenceRate, Option<string?> write, Option<bool> json)
+    {
+        var matcher = engine.RequireMatcher();
+        var store = engine.RequireStore();
+        var evidence = matcher.SiftEvidence ?? engine.NewSiftEvidence(configValue.Match.SiftEvidence);
+        // The look-alikes are Match's answers on the score alone: the check must not pick them itself.
+        matcher.SiftEvidence = null;
+        var calibrator = new SiftEvidenceCalibrator(matcher, evidence, store) { EvidenceRate = evidenceRate };
+        SiftEvidenceCalibrationResult? result = null;
+        CliSupport.ProgressConsole.Progress().Start(context =>
+        {
+            int total = store.ObjectCount == 0 ? 0 : parse.GetValue(samples);
+            var task = context.AddTask("calibrating SIFT evidence", maxValue: Math.Max(1, total));
+            result = calibrator.Calibrate(parse.GetValue(samples), parse.GetValue(seed), new SyncProgress<int>(done => task.Value = done));
+        });
+        if (parse.GetValue(write) is { } path)
+            File.WriteAllText(path, (configValue with { Match = configValue.Match with { SiftEvidence = evidence.Settings with { Floor = result!.Floor } } }).ToJson());
+        var quantiles = new[] { 0.5, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99 };
+        var summary = new
+        {
+            pairs = result!.Pairs,
+            floor = result.Floor,
+            candidates = evidence.Settings.Candidates,
+            evidence_rate = calibrator.EvidenceRate,
+            genuine_rate = Math.Round(result.GenuineRate, 4),
+            impostor_rate = Math.Round(result.ImpostorRate, 4),
+            impostor_rate_among_possible = Math.Round(result.ImpostorRateAmongPossible, 4),
+            impostor_possible_or_match = result.ImpostorVerdicts.Count(v => v != Verdict.NoMatch),
+            impostor_quantiles = quantiles.ToDictionary(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture), result.ImpostorQuantile),
+            genuine_quantiles = new[] { 0.05, 0.1, 0.2, 0.3, 0.5 }.ToDictionary(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture), result.GenuineQuantile),
+        };
+        if (parse.GetValue(json))
+            CliSupport.WriteJson(summary);
+        else
+            AnsiConsole.MarkupLineInterpolated($"SIFT evidence floor {result.Floor} inliers from {result.Pairs} synthetic views (genuine reaching it {result.GenuineRate:P1}, near-miss impostors {result.ImpostorRate:P1})");
         return 0;
     }
 }

@@ -102,6 +102,9 @@ public sealed record MatchSettings
     /// <summary>1:1 verification (<see cref="Verifier"/>): its thresholds, from <c>artmatch calibrate --verify</c>, and its extra evidence.</summary>
     public VerifySettings Verification { get; init; } = new();
 
+    /// <summary>The SIFT agreement a "possible" must have (<see cref="SiftEvidence"/>); off by default (floor 0).</summary>
+    public SiftEvidenceSettings SiftEvidence { get; init; } = new();
+
     /// <summary>Which stages run for which photo: the cheap pass first, the costlier searches only when the answer is not yet certain.</summary>
     public CascadeSettings Cascade { get; init; } = new();
 

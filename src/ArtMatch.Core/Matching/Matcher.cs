@@ -33,6 +33,12 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
     /// <summary>The 1:1 verification score that backed (or did not back) a "possible" (<see cref="PossibleEvidence"/>); null when not checked.</summary>
     public float? Evidence { get; init; }
+
+    /// <summary>SIFT inliers the "possible" check found for this candidate (<see cref="SiftEvidence"/>); null when not checked.</summary>
+    public int? EvidenceInliers { get; init; }
+
+    /// <summary>The verdict on the score alone, when the SIFT evidence check changed or upheld it; null when not checked.</summary>
+    public Verdict? VerdictBeforeEvidence { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -132,6 +138,9 @@ public sealed class Matcher
     /// <summary>The check a "possible" must pass before it is answered (<see cref="PossibleEvidence"/>); null: the score alone decides.</summary>
     public PossibleEvidence? Evidence { get; set; }
 
+    /// <summary>The SIFT agreement a "possible" must have on one of the best candidates (<see cref="SiftEvidence"/>); null: none asked.</summary>
+    public SiftEvidence? SiftEvidence { get; set; }
+
     public ImageDescriber Describer => _describer ?? throw new InvalidOperationException("This matcher was built without a describer: it matches described photos only.");
 
     public MatchResult Match(ReadOnlySpan<byte> photo, MatchRequest request, CancellationToken cancellation = default)
@@ -161,6 +170,8 @@ public sealed class Matcher
         var judgement = context.Judgement!;
         List<Candidate> top = [];
         times.Time("judge", () => top = judgement.Ranked.Take(request.TopK).Select(c => c with { Record = _store.Get(c.ObjectId) }).ToList());
+        if (top.Count > 0 && SiftEvidence is { } sift && sift.Checks(top[0].Verdict))
+            times.Time("evidence", () => top = BackedBySift(sift, context, judgement, request.TopK));
         if (top.Count > 0 && top[0].Verdict == Verdict.Possible && Evidence is { } evidence)
             times.Time("evidence", () => top[0] = evidence.Judge(photo.Image, top[0], cancellation));
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
@@ -170,6 +181,14 @@ public sealed class Matcher
             Timings = new MatchTimings { StageTimes = times.ToList() },
             AnsweredAfter = answeredAfter,
         };
+    }
+
+    /// <summary>The ranked candidates after the SIFT check of the best few, the caller's top k of them; the photo's SIFT features reused when the SIFT stage made them.</summary>
+    private List<Candidate> BackedBySift(SiftEvidence sift, MatchContext context, Judgement judgement, int topK)
+    {
+        var features = context.SiftFeatures ??= sift.Describe(context.Photo.Image);
+        var ranked = judgement.Ranked.Take(Math.Max(topK, sift.Settings.Candidates)).ToList();
+        return sift.Judge(features, ranked, context.Cancellation).Take(topK).Select(c => c.Record is null ? c with { Record = _store.Get(c.ObjectId) } : c).ToList();
     }
 
     /// <summary>Every stage once: all views searched, then the leaders verified and judged.</summary>

@@ -127,10 +127,19 @@ public sealed class ArtMatchEngine : IDisposable
         Verifier = new Verifier(Matcher, store, Describer.Settings.Baseline ? null : new OpenCvFeatureEngine());
         if (matchSettings.Verification.Thresholds.Evidence is > 0 and var floor && !Describer.Settings.Baseline)
             Matcher.Evidence = new PossibleEvidence(Verifier, floor);
+        if (matchSettings.SiftEvidence.Floor > 0 && !Describer.Settings.Baseline)
+            Matcher.SiftEvidence = NewSiftEvidence(matchSettings.SiftEvidence);
         Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
         ReadinessChanged?.Invoke();
         return this;
     }
+
+    /// <summary>
+    /// The SIFT check of a "possible" on the open store (<see cref="SiftEvidence"/>), with the SIFT search's
+    /// engine and settings (the defaults when the search is off: catalogue features are then detected once from the stored pictures).
+    /// </summary>
+    public SiftEvidence NewSiftEvidence(SiftEvidenceSettings settings) =>
+        new(Sift?.Engine ?? new OpenCvFeatureEngine(), Store ?? throw new CatalogueUnavailableException(), Config.Sift ?? new SiftSettings(), settings, bytes => Describer.Decode(bytes));
 
     private int _whiteningRefresh;
 

@@ -67,6 +67,9 @@ public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, Cancel
     /// <summary>Catalogue pictures the SIFT search verified with more inliers than chance gives, by object (empty until the SIFT stage ran).</summary>
     public Dictionary<string, SiftCandidate> SiftHits { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The photo's SIFT features, once the SIFT stage or the evidence check described it; null before.</summary>
+    public FeatureSet? SiftFeatures { get; set; }
+
     /// <summary>SIFT inliers of an object (0 when the SIFT stage did not verify it).</summary>
     public int SiftInliers(string objectId) => SiftHits.TryGetValue(objectId, out var found) ? found.Inliers : 0;
 

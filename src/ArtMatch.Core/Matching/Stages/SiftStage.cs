@@ -16,7 +16,7 @@ public sealed class SiftStage(SiftSearch sift, ICatalogStore store, int floor) :
 
     public void Run(MatchContext context)
     {
-        var features = sift.Describe(context.Photo.Image, forCatalogue: false);
+        var features = context.SiftFeatures ??= sift.Describe(context.Photo.Image, forCatalogue: false);
         var request = context.Request;
         foreach (var candidate in sift.Search(features, request.Filter, request.ExcludeObjectIds))
         {
