@@ -13,7 +13,10 @@ public sealed record SiftEvidenceSettings
     /// candidate needs for a "possible" to stand; below on every checked candidate, the photo is
     /// answered "no match". 0 turns the check off. From <c>artmatch calibrate --sift-evidence</c>: the
     /// inliers only <c>--evidence-rate</c> of near-miss impostors reach (synthetic views of catalogue
-    /// pictures against the candidates Match gives once their own object is left out), never query answers.
+    /// pictures against the candidates Match gives once their own object is left out), never query answers:
+    /// 4 on the development catalogue (<c>--samples 200 --seed 1</c>). Off by default: on the dev photos it took
+    /// innocent photos answered "possible" from 0.49 to 0.08 but missed objects 0.012 -> 0.058 (real photos of
+    /// another view have no SIFT agreement; benchmarks/RESULTS.md, issue 18).
     /// </summary>
     public int Floor { get; init; }
 
