@@ -25,6 +25,12 @@ public sealed record SiftEvidenceSettings
 
     /// <summary>Also check photos Match answered "no match" on the score, and answer "possible" when SIFT backs a candidate.</summary>
     public bool Rescue { get; init; }
+
+    /// <summary>
+    /// Answer "no match" when no checked candidate reaches the floor. False: the check only puts a backed
+    /// candidate first (a ranking lever: the verdicts on the score stand).
+    /// </summary>
+    public bool Demote { get; init; } = true;
 }
 
 /// <summary>
@@ -75,12 +81,14 @@ public sealed class SiftEvidence(ILocalFeatureEngine engine, ICatalogStore store
             if (inliers >= settings.Floor && inliers > most)
                 (backed, most) = (i, inliers);
         }
+        if (backed < 0 && !settings.Demote)
+            return result;
         if (backed < 0)
         {
             result[0] = result[0] with { Verdict = Verdict.NoMatch, VerdictBeforeEvidence = before };
             return result;
         }
-        var chosen = result[backed] with { Verdict = Verdict.Possible, VerdictBeforeEvidence = before };
+        var chosen = result[backed] with { Verdict = settings.Demote ? Verdict.Possible : before, VerdictBeforeEvidence = before };
         result.RemoveAt(backed);
         result.Insert(0, chosen);
         return result;

@@ -54,6 +54,19 @@ public sealed class SiftEvidenceTests(EngineFixture fixture) : IClassFixture<Eng
     }
 
     [Fact]
+    public void Judge_WithoutDemoting_PutsTheBackedOneFirstAndKeepsTheVerdicts()
+    {
+        var evidence = fixture.Engine.NewSiftEvidence(new SiftEvidenceSettings { Floor = 15, Candidates = 3, Demote = false });
+        var photo = Photo(evidence);
+        var promoted = evidence.Judge(photo, [Scored(Wrong, Verdict.Possible), Scored(Right, Verdict.Possible)]);
+        var kept = evidence.Judge(photo, [Scored(Wrong, Verdict.Possible)]);
+
+        Assert.Equal((Right, Verdict.Possible), (promoted[0].ObjectId, promoted[0].Verdict));
+        Assert.Equal((Wrong, Verdict.Possible), (kept[0].ObjectId, kept[0].Verdict));
+        Assert.True(kept[0].EvidenceInliers < 15);
+    }
+
+    [Fact]
     public void Judge_AMatchNeverChecked_ANoMatchOnlyWhenRescuing()
     {
         var evidence = Evidence(floor: 15);
