@@ -74,7 +74,7 @@ public class ImportTests
             process.StandardOutput.ReadToEndAsync();
             process.StandardError.ReadToEndAsync();
             // Kill once a few objects are in: mid-way, while other objects are being embedded or written.
-            var deadline = DateTime.UtcNow.AddMinutes(5);
+            var deadline = DateTime.UtcNow.AddMinutes(15);
             while (CountObjects(db) < 5 && !process.HasExited && DateTime.UtcNow < deadline)
                 Thread.Sleep(50);
             Assert.False(process.HasExited, "import finished before it could be killed");

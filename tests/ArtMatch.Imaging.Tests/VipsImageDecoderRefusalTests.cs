@@ -223,8 +223,9 @@ public class VipsImageDecoderRefusalTests
         // A long-running server decodes each upload once: nothing is cached, every buffer is released.
         // Some buffers come back a moment after a decode returns (3 runs in 8 failed reading at once), so
         // the count is read once it settles; a leak never settles: it stays above the count before.
+        // The limit is a guard only (a loaded machine settles late; only a leak costs the full wait).
         var settle = System.Diagnostics.Stopwatch.StartNew();
-        while (NetVips.Stats.Mem > memoryBefore && settle.Elapsed < TimeSpan.FromSeconds(5))
+        while (NetVips.Stats.Mem > memoryBefore && settle.Elapsed < TimeSpan.FromSeconds(60))
             Thread.Sleep(10);
         Assert.Equal(0, NetVips.Cache.Size);
         Assert.InRange(NetVips.Stats.Mem, 0, memoryBefore);

@@ -35,8 +35,10 @@ public sealed class EnrollmentWhiteningTests : IDisposable
             request.Images.Add(new Wire.ImageUpload { Data = ByteString.CopyFrom(File.ReadAllBytes(image)) });
             await client.UpsertObjectAsync(request);
         }
+        // Waits for the background learning; the limit only guards against a hang (a slow or loaded
+        // machine learns it late, never wrongly).
         var clock = Stopwatch.StartNew();
-        while (engine.RequireStore().Whitening is null && clock.Elapsed < TimeSpan.FromMinutes(2))
+        while (engine.RequireStore().Whitening is null && clock.Elapsed < TimeSpan.FromMinutes(10))
             await Task.Delay(200);
 
         var whitening = engine.RequireStore().Whitening;

@@ -52,14 +52,20 @@ public sealed class ReliabilityTests(EngineFixture fixture) : IClassFixture<Engi
         {
             var statuses = new List<StatusCode>();
             while (statuses.Count < 3 || !normalAnswered.IsCancellationRequested)
+            {
                 statuses.Add(await Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync));
+                // A refusal comes back at once: without a pause the refused senders would spin and take
+                // the cores of a small machine from the normal Match.
+                if (statuses[^1] == StatusCode.ResourceExhausted)
+                    await Task.Delay(20);
+            }
             return statuses;
         })).ToList();
         // Give the bombs time to reach the server and take their places.
         await Task.Delay(500);
 
         var normal = await server.Client(Officer).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(4)), TopK = 1 },
-            deadline: DateTime.UtcNow.AddMinutes(2));
+            deadline: DateTime.UtcNow.AddMinutes(10));
         await normalAnswered.CancelAsync();
         var statuses = (await Task.WhenAll(bombs)).SelectMany(s => s).ToList();
 
@@ -75,21 +81,38 @@ public sealed class ReliabilityTests(EngineFixture fixture) : IClassFixture<Engi
         var bomb = new Wire.MatchRequest { Photo = ByteString.CopyFrom(Bomb.Value), TopK = 1 };
 
         // The deadline comes from this machine's own cost of the bomb: a fixed one was met by a fast
-        // CI machine, which decoded and answered the bomb inside it.
+        // CI machine, which decoded and answered the bomb inside it. A fifth of one bomb answered in
+        // full was met too (one core, loaded): the first answer also paid for the new server's first
+        // call and the matcher's cold catalogue pictures, or the load dropped meanwhile. A bomb answered
+        // inside its deadline proves nothing, so it is sent again with a fifth of what it took.
         var clock = Stopwatch.StartNew();
-        await Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddMinutes(2)).ResponseAsync);
-        var deadline = TimeSpan.FromTicks(Math.Max(clock.Elapsed.Ticks / 5, TimeSpan.FromMilliseconds(20).Ticks));
-
-        var error = await Assert.ThrowsAsync<RpcException>(() =>
-            server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.Add(deadline)).ResponseAsync);
+        await Status(server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.AddMinutes(10)).ResponseAsync);
+        var deadline = Fifth(clock.Elapsed);
+        RpcException? error = null;
+        for (int attempt = 0; attempt < 4 && error is null; attempt++)
+        {
+            clock.Restart();
+            try
+            {
+                await server.Client(Bombs).MatchAsync(bomb, deadline: DateTime.UtcNow.Add(deadline));
+                deadline = Fifth(clock.Elapsed);
+            }
+            catch (RpcException e)
+            {
+                error = e;
+            }
+        }
         // The decode stops at its next strip; by then the worker is idle and the slot free: another
         // call from the same key (one running at a time) is admitted and answered.
         var next = await server.Client(Bombs).MatchAsync(new Wire.MatchRequest { Photo = ByteString.CopyFrom(fixture.Photo(5)), TopK = 1 },
-            deadline: DateTime.UtcNow.AddMinutes(2));
+            deadline: DateTime.UtcNow.AddMinutes(10));
 
-        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.True(error is not null, "every bomb was answered inside its deadline, each a fifth of what the one before took");
+        Assert.Equal(StatusCode.DeadlineExceeded, error!.StatusCode);
         Assert.Equal(fixture.Objects[5].Id, next.Candidates[0].Object.ObjectId);
     }
+
+    private static TimeSpan Fifth(TimeSpan taken) => TimeSpan.FromTicks(Math.Max(taken.Ticks / 5, TimeSpan.FromMilliseconds(20).Ticks));
 
     private static async Task<StatusCode> Status(Task call)
     {

@@ -67,7 +67,8 @@ public static class Program
         var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var line = process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromMinutes(3)) || line.Result is not "stopped")
+        // A guard against a child that never stops, not a measurement.
+        if (!line.Wait(TimeSpan.FromMinutes(10)) || line.Result is not "stopped")
         {
             if (!process.HasExited)
                 process.Kill();

@@ -10,8 +10,11 @@ namespace ArtMatch.Storage.Tests;
 /// The row file in the inverted file's list order (each list one contiguous range, searched with positional
 /// reads), a store of the version before it migrated on opening, a process killed with SIGKILL during that
 /// migration, and the bulk load that learns the inverted file once at the end. One class: the tests that make
-/// stores the old way set <see cref="StorageTestHooks.LeaveRowsUnordered"/>, so they do not run beside the others.
+/// stores the old way set <see cref="StorageTestHooks.LeaveRowsUnordered"/>, so they do not run beside the others;
+/// the hook is process-wide, so the class runs alone (<see cref="ProcessWideHooks"/>): a store another class
+/// opened meanwhile would be left unordered too, and ordered later by a reopening it does not expect.
 /// </summary>
+[Collection(ProcessWideHooks.Name)]
 public class ListOrderTests
 {
     private const int Dim = 64;
@@ -138,4 +141,11 @@ public class ListOrderTests
         Assert.True(File.Exists(Path.Combine(temp.Directory, "vectors.rows.ivf.next")));
         AssertOrderedAndSame(temp, vectors, before);
     }
+}
+
+/// <summary>Test classes that set a process-wide <see cref="StorageTestHooks"/> hook: they run alone, beside no other class.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideHooks
+{
+    public const string Name = "process-wide storage hooks";
 }

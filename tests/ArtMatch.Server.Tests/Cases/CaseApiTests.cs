@@ -81,8 +81,9 @@ public sealed class CaseApiTests(EngineFixture fixture) : IClassFixture<EngineFi
         Assert.Equal([("case_update", "officer-lhr-7"), ("case_create", "officer-lhr-7")], audit.Select(e => (e.Action, e.Actor!)));
 
         var cases = (ICaseStore)fixture.Engine.RequireStore();
-        var exported = CaseExchange.ToJson(cases.ListCases(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), null, 100), fixture.Engine.RequireStore().Get,
-            new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc), DateTime.UtcNow);
+        // Since a day before this run, not a fixed date: the case was changed now, whatever the machine's clock says.
+        var since = DateTime.UtcNow.AddDays(-1);
+        var exported = CaseExchange.ToJson(cases.ListCases(since, null, 100), fixture.Engine.RequireStore().Get, since, DateTime.UtcNow);
         var evaluation = ExchangeSchema.Evaluate(exported);
         Assert.True(evaluation.IsValid, Errors(evaluation));
         var ours = exported["cases"]!.AsArray().Single(c => c!["case_id"]!.GetValue<string>() == created.CaseId)!;

@@ -152,7 +152,7 @@ public sealed class AdmissionControlTests
         Assert.Equal(2, admission.Running);
     }
 
-    private static Task<T> Guard<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(30));
+    private static Task<T> Guard<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromMinutes(2));
 
-    private static Task Guard(Task task) => task.WaitAsync(TimeSpan.FromSeconds(30));
+    private static Task Guard(Task task) => task.WaitAsync(TimeSpan.FromMinutes(2));
 }

@@ -14,7 +14,7 @@ const descriptor = require('protobufjs/ext/descriptor');
 
 const [protos, address, planPath] = process.argv.slice(2);
 const plan = JSON.parse(fs.readFileSync(planPath, 'utf8'));
-const GUARD_MS = 120_000; // only a guard against a hung server
+const GUARD_MS = 600_000; // only a guard against a hung server (a loaded one-core machine is slow, not hung)
 
 const load = file => grpc.loadPackageDefinition(protoLoader.loadSync(path.join(protos, file),
   { includeDirs: [protos], keepCase: true, enums: String, longs: Number, defaults: true, oneofs: true }));
@@ -48,6 +48,32 @@ const verify = request => unary(client, 'Verify', request).then(r => ({
 const photo = fs.readFileSync(plan.photo);
 const objectId = plan.object_id;
 
+// A Match whose 1 ms deadline passes, then the same key's next photo: the server counts the expired
+// call against the caller's share until its work stops, so on a slow machine the next one may be
+// refused as busy ("Retry"); it is sent again, backing off, as that message asks, and must be answered.
+async function deadlineExpired() {
+  let expired = {};
+  try {
+    await unary(client, 'Match', { photo }, 'officer', { deadline: new Date(Date.now() + 1) });
+  } catch (error) {
+    if (typeof error.code !== 'number') throw error;
+    expired = { code: codeName(error.code), details: error.details };
+  }
+  let wait = 50;
+  for (let i = 0; i < 150; i++) { // a guard against a share never given back, not a measurement
+    try {
+      await unary(client, 'Match', { photo, top_k: 1 });
+      return { ...expired, after: 'OK' };
+    } catch (error) {
+      if (typeof error.code !== 'number') throw error;
+      if (error.code !== grpc.status.RESOURCE_EXHAUSTED || !String(error.details).includes('Retry')) return { ...expired, after: codeName(error.code) };
+    }
+    await new Promise(resolve => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 5000);
+  }
+  return { ...expired, after: 'still refused as busy' };
+}
+
 function screen() {
   return new Promise((resolve, reject) => {
     const call = client.ScreenBatch(key('officer'), deadline());
@@ -71,7 +97,7 @@ function upsert(role) {
 
 async function reflect() {
   const stub = new reflection.ServerReflection(address, credentials);
-  const call = stub.ServerReflectionInfo(key('officer'), deadline(10_000));
+  const call = stub.ServerReflectionInfo(key('officer'), deadline());
   const replies = [];
   const done = new Promise((resolve, reject) => {
     call.on('data', r => replies.push(r));
@@ -96,7 +122,7 @@ function unknownMethod() {
   const generic = grpc.makeGenericClientConstructor({
     Nope: { path: '/artmatch.v1.ArtMatch/Nope', requestStream: false, responseStream: false, requestSerialize: b => b, requestDeserialize: b => b, responseSerialize: b => b, responseDeserialize: b => b },
   }, 'ArtMatch');
-  return unary(new generic(address, credentials), 'Nope', Buffer.alloc(0), 'admin', deadline(10_000));
+  return unary(new generic(address, credentials), 'Nope', Buffer.alloc(0), 'admin', deadline());
 }
 
 const scenarios = {
@@ -104,7 +130,7 @@ const scenarios = {
   match_gzip: () => unary(gzipClient, 'Match', { photo, top_k: 3 }).then(top),
   match_10mb: () => unary(client, 'Match', { photo: fs.readFileSync(plan.big_photo), top_k: 3 }).then(top),
   screen_20: screen,
-  deadline_expired: () => unary(client, 'Match', { photo }, 'officer', { deadline: new Date(Date.now() + 1) }).then(() => ({})),
+  deadline_expired: deadlineExpired,
   not_an_image: () => unary(client, 'Match', { photo: Buffer.from('hello, not an image') }).then(top),
   empty_photo: () => unary(client, 'Match', { photo: Buffer.alloc(0) }).then(top),
   top_k_too_large: () => unary(client, 'Match', { photo, top_k: 500 }).then(top),
@@ -126,8 +152,8 @@ const scenarios = {
   verify_bad_reference: () => verify({ photo: fs.readFileSync(plan.verify_photo), reference_picture: Buffer.from('hello, not an image') }),
   verify_nothing_to_compare: () => verify({ photo: fs.readFileSync(plan.verify_photo) }),
   verify_unknown_object: () => verify({ photo: fs.readFileSync(plan.verify_photo), object_id: 'NO-SUCH-OBJECT' }),
-  health_server: () => unary(new health.Health(address, credentials), 'Check', { service: '' }, null, deadline(10_000)).then(r => ({ status: r.status })),
-  health_artmatch: () => unary(new health.Health(address, credentials), 'Check', { service: 'artmatch.v1.ArtMatch' }, null, deadline(10_000)).then(r => ({ status: r.status })),
+  health_server: () => unary(new health.Health(address, credentials), 'Check', { service: '' }, null, deadline()).then(r => ({ status: r.status })),
+  health_artmatch: () => unary(new health.Health(address, credentials), 'Check', { service: 'artmatch.v1.ArtMatch' }, null, deadline()).then(r => ({ status: r.status })),
   reflection: reflect,
 };
 

@@ -78,7 +78,7 @@ public sealed class ReliabilityServer : IAsyncLifetime
     public async Task AssertHealthyAsync()
     {
         Assert.False(Process.HasExited, $"the server exited:\n{Process.Output}");
-        var health = await new Health.HealthClient(Channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        var health = await new Health.HealthClient(Channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddMinutes(5));
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
     }
 

@@ -62,7 +62,7 @@ public static class InteropPeers
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var hang = new CancellationTokenSource(TimeSpan.FromMinutes(5)); // a guard, not a measurement
+        using var hang = new CancellationTokenSource(TimeSpan.FromMinutes(30)); // a guard, not a measurement
         try
         {
             await process.WaitForExitAsync(hang.Token);

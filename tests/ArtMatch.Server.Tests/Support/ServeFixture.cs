@@ -61,7 +61,8 @@ public sealed class ServeFixture : IAsyncLifetime
         // A real JPEG followed by 10 MB after its end marker: a 10 MB message that decoders accept.
         await File.WriteAllBytesAsync(BigPhoto, [.. await File.ReadAllBytesAsync(Objects[3].Image), .. new byte[10 * 1024 * 1024]]);
 
-        (Port, MetricsPort, TlsPort) = (EngineFixture.FreePort(), EngineFixture.FreePort(), EngineFixture.FreePort());
+        var ports = EngineFixture.FreePorts(3);
+        (Port, MetricsPort, TlsPort) = (ports[0], ports[1], ports[2]);
         _cleartext = await ServeProcess.StartAsync("--store", store, "--port", $"{Port}", "--keys", keys, "--metrics-port", $"{MetricsPort}");
         _tls = await ServeProcess.StartAsync("--store", tlsStore, "--port", $"{TlsPort}", "--keys", keys,
             "--tls-cert", Certificates.CertificatePem, "--tls-key", Certificates.KeyPem);

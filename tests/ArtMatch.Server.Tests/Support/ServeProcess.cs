@@ -11,7 +11,7 @@ namespace ArtMatch.Server.Tests.Support;
 public sealed class ServeProcess : IDisposable
 {
     // A guard against a server that never comes up, not a measurement.
-    private static readonly TimeSpan StartGuard = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan StartGuard = TimeSpan.FromMinutes(10);
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
