@@ -21,6 +21,9 @@ public sealed partial class SqliteCatalogStore
 
     public Whitening? Whitening => _external is null ? _vectors.Whitening : null;
 
+    /// <summary>The embedded index learns its inverted file once when the bulk load ends (<see cref="EmbeddedVectorIndex.BeginBulkLoad"/>).</summary>
+    public IDisposable BeginBulkLoad() => _vectors.BeginBulkLoad();
+
     /// <summary>
     /// Learns the whitening from the current vectors when there is none or it is stale (see
     /// <see cref="ICatalogStore.RefreshWhitening"/>), stores it, and installs it. Writers wait meanwhile

@@ -49,7 +49,7 @@ public class ListOrderTests
             using var store = Open(temp);
             for (int o = 0; o < Objects; o++)
                 store.Upsert(TempStore.Record($"obj-{o:D4}"), [new NewImage(BitConverter.GetBytes(o), $"img-{o}", 10, 10, [vectors[2 * o], vectors[2 * o + 1]])]);
-            using (store.EmbeddedIndex.BeginBulkLoad())
+            using (store.BeginBulkLoad())   // as an import does
                 Assert.True(store.RefreshWhitening(0));
             var exact = Answers(store, vectors);
             store.EmbeddedIndex.WaitForBackgroundWork();

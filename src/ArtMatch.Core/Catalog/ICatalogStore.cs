@@ -115,6 +115,22 @@ public interface ICatalogStore : IDisposable
     bool RefreshWhitening(double staleShare = 0.25) => false;
 
     /// <summary>
+    /// Marks a bulk load (a catalogue import) until the handle is disposed: the store may defer index work
+    /// that a growing catalogue would otherwise repeat (the embedded index learns its inverted file once, at
+    /// the end, instead of again at every doubling of its rows). Nothing to defer by default.
+    /// </summary>
+    IDisposable BeginBulkLoad() => NoBulkLoad.Instance;
+
+    private sealed class NoBulkLoad : IDisposable
+    {
+        public static readonly NoBulkLoad Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>
     /// The best plain cosine (and whitened cosine, when the store whitens) of <paramref name="query"/>
     /// with any vector of each named object: the vector evidence for an object another search found.
     /// Objects not in the store are left out.

@@ -59,7 +59,11 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         var clock = Stopwatch.StartNew();
         var failures = new ConcurrentBag<ImportFailure>();
         int created = 0, updated = 0, unchanged = 0, added = 0, present = 0, done = 0, embedded = 0;
-
+        // Index work a growing catalogue would repeat (the inverted file) is done once, after the whitening below.
+        var bulk = store.BeginBulkLoad();
+        bool whitened;
+        try
+        {
         Parallel.ForEach(entries, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, entry =>
         {
             try
@@ -89,7 +93,12 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
             }
         });
         // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
-        bool whitened = store.RefreshWhitening();
+        whitened = store.RefreshWhitening();
+        }
+        finally
+        {
+            bulk.Dispose();
+        }
         int backfilled = BackfillKeypoints(cancellation);
         int localBackfilled = BackfillCatalogueLocal(cancellation);
         int siftBackfilled = Sift?.Backfill(bytes => describer.Decode(bytes), cancellation) ?? 0;
