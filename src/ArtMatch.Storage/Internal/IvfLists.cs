@@ -49,8 +49,13 @@ internal sealed class IvfLists
     /// <summary>Rows the index held when the centroids were learned (to judge when to learn again).</summary>
     public int TrainedRows { get; private init; }
 
-    /// <summary>Lists for a catalogue of <paramref name="rows"/> rows: 512 rows a list (about a thousand by the time the rows double and it is learned again).</summary>
-    public static int ListsFor(int rows) => Math.Clamp(rows / 512, 16, 16384);
+    /// <summary>
+    /// Lists for a catalogue of <paramref name="rows"/> rows: about 1,024 rows a list when learned. The default
+    /// probes were measured (RESULTS.md, issue 13) with lists of about a thousand rows: learned at 512 a list and
+    /// grown to twice that before the rows doubled; a bulk load learns once, at the end, so it starts at the size
+    /// those lists had grown to.
+    /// </summary>
+    public static int ListsFor(int rows) => Math.Clamp(rows / 1024, 16, 16384);
 
     /// <summary>Learns <paramref name="lists"/> centroids from <paramref name="sample"/> (unit rows of <paramref name="dimensions"/>, row-major).</summary>
     public static IvfLists Train(float[] sample, int dimensions, int lists, int trainedRows, int seed = 1)
