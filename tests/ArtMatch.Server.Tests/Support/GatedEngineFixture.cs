@@ -90,7 +90,16 @@ public sealed class GatedStore(ICatalogStore inner) : DelegatingStore(inner)
         return false;
     }
 
-    public override CulturalObject? Get(string objectId) => GetFails is { } error ? throw error : base.Get(objectId);
+    /// <summary>Calls of <see cref="Get"/> so far: the matcher's judge reads the records of its top candidates.</summary>
+    public int GetCalls => Volatile.Read(ref _getCalls);
+
+    private int _getCalls;
+
+    public override CulturalObject? Get(string objectId)
+    {
+        Interlocked.Increment(ref _getCalls);
+        return GetFails is { } error ? throw error : base.Get(objectId);
+    }
 
     private void Wait()
     {
