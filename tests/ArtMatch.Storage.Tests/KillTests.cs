@@ -17,7 +17,8 @@ public class KillTests
     private const int Dim = 64;
     private const int Objects = 1500;   // 3,000 rows
 
-    private static List<float[]> Vectors(int seed)
+    /// <summary>Rows around 40 random centres (noise of norm 0.6 on a centre), two per object; ListOrderTests uses them too.</summary>
+    internal static List<float[]> Vectors(int seed)
     {
         var random = new Random(seed);
         var centres = Enumerable.Range(0, 40).Select(_ => TempStore.UnitVector(random, Dim)).ToList();

@@ -20,18 +20,8 @@ public class ListOrderTests
     private const int Dim = 64;
     private const int Objects = 1500;   // 3,000 rows
 
-    private static List<float[]> Vectors(int seed)
-    {
-        var random = new Random(seed);
-        var centres = Enumerable.Range(0, 40).Select(_ => TempStore.UnitVector(random, Dim)).ToList();
-        return Enumerable.Range(0, 2 * Objects).Select(_ =>
-        {
-            var v = (float[])centres[random.Next(centres.Count)].Clone();
-            TensorPrimitives.MultiplyAdd(TempStore.UnitVector(random, Dim), 0.6f, v, v);
-            Pooling.L2Normalize(v);
-            return v;
-        }).ToList();
-    }
+    // The same clustered store as KillTests' (40 centres, 3,000 rows).
+    private static List<float[]> Vectors(int seed) => KillTests.Vectors(seed);
 
     // Every list probed (3,000 rows make 16 lists): the answers are the exact scan's, whatever the order of the rows.
     private static SqliteCatalogStore Open(TempStore temp, int approximateAboveRows = 2000) =>
