@@ -64,36 +64,36 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         bool whitened;
         try
         {
-        Parallel.ForEach(entries, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, entry =>
-        {
-            try
+            Parallel.ForEach(entries, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation }, entry =>
             {
-                if (!entry.IsValid)
+                try
                 {
-                    failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, entry.Error ?? "invalid entry"));
-                    return;
+                    if (!entry.IsValid)
+                    {
+                        failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, entry.Error ?? "invalid entry"));
+                        return;
+                    }
+                    var outcome = ImportOne(entry, ref embedded);
+                    switch (outcome.Kind)
+                    {
+                        case OutcomeKind.Created: Interlocked.Increment(ref created); break;
+                        case OutcomeKind.Updated: Interlocked.Increment(ref updated); break;
+                        case OutcomeKind.Unchanged: Interlocked.Increment(ref unchanged); break;
+                    }
+                    Interlocked.Add(ref added, outcome.Added);
+                    Interlocked.Add(ref present, outcome.Present);
                 }
-                var outcome = ImportOne(entry, ref embedded);
-                switch (outcome.Kind)
+                catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
                 {
-                    case OutcomeKind.Created: Interlocked.Increment(ref created); break;
-                    case OutcomeKind.Updated: Interlocked.Increment(ref updated); break;
-                    case OutcomeKind.Unchanged: Interlocked.Increment(ref unchanged); break;
+                    failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, e.Message));
                 }
-                Interlocked.Add(ref added, outcome.Added);
-                Interlocked.Add(ref present, outcome.Present);
-            }
-            catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
-            {
-                failures.Add(new ImportFailure(entry.Line, entry.Record?.ObjectId, e.Message));
-            }
-            finally
-            {
-                progress?.Report(new ImportProgress(Interlocked.Increment(ref done), entries.Count, Volatile.Read(ref embedded)));
-            }
-        });
-        // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
-        whitened = store.RefreshWhitening();
+                finally
+                {
+                    progress?.Report(new ImportProgress(Interlocked.Increment(ref done), entries.Count, Volatile.Read(ref embedded)));
+                }
+            });
+            // A bulk change is when the catalogue's statistics move: learn the whitening again if they did.
+            whitened = store.RefreshWhitening();
         }
         finally
         {
