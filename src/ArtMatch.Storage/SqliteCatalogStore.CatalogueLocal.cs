@@ -37,18 +37,7 @@ public sealed partial class SqliteCatalogStore
     public IReadOnlyList<string> ImagesWithoutCatalogueLocal()
     {
         lock (_dbLock)
-        {
-            using var command = Command("""
-                SELECT DISTINCT i.image_id FROM images i
-                WHERE NOT EXISTS (SELECT 1 FROM catalogue_local t WHERE t.object_id = i.object_id AND t.image_id = i.image_id AND t.model_id = $model)
-                ORDER BY i.image_id
-                """, ("$model", ModelId));
-            using var reader = command.ExecuteReader();
-            var ids = new List<string>();
-            while (reader.Read())
-                ids.Add(reader.GetString(0));
-            return ids;
-        }
+            return ImagesWithoutRowsIn("catalogue_local", ofStoreModel: true);
     }
 
     /// <summary>Stores (or replaces) an image's local features for every object holding it, in one transaction; false when no object does.</summary>

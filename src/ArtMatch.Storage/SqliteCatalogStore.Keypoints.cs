@@ -116,14 +116,18 @@ public sealed partial class SqliteCatalogStore
             return ImagesWithoutRowsIn("keypoints");
     }
 
-    /// <summary>Ids of stored images (once each) that some object holds without a row in <paramref name="table"/> (keyed by object and image id).</summary>
-    private List<string> ImagesWithoutRowsIn(string table)
+    /// <summary>
+    /// Ids of stored images (once each) that some object holds without a row in <paramref name="table"/> (keyed by
+    /// object and image id); with <paramref name="ofStoreModel"/>, without a row of the store's model (a model_id column).
+    /// </summary>
+    private List<string> ImagesWithoutRowsIn(string table, bool ofStoreModel = false)
     {
+        string model = ofStoreModel ? " AND t.model_id = $model" : "";
         using var command = Command($"""
             SELECT DISTINCT i.image_id FROM images i
-            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.object_id = i.object_id AND t.image_id = i.image_id)
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.object_id = i.object_id AND t.image_id = i.image_id{model})
             ORDER BY i.image_id
-            """);
+            """, ofStoreModel ? [("$model", ModelId)] : []);
         using var reader = command.ExecuteReader();
         var ids = new List<string>();
         while (reader.Read())
