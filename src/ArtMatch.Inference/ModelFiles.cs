@@ -9,7 +9,8 @@ public sealed record ModelFile(ModelManifest Manifest, string Path);
 /// <summary>
 /// Finds the model file a manifest names and checks it is the expected file (sha256). Looks in
 /// ARTMATCH_MODEL_DIR, then in the <c>.models/</c> folder of the checkout holding the manifest or the
-/// binaries. A file is hashed once per process (again only if its size or time stamp changes).
+/// binaries; for a manifest naming a NuGet package, last in that package in the NuGet cache
+/// (NUGET_PACKAGES, else ~/.nuget/packages). A file is hashed once per process (again only if its size or time stamp changes).
 /// </summary>
 public static class ModelFiles
 {
@@ -29,10 +30,11 @@ public static class ModelFiles
     /// <summary>The verified path of <paramref name="manifest"/>'s model file.</summary>
     public static string Locate(ModelManifest manifest, string? manifestPath = null)
     {
-        var searched = Folders(manifestPath).Distinct().ToList();
-        foreach (var folder in searched)
+        var searched = Folders(manifestPath).Distinct().Select(folder => Path.Combine(folder, manifest.File)).ToList();
+        if (manifest.NuGet is { } package)
+            searched.Add(InNuGetCache(package, NuGetCache()));
+        foreach (var path in searched)
         {
-            var path = Path.Combine(folder, manifest.File);
             if (File.Exists(path))
             {
                 Verify(manifest, path);
@@ -59,6 +61,15 @@ public static class ModelFiles
         Check(manifest, modelPath, actual);
         Verified.TryAdd(key, true);
     }
+
+    /// <summary>Where NuGet restores <paramref name="package"/> under the global packages folder <paramref name="cache"/> (ids and versions lower-cased).</summary>
+    public static string InNuGetCache(NuGetSource package, string cache) =>
+        Path.Combine([cache, package.Package.ToLowerInvariant(), package.Version.ToLowerInvariant(), .. package.Path.Split('/')]);
+
+    private static string NuGetCache() =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } packages
+            ? packages
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
     internal static void Check(ModelManifest manifest, string modelPath, string actualSha256)
     {

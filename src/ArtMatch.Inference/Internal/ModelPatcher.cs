@@ -29,7 +29,12 @@ internal static class ModelPatcher
         var input = graph.Input.FirstOrDefault(i => i.Name == manifest.Input.Name)
             ?? throw new InvalidDataException($"Model {manifest.File} has no input '{manifest.Input.Name}' (inputs: {string.Join(", ", graph.Input.Select(i => i.Name))}).");
         if (manifest.Input.SymbolicSize)
+        {
             MakeSymbolic(input, manifest.Input.Layout);
+            // Exporters such as CNTK record every intermediate shape at the export size; ORT refuses a run at
+            // another size against them ("Got: 10 Expected: 7"), so they go and ORT infers the shapes instead.
+            graph.ValueInfo.Clear();
+        }
 
         string tap = manifest.Embedding.Tensor;
         if (graph.Output.All(o => o.Name != tap))
@@ -41,7 +46,40 @@ internal static class ModelPatcher
                 Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = ElementFloat } },
             });
         }
+        KeepOnly(graph, manifest);
         return proto.ToByteArray();
+    }
+
+    /// <summary>
+    /// Graph outputs become the tap and the classifier output the manifest names, and nodes neither
+    /// depends on are dropped. ORT runs every node of a graph whatever the caller fetches, and a head
+    /// after the tap may fail at another input size (ResNet18's fixed 7x7 average pool on a smaller map).
+    /// </summary>
+    private static void KeepOnly(GraphProto graph, ModelManifest manifest)
+    {
+        var wanted = new HashSet<string> { manifest.Embedding.Tensor };
+        if (manifest.Classifier is { } classifier)
+            wanted.Add(classifier.Output);
+        var outputs = graph.Output.Where(o => wanted.Contains(o.Name)).ToList();
+        graph.Output.Clear();
+        graph.Output.AddRange(outputs);
+
+        // Nodes are in topological order (ONNX requires it): walk back from the outputs.
+        var needed = new HashSet<string>(wanted);
+        var keep = new bool[graph.Node.Count];
+        for (int i = graph.Node.Count - 1; i >= 0; i--)
+        {
+            var node = graph.Node[i];
+            if (!node.Output.Any(needed.Contains))
+                continue;
+            keep[i] = true;
+            needed.UnionWith(node.Input);
+        }
+        var kept = graph.Node.Where((_, i) => keep[i]).ToList();
+        if (kept.Count == graph.Node.Count)
+            return;
+        graph.Node.Clear();
+        graph.Node.AddRange(kept);
     }
 
     private static void MakeSymbolic(ValueInfoProto input, string layout)
