@@ -73,8 +73,7 @@ public static partial class KeypointDetector
             double area = (double)(level.Width - 2 * border) * (level.Height - 2 * border);
             int quota = (int)Math.Ceiling(settings.MaxKeypoints * area / totalArea);
             var corners = FindCorners(level, settings.FastThreshold, border);
-            var ranked = corners.Select(c => (c.X, c.Y, Response: Harris(level, c.X, c.Y)))
-                .OrderByDescending(c => c.Response).ThenBy(c => c.Y).ThenBy(c => c.X).ToList();
+            var ranked = Ranked(level, corners);
             var kept = SpreadOut(ranked, quota, level.Width, level.Height, settings.CellSize);
             if (kept.Count == 0)
                 continue;
@@ -99,13 +98,30 @@ public static partial class KeypointDetector
     }
 
     /// <summary>
+    /// Corners by Harris response, strongest first, ties by row then column: a strict order (no two
+    /// corners share a position), so an unstable in-place sort gives the one answer.
+    /// </summary>
+    internal static (int X, int Y, float Response)[] Ranked(GreyImage level, List<(int X, int Y)> corners)
+    {
+        var ranked = new (int X, int Y, float Response)[corners.Count];
+        for (int i = 0; i < ranked.Length; i++)
+            ranked[i] = (corners[i].X, corners[i].Y, Harris(level, corners[i].X, corners[i].Y));
+        Array.Sort(ranked, static (a, b) =>
+        {
+            int order = b.Response.CompareTo(a.Response);
+            return order != 0 ? order : a.Y != b.Y ? a.Y.CompareTo(b.Y) : a.X.CompareTo(b.X);
+        });
+        return ranked;
+    }
+
+    /// <summary>
     /// The strongest corners, but first an equal share from every cell of a grid: ranked by strength
     /// alone they crowd into the most contrasted parts of a picture, and a close-up of a quieter part
     /// would find none to match. Cells with fewer corners leave their share to the strongest elsewhere.
     /// </summary>
-    private static List<(int X, int Y, float Response)> SpreadOut(List<(int X, int Y, float Response)> ranked, int quota, int width, int height, int cellSize)
+    private static List<(int X, int Y, float Response)> SpreadOut((int X, int Y, float Response)[] ranked, int quota, int width, int height, int cellSize)
     {
-        if (ranked.Count <= quota || cellSize <= 0)
+        if (ranked.Length <= quota || cellSize <= 0)
             return ranked.Take(quota).ToList();
         int columns = (width + cellSize - 1) / cellSize, cells = columns * ((height + cellSize - 1) / cellSize);
         int perCell = Math.Max(1, quota / cells);
@@ -130,7 +146,7 @@ public static partial class KeypointDetector
     }
 
     /// <summary>Harris corner response over a 7x7 window (ranks corners: FAST alone also fires along edges).</summary>
-    private static float Harris(GreyImage image, int x, int y)
+    internal static float Harris(GreyImage image, int x, int y)
     {
         var px = image.Pixels;
         int width = image.Width;

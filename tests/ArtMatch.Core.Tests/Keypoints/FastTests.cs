@@ -45,6 +45,27 @@ public class FastTests
         Assert.Equal(first.Descriptors, again.Descriptors);
     }
 
+    [Theory]
+    [InlineData("painting")]
+    [InlineData("tiles")]
+    public void Ranked_GivesTheOrderOfSortingByResponseRowColumn(string kind)
+    {
+        // Tiles repeat one pattern, so many corners have the same response and only the position orders them.
+        var picture = kind == "tiles"
+            ? new GreyImage(96, 96, Enumerable.Range(0, 96 * 96).Select(i => (byte)((i % 96 / 8 + i / 96 / 8) % 2 * 200 + 20)).ToArray())
+            : KeypointTests.Painting(203, 157, seed: 3);
+        var corners = new List<(int X, int Y)>();
+        for (int y = 15; y < picture.Height - 15; y += 2)
+        {
+            for (int x = 15; x < picture.Width - 15; x += 3)
+                corners.Add((x, y));
+        }
+        var expected = corners.Select(c => (c.X, c.Y, Response: Harris(picture, c.X, c.Y)))
+            .OrderByDescending(c => c.Response).ThenBy(c => c.Y).ThenBy(c => c.X).ToList();
+        Assert.True(expected.Count - expected.Select(c => c.Response).Distinct().Count() > 10, "too few tied responses to test the tie order");
+        Assert.Equal(expected, Ranked(picture, corners));
+    }
+
     /// <summary>Textures where corners are many and near the ends of the byte range (saturation must change no comparison).</summary>
     private static GreyImage Picture(string kind)
     {
