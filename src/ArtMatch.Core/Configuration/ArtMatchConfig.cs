@@ -16,6 +16,9 @@ public sealed record ArtMatchConfig
     /// <summary>Model manifest path (relative paths resolve against the repository root).</summary>
     public string? Model { get; init; }
 
+    /// <summary>A second encoder fused with the model (null, the default: the model alone).</summary>
+    public FusionSettings? Fuse { get; init; }
+
     public DescriberSettings Describer { get; init; } = new();
 
     public MatchSettings Match { get; init; } = new();

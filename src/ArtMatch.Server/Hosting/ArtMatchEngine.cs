@@ -25,7 +25,7 @@ namespace ArtMatch.Server.Hosting;
 /// </summary>
 public sealed class ArtMatchEngine : IDisposable
 {
-    private ArtMatchEngine(ArtMatchConfig config, VipsImageDecoder decoder, OnnxFeatureExtractor extractor, ImageDescriber describer)
+    private ArtMatchEngine(ArtMatchConfig config, VipsImageDecoder decoder, IFeatureExtractor extractor, ImageDescriber describer)
     {
         Config = config;
         Decoder = decoder;
@@ -35,7 +35,7 @@ public sealed class ArtMatchEngine : IDisposable
 
     public ArtMatchConfig Config { get; }
     public VipsImageDecoder Decoder { get; }
-    public OnnxFeatureExtractor Extractor { get; }
+    public IFeatureExtractor Extractor { get; }
     public ImageDescriber Describer { get; }
     public ICatalogStore? Store { get; private set; }
     public Matcher? Matcher { get; private set; }
@@ -96,7 +96,19 @@ public sealed class ArtMatchEngine : IDisposable
     /// <summary>Loads the model and the image decoder; <paramref name="baseline"/> selects the plain recipe.</summary>
     public static ArtMatchEngine Create(ArtMatchConfig config, bool baseline = false)
     {
-        var extractor = OnnxFeatureExtractor.Open(RepoLocator.ResolveManifest(config.Model));
+        IFeatureExtractor extractor = OnnxFeatureExtractor.Open(RepoLocator.ResolveManifest(config.Model));
+        if (config.Fuse is { } fuse)
+        {
+            try
+            {
+                extractor = new FusedFeatureExtractor(extractor, OnnxFeatureExtractor.Open(RepoLocator.ResolveManifest(fuse.Model)), fuse.Weight);
+            }
+            catch
+            {
+                extractor.Dispose();
+                throw;
+            }
+        }
         var decoder = new VipsImageDecoder(new VipsDecoderOptions());
         var settings = baseline ? DescriberSettings.Plain : config.Describer;
         return new ArtMatchEngine(config, decoder, extractor, new ImageDescriber(decoder, extractor, settings));
