@@ -18,6 +18,7 @@ return args.FirstOrDefault() switch
     "scale" => Scale.Run(args[1..]),
     "match-stages" => MatchStages.Run(args[1..]),
     "stage-parts" => StageParts.Run(args[1..]),
+    "evidence-parts" => EvidenceParts.Run(args[1..]),
     "match-answers" => MatchAnswers.Run(args[1..]),
     "match-ab" => MatchAb.Run(args[1..]),
     "match-traces" => MatchTraces.Run(args[1..]),

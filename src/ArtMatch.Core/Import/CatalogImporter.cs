@@ -51,8 +51,17 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
 {
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>The SIFT search whose features each image gets at import; null: none.</summary>
+    /// <summary>
+    /// The SIFT describer whose features each image gets at import (the SIFT search's, or the one the
+    /// "possible" check reads when the search is off); null: none.
+    /// </summary>
     public SiftSearch? Sift { get; init; }
+
+    /// <summary>
+    /// Learn the SIFT vocabulary after an import: only the SIFT search reads visual words; the "possible"
+    /// check (<see cref="Matching.SiftEvidence"/>) reads the stored features alone.
+    /// </summary>
+    public bool LearnSiftVocabulary { get; init; } = true;
 
     public ImportSummary Import(IReadOnlyList<CatalogEntry> entries, IProgress<ImportProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -101,8 +110,7 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
         }
         int backfilled = BackfillKeypoints(cancellation);
         int localBackfilled = BackfillCatalogueLocal(cancellation);
-        int siftBackfilled = Sift?.Backfill(bytes => describer.Decode(bytes), cancellation) ?? 0;
-        bool vocabulary = Sift?.RefreshVocabulary() ?? false;
+        var (siftBackfilled, vocabulary) = BackfillSift(cancellation);
 
         return new ImportSummary
         {
@@ -195,6 +203,20 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
             }
         });
         return filled;
+    }
+
+    /// <summary>
+    /// Gives stored images without SIFT features (stored before they were kept, or while neither the SIFT
+    /// search nor the "possible" check was on) their features from the stored bytes, one image per
+    /// transaction (a kill leaves whole rows; the next run does the rest), then learns the vocabulary when
+    /// the search reads one. Returns how many images got features and whether a vocabulary was learned.
+    /// </summary>
+    public (int Backfilled, bool VocabularyLearned) BackfillSift(CancellationToken cancellation = default)
+    {
+        if (Sift is not { } sift)
+            return (0, false);
+        int filled = sift.Backfill(bytes => describer.Decode(bytes), cancellation);
+        return (filled, LearnSiftVocabulary && sift.RefreshVocabulary());
     }
 
     /// <summary>

@@ -23,6 +23,12 @@ public sealed record SiftEvidenceSettings
     /// <summary>Candidates checked, best first: a photo whose object Match ranked second or third still has it backed (and put first).</summary>
     public int Candidates { get; init; } = 5;
 
+    /// <summary>
+    /// Features of the photo the check matches (the strongest), 0: the SIFT settings' query features. The
+    /// matching work grows with it; features the SIFT stage already made are reused as they are.
+    /// </summary>
+    public int PhotoFeatures { get; init; }
+
     /// <summary>Also check photos Match answered "no match" on the score, and answer "possible" when SIFT backs a candidate.</summary>
     public bool Rescue { get; init; }
 
@@ -49,7 +55,7 @@ public sealed record SiftEvidenceSettings
 public sealed class SiftEvidence(ILocalFeatureEngine engine, ICatalogStore store, SiftSettings sift, SiftEvidenceSettings settings, Func<byte[], RgbImage> decode)
 {
     private readonly ConcurrentDictionary<string, Lazy<FeatureSet?>> _cache = new();
-    private readonly SiftSearch _describer = new(engine, store, sift);
+    private readonly SiftSearch _describer = new(engine, store, settings.PhotoFeatures > 0 ? sift with { QueryFeatures = settings.PhotoFeatures } : sift);
 
     public SiftEvidenceSettings Settings => settings;
 
@@ -106,7 +112,10 @@ public sealed class SiftEvidence(ILocalFeatureEngine engine, ICatalogStore store
         return best;
     }
 
-    /// <summary>The picture's stored features (SIFT search on), else detected from its stored bytes once.</summary>
+    /// <summary>
+    /// The picture's features as stored at import (with the SIFT search or this check on), else, for a
+    /// picture stored before and not yet backfilled, detected from its stored bytes once.
+    /// </summary>
     private FeatureSet? CatalogueFeatures(string imageId)
     {
         if (_cache.Count > CacheCapacity)

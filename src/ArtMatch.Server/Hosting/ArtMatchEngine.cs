@@ -139,9 +139,12 @@ public sealed class ArtMatchEngine : IDisposable
         Verifier = new Verifier(Matcher, store, Describer.Settings.Baseline ? null : new OpenCvFeatureEngine());
         if (matchSettings.Verification.Thresholds.Evidence is > 0 and var floor && !Describer.Settings.Baseline)
             Matcher.Evidence = new PossibleEvidence(Verifier, floor);
-        if (matchSettings.SiftEvidence.Floor > 0 && !Describer.Settings.Baseline)
+        bool evidence = matchSettings.SiftEvidence.Floor > 0 && !Describer.Settings.Baseline;
+        if (evidence)
             Matcher.SiftEvidence = NewSiftEvidence(matchSettings.SiftEvidence);
-        Importer = new CatalogImporter(Describer, store, Decoder) { Sift = Sift };
+        // The "possible" check reads stored SIFT features too: the import stores them when it is on, search or not.
+        var siftFeatures = Sift ?? (evidence ? new SiftSearch(new OpenCvFeatureEngine(), store, new SiftSettings()) : null);
+        Importer = new CatalogImporter(Describer, store, Decoder) { Sift = siftFeatures, LearnSiftVocabulary = Sift is not null };
         ReadinessChanged?.Invoke();
         return this;
     }
@@ -165,18 +168,14 @@ public sealed class ArtMatchEngine : IDisposable
         if (Importer is not { } importer || Store is not { } store)
             return Task.CompletedTask;
         bool keypoints = store.ImagesWithoutKeypoints().Count > 0 || store.ImagesWithoutCatalogueLocal().Count > 0;
-        bool sift = Sift is not null && (store.ImagesWithoutSiftFeatures().Count > 0 || store.SiftVocabulary is null);
+        bool sift = importer.Sift is not null && (store.ImagesWithoutSiftFeatures().Count > 0 || (Sift is not null && store.SiftVocabulary is null));
         if (!keypoints && !sift)
             return Task.CompletedTask;
         return RelearnInBackground("adding keypoints, local features and SIFT features to stored images", () =>
         {
             importer.BackfillKeypoints();
             importer.BackfillCatalogueLocal();
-            if (Sift is { } search)
-            {
-                search.Backfill(bytes => Describer.Decode(bytes));
-                search.RefreshVocabulary();
-            }
+            importer.BackfillSift();
         });
     }
 
