@@ -21,6 +21,7 @@ return args.FirstOrDefault() switch
     "evidence-parts" => EvidenceParts.Run(args[1..]),
     "match-answers" => MatchAnswers.Run(args[1..]),
     "match-ab" => MatchAb.Run(args[1..]),
+    "local-encoding" => LocalEncoding.Run(args[1..]),
     "match-traces" => MatchTraces.Run(args[1..]),
     "cascade-choose" => CascadeChoose.Run(args[1..]),
     "store-memory" => StoreMemory.Run(args[1..]),

@@ -11,7 +11,10 @@ namespace ArtMatch.Storage.Tests;
 /// </summary>
 public static class Program
 {
-    /// <summary><c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf|reordered STOP_AT</c>, or <c>keypoints DIR DIM STOP_AFTER_PICTURES</c>.</summary>
+    /// <summary>
+    /// <c>open DIR DIM APPROXIMATE_ABOVE_ROWS ASSIGN_BLOCK rows|ivf|reordered STOP_AT</c>, <c>keypoints DIR DIM STOP_AFTER_PICTURES</c>,
+    /// or <c>recode DIR DIM STOP_AT_ROWS</c>.
+    /// </summary>
     public static int Main(string[] args)
     {
         if (args is ["keypoints", var kpDir, var kpDim, var kpStopAt])
@@ -29,6 +32,23 @@ public static class Program
             };
             using var kpStore = SqliteCatalogStore.Open(kpDir, TempStore.Model, int.Parse(kpDim, System.Globalization.CultureInfo.InvariantCulture));
             Console.WriteLine("finished");
+            return 0;
+        }
+        if (args is ["recode", var recodeDir, var recodeDim, var recodeStopAt])
+        {
+            // Stops inside the transaction of the batch that takes the rows re-encoded to STOP_AT or more.
+            int after = int.Parse(recodeStopAt, System.Globalization.CultureInfo.InvariantCulture);
+            StorageTestHooks.CatalogueLocalRecoding = rows =>
+            {
+                if (rows >= after)
+                {
+                    Console.WriteLine("stopped");
+                    Console.Out.Flush();
+                    Thread.Sleep(Timeout.Infinite);
+                }
+            };
+            using var recodeStore = SqliteCatalogStore.Open(recodeDir, TempStore.Model, int.Parse(recodeDim, System.Globalization.CultureInfo.InvariantCulture));
+            Console.WriteLine($"finished: {recodeStore.RecodeCatalogueLocal()}");
             return 0;
         }
         if (args is not ["open", var dir, var dim, var approximate, var block, var stopIn, var stopAt])

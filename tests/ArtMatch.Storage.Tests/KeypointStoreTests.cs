@@ -167,7 +167,7 @@ public class KeypointStoreTests
         Assert.Equal([("B", shared.ImageId)], Find(upgraded, seed: 2, exclude: new HashSet<string> { "A" }).Select(c => (c.ObjectId, c.ImageId)));
         Assert.Equal([("A", shared.ImageId)], Find(upgraded, seed: 2, exclude: new HashSet<string> { "B" }).Select(c => (c.ObjectId, c.ImageId)));
         using var raw = temp.Raw();
-        Assert.Equal(8L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(9L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(3L, raw.Count("keypoints"));
     }
 

@@ -16,7 +16,7 @@ public class SchemaTests
             Assert.Equal(temp.DatabasePath, store.DatabasePath);
 
         using var raw = temp.Raw();
-        Assert.Equal(8L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(9L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal("wal", raw.Scalar("PRAGMA journal_mode"));
         Assert.Equal(1L, raw.Scalar("SELECT sqlite_compileoption_used('ENABLE_FTS5')"));
         Assert.Equal(0L, raw.Count("objects_fts"));
@@ -83,7 +83,7 @@ public class SchemaTests
             Assert.Equal(["OLD-1"], store.SearchText("novgorod", SearchFilter.None, 5).Select(o => o.ObjectId));
         }
         using var raw = temp.Raw();
-        Assert.Equal(8L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(9L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(0L, raw.Count("keypoints"));
         Assert.Equal(8L, raw.Scalar("SELECT dimension FROM vectors"));
         Assert.Equal("2020-01-01T00:00:00.0000000Z", raw.Scalar("SELECT created_at FROM objects"));
@@ -111,7 +111,7 @@ public class SchemaTests
             Assert.Equal("Basel airport", store.GetCase(created.CaseId)!.Place);
         }
         using var raw = temp.Raw();
-        Assert.Equal(8L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(9L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(1L, raw.Count("cases"));
     }
 

@@ -98,7 +98,7 @@ public sealed class SiftStoreTests
         Assert.False(upgraded.SetSiftFeatures("no-such-image", Features(2).Features, null));
         Assert.Empty(upgraded.ImagesWithoutSiftFeatures());
         using var raw = temp.Raw();
-        Assert.Equal(8L, raw.Scalar("PRAGMA user_version"));
+        Assert.Equal(9L, raw.Scalar("PRAGMA user_version"));
         Assert.Equal(1L, raw.Count("sift_features"));
     }
 }

@@ -162,6 +162,12 @@ public interface ICatalogStore : IDisposable
     /// <summary>Stores (or replaces) one image's <see cref="CatalogueLocal"/>; false when the image is not in the store.</summary>
     bool SetCatalogueLocal(string imageId, CatalogueLocal local) => false;
 
+    /// <summary>Stored <see cref="CatalogueLocal"/>s still in an older, larger encoding (readable as they are; see <see cref="RecodeCatalogueLocal"/>).</summary>
+    int CatalogueLocalToRecode() => 0;
+
+    /// <summary>Re-encodes those compact, resumably (a kill leaves the rest to do); returns how many were.</summary>
+    int RecodeCatalogueLocal(CancellationToken cancellation = default) => 0;
+
     /// <summary>The catalogue's SIFT visual words, or null before they are learned (or in a store that keeps no SIFT features).</summary>
     SiftVocabulary? SiftVocabulary => null;
 

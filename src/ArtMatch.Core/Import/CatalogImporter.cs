@@ -223,10 +223,12 @@ public sealed class CatalogImporter(ImageDescriber describer, ICatalogStore stor
     /// Gives the stored images that have none (stored before they were kept, or under another model) what
     /// verification reads of them (<see cref="CatalogueLocal"/>), from their stored bytes, one image per
     /// transaction: a run cut short (kill -9) leaves whole rows and the next run does the rest. Returns
-    /// how many images got them; 0 when the describer makes no local features.
+    /// how many images got them; 0 when the describer makes no local features. Rows of an older, larger
+    /// encoding are re-encoded compact first (<see cref="ICatalogStore.RecodeCatalogueLocal"/>; no model run).
     /// </summary>
     public int BackfillCatalogueLocal(CancellationToken cancellation = default)
     {
+        store.RecodeCatalogueLocal(cancellation);
         if (describer.Settings.Baseline || describer.Settings.LocalFeatureScale <= 0)
             return 0;
         var recipe = CatalogueLocalRecipe.Of(describer.Settings);

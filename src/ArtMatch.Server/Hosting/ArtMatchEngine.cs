@@ -160,14 +160,14 @@ public sealed class ArtMatchEngine : IDisposable
 
     /// <summary>
     /// Gives keypoints, verification's local features and SIFT features (and the SIFT vocabulary) to stored images that have none (a
-    /// store written before they existed), in the background so that the server answers meanwhile
+    /// store written before they existed), and re-encodes local features stored in an older encoding, in the background so that the server answers meanwhile
     /// (those images are found by their vectors only until done, and the catalogue is not ready).
     /// </summary>
     public Task BackfillKeypointsInBackground()
     {
         if (Importer is not { } importer || Store is not { } store)
             return Task.CompletedTask;
-        bool keypoints = store.ImagesWithoutKeypoints().Count > 0 || store.ImagesWithoutCatalogueLocal().Count > 0;
+        bool keypoints = store.ImagesWithoutKeypoints().Count > 0 || store.ImagesWithoutCatalogueLocal().Count > 0 || store.CatalogueLocalToRecode() > 0;
         bool sift = importer.Sift is not null && (store.ImagesWithoutSiftFeatures().Count > 0 || (Sift is not null && store.SiftVocabulary is null));
         if (!keypoints && !sift)
             return Task.CompletedTask;

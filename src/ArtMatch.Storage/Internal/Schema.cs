@@ -12,11 +12,12 @@ namespace ArtMatch.Storage.Internal;
 /// version 5 keeps each image's SIFT features with their visual words, and the catalogue's vocabulary;
 /// version 6 chains the audit log: each entry carries the SHA-256 of the previous entry's hash and its own fields;
 /// version 7 keeps customs cases (their photos stored once by sha256);
-/// version 8 keeps what verification reads of each image (local features, size, colour thumbnail).
+/// version 8 keeps what verification reads of each image (local features, size, colour thumbnail);
+/// version 9 writes those compact (CatalogueLocalCodec version 2) and lists version 8's rows to re-encode.
 /// </summary>
 internal static class Schema
 {
-    public const int Version = 8;
+    public const int Version = 9;
 
     public static void Migrate(SqliteConnection db)
     {
@@ -44,6 +45,7 @@ internal static class Schema
                 ChainAudit(db);
             CreateCases(db);
             CreateCatalogueLocal(db);
+            ListCatalogueLocalToRecode(db);
         }
         Sql.Execute(db, $"PRAGMA user_version = {Version}");
         transaction.Commit();
@@ -75,7 +77,7 @@ internal static class Schema
         CREATE VIRTUAL TABLE objects_fts USING fts5(object_id UNINDEXED, title, maker, inscriptions, description, tokenize = 'unicode61 remove_diacritics 2');
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL, object_id TEXT, detail TEXT, hash TEXT);
-        """ + WhiteningTable + KeypointsTable + SiftTables + CasesTables + CatalogueLocalTable);
+        """ + WhiteningTable + KeypointsTable + SiftTables + CasesTables + CatalogueLocalTable + RecodeTable);
 
     /// <summary>Mean and projection as little-endian float32, as the vectors.</summary>
     private const string WhiteningTable = """
@@ -179,6 +181,17 @@ internal static class Schema
         """;
 
     private static void CreateCatalogueLocal(SqliteConnection db) => Sql.Execute(db, CatalogueLocalTable);
+
+    /// <summary>
+    /// Version 9: rows of catalogue_local written before (float32, about 420 KB a picture) that are still to be
+    /// re-encoded compact, by rowid (SqliteCatalogStore.RecodeCatalogueLocal, in the background). Listing them
+    /// reads no blob, so the upgrade itself is quick at any size; a kill during the re-encoding leaves the
+    /// rest listed, and both encodings are read meanwhile.
+    /// </summary>
+    private const string RecodeTable = "CREATE TABLE IF NOT EXISTS catalogue_local_recode (id INTEGER PRIMARY KEY);";
+
+    private static void ListCatalogueLocalToRecode(SqliteConnection db) =>
+        Sql.Execute(db, RecodeTable + "INSERT OR IGNORE INTO catalogue_local_recode (id) SELECT rowid FROM catalogue_local;");
 
     private static readonly JsonSerializerOptions Version1Json = new()
     {

@@ -20,4 +20,7 @@ internal static class StorageTestHooks
 
     /// <summary>After each keypoint row read from SQLite in one pass (writing the keypoint file among them): the rows read so far.</summary>
     public static Action<int>? KeypointRowsRead { get; set; }
+
+    /// <summary>Before a batch of local features re-encoded compact is committed: the rows re-encoded so far, this batch's among them.</summary>
+    public static Action<int>? CatalogueLocalRecoding { get; set; }
 }
