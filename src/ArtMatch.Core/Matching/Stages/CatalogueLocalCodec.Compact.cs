@@ -80,15 +80,7 @@ public static partial class CatalogueLocalCodec
                 float scale = BitConverter.ToSingle(payload, 4 * cell);
                 var bitmap = payload.AsSpan(at, bitmapBytes);
                 at = Need(at + bitmapBytes, length);
-                var vector = vectors.AsSpan(cell * dimension, dimension);
-                for (int i = 0; i < dimension; i++)
-                {
-                    if ((bitmap[i >> 3] & (1 << (i & 7))) == 0)
-                        continue;
-                    byte code = payload[at];
-                    at = Need(at + 1, length);
-                    vector[i] = (signed ? (sbyte)code : code) * scale;
-                }
+                at = ReadCell(bitmap, payload.AsSpan(at, length - at), vectors.AsSpan(cell * dimension, dimension), scale, signed) + at;
             }
             if (length - at != thumbBytes)
                 throw new InvalidDataException($"Stored local features with a thumbnail of {length - at} bytes, expected {thumbBytes}.");
@@ -100,6 +92,26 @@ public static partial class CatalogueLocalCodec
         {
             ArrayPool<byte>.Shared.Return(payload);
         }
+    }
+
+    /// <summary>One cell's values from its bitmap and codes (set bits only, a byte of the bitmap at a time); returns the codes read.</summary>
+    private static int ReadCell(ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> codes, Span<float> vector, float scale, bool signed)
+    {
+        int read = 0;
+        for (int b = 0; b < bitmap.Length; b++)
+        {
+            for (uint bits = bitmap[b]; bits != 0; bits &= bits - 1)
+            {
+                int i = (b << 3) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (read >= codes.Length)
+                    throw new InvalidDataException("Stored local features cut short.");
+                if (i >= vector.Length)
+                    throw new InvalidDataException("Stored local features with a value past the cell's dimension.");
+                byte code = codes[read++];
+                vector[i] = (signed ? (sbyte)code : code) * scale;
+            }
+        }
+        return read;
     }
 
     private static int Need(int end, int length) =>
@@ -129,21 +141,25 @@ public static partial class CatalogueLocalCodec
     /// <summary>Residuals of the median-edge predictor, channel by channel (neighbours outside the picture count as 0).</summary>
     private static void PredictThumbnail(ReadOnlySpan<byte> pixels, int width, Span<byte> residuals)
     {
+        int row = 3 * width;
         for (int i = 0; i < pixels.Length; i++)
-            residuals[i] = (byte)(pixels[i] - Predicted(pixels, width, i));
+            residuals[i] = (byte)(pixels[i] - Predicted(pixels, row, i, i % row >= 3));
     }
 
     private static void UnpredictThumbnail(ReadOnlySpan<byte> residuals, int width, Span<byte> pixels)
     {
         // In order: each prediction reads only pixels already restored.
-        for (int i = 0; i < pixels.Length; i++)
-            pixels[i] = (byte)(residuals[i] + Predicted(pixels, width, i));
+        int row = 3 * width;
+        for (int start = 0; start < pixels.Length; start += row)
+        {
+            for (int i = start; i < start + row; i++)
+                pixels[i] = (byte)(residuals[i] + Predicted(pixels, row, i, i - start >= 3));
+        }
     }
 
-    private static int Predicted(ReadOnlySpan<byte> pixels, int width, int i)
+    private static int Predicted(ReadOnlySpan<byte> pixels, int row, int i, bool left)
     {
-        int row = 3 * width;
-        bool left = i % row >= 3, up = i >= row;
+        bool up = i >= row;
         int a = left ? pixels[i - 3] : 0, b = up ? pixels[i - row] : 0, c = left && up ? pixels[i - row - 3] : 0;
         if (c >= Math.Max(a, b))
             return Math.Min(a, b);
