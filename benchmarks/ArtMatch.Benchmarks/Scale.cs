@@ -27,14 +27,15 @@ internal static class Scale
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine("""
-                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--approximate-above ROWS] [--float-rows] [--rows-in-memory]
+                scale --pictures N [--queries Q] [--recall-queries R] [--probes P] [--probed-share S] [--approximate-above ROWS] [--float-rows] [--rows-in-memory]
                       [--incremental] [--project-rows] [--dir DIR [--reopen]] [--export DIR] [--json]
                   Builds the embedded vector index with N pictures (the dev catalogue's real vectors, then
                   synthetic pictures mixed from them) and reports build_s, disk_bytes, rss_open_mb,
                   rss_after_queries_mb, search_p50_ms/search_p99_ms (2 threads; _1t: one thread) and
                   recall_at_10 against an exact float search. Q queries are timed (default 1000), the
-                  first R of them (default 200) checked against the exact search. --probes and
-                  --approximate-above set index.embedded's Probes and ApproximateAboveRows; --float-rows
+                  first R of them (default 200) checked against the exact search. --probes, --probed-share and
+                  --approximate-above set index.embedded's Probes, ProbedListShare and ApproximateAboveRows (the
+                  probe sweep scans exactly the lists it names); --float-rows
                   keeps the float rows and their whitened copy (index.embedded.compact false). The compact rows go to
                   a memory-mapped file DIR/vectors.rows (default a new temporary directory, deleted at the end) and the index is closed and opened again from its files before rss_open_mb and the
                   queries (rss_built_mb: after building); --rows-in-memory keeps them in the managed heap. --export DIR
@@ -62,6 +63,7 @@ internal static class Scale
         {
             Compact = !args.Contains("--float-rows"),
             Probes = IntOption(args, "--probes", defaults.Probes),
+            ProbedListShare = DoubleOption(args, "--probed-share", defaults.ProbedListShare),
             ApproximateAboveRows = IntOption(args, "--approximate-above", defaults.ApproximateAboveRows),
         };
         // The rows in a memory-mapped file (index.embedded.map_rows, the product's default), measured after
@@ -154,7 +156,7 @@ internal static class Scale
         {
             foreach (int probes in new[] { 16, 32, 64, 96, 128, 192, 256 })
             {
-                index.SetProbes(probes);
+                index.SetProbes(probes, share: 0);
                 var times = new List<double>();
                 var hits = new List<IReadOnlyList<VectorHit>>();
                 foreach (var query in queryVectors.Take(recallQueries))
@@ -167,7 +169,7 @@ internal static class Scale
                 sweep.Add(new { probes, recall_at_10 = Math.Round(Recall(hits), 4), p50_ms = Math.Round(Percentile(times, 0.5), 2), p99_ms = Math.Round(Percentile(times, 0.99), 2) });
                 log.WriteLine($"scale: {probes} probes: {sweep[^1]}");
             }
-            index.SetProbes(settings.Probes);
+            index.SetProbes(settings.Probes, settings.ProbedListShare);
         }
         index.SetSearchThreads(settings.ThreadsPerSearch());
 
@@ -195,6 +197,7 @@ internal static class Scale
             ["search_p50_ms_1t"] = Math.Round(timing[1].P50, 2),
             ["search_p99_ms_1t"] = Math.Round(timing[1].P99, 2),
             ["recall_at_10"] = Math.Round(recall, 4),
+            ["probed_lists"] = index.ProbedLists,
             ["queries"] = queries,
             ["recall_queries"] = recallQueries,
             ["real_pictures"] = Math.Min(pictures, catalogue.RealPictures),
@@ -204,7 +207,7 @@ internal static class Scale
             ["load_end"] = Load(),
             ["probe_sweep"] = sweep,
         };
-        export?.Finish(index.RankRows(queryVectors), truth.Take(recallQueries).ToList(), K, pictures, index.IvfListCount, settings.Probes, result);
+        export?.Finish(index.RankRows(queryVectors), truth.Take(recallQueries).ToList(), K, pictures, index.IvfListCount, index.ProbedLists, result);
         index.Dispose();
         if (dirAt < 0)
             Directory.Delete(rowDir, recursive: true);
@@ -246,6 +249,12 @@ internal static class Scale
     {
         int at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static double DoubleOption(string[] args, string name, double fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>Resident set from /proc/self/status (after a full aggressive collection, so garbage does not count).</summary>

@@ -39,6 +39,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     private VectorIndex Configure(VectorIndex index)
     {
         index.Probes = _settings.Probes;
+        index.ProbedListShare = _settings.ProbedListShare;
         index.ApproximateAboveRows = _settings.ApproximateAboveRows;
         index.ParallelThreshold = _settings.ParallelAboveRows;
         index.MaxParallelism = _settings.ThreadsPerSearch();
@@ -127,12 +128,15 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         StartBackgroundWork();
     }
 
-    /// <summary>Sets the lists scanned per query from now on (benchmarks sweep it).</summary>
-    internal void SetProbes(int probes)
+    /// <summary>Sets the lists scanned per query from now on: at least <paramref name="probes"/>, or <paramref name="share"/> of them when more (benchmarks sweep it).</summary>
+    internal void SetProbes(int probes, double share)
     {
         lock (_writers)
-            Write(index => index.Probes = probes);
+            Write(index => (index.Probes, index.ProbedListShare) = (probes, share));
     }
+
+    /// <summary>Lists a query scans now (0 without an inverted file).</summary>
+    internal int ProbedLists => Read(index => index.ProbedLists);
 
     /// <summary>How searches split their scan now: from how many rows on, over how many threads (tests).</summary>
     internal (int ParallelAboveRows, int Threads) SearchSplit => Read(index => (index.ParallelThreshold, index.MaxParallelism));
@@ -440,7 +444,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     internal string Describe() => Read(index => index.IsCompact
         ? $"compact rows: whitened, {index.RankDimensions} dims, int8 + a float scale per row ("
             + (index.RowFileBytes > 0 ? $"memory-mapped file of {index.RowFileBytes / 1048576} MB" : $"{index.RowBytes / 1048576} MB") + "); "
-            + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.Probes} probed" + (index.OrderedRows > 0 ? $", {index.OrderedRows} rows in list order (read positionally)" : "") : "exact scan")
+            + (index.HasIvf ? $"inverted file of {index.IvfLists} lists, {index.ProbedLists} probed" + (index.OrderedRows > 0 ? $", {index.OrderedRows} rows in list order (read positionally)" : "") : "exact scan")
         : $"exact scan, float32 rows of {Dimension} dims" + (index.Whitening is null ? "" : " plus a whitened float32 copy"));
 
     /// <summary>Nothing to do: the store's SQLite file holds the vectors and the whitening, and the index is rebuilt from it on opening.</summary>

@@ -180,6 +180,17 @@ public class InvertedFileTests
         var sample = vectors.Keys.Where((_, i) => i % 8 == 0).ToList();
         Assert.True(Found(sample) >= sample.Count * 0.95, $"{Found(sample)} of {sample.Count}");
 
+        // The probes are a floor: a share of the lists scans more of them once it asks for more.
+        int lists = index.IvfListCount;
+        Assert.True(lists > 1, $"{lists} lists");
+        Assert.Equal(Math.Min(lists, 12), index.ProbedLists);
+        index.SetProbes(1, share: 0);
+        Assert.Equal(1, index.ProbedLists);
+        index.SetProbes(1, share: 1);
+        Assert.Equal(lists, index.ProbedLists);
+        Assert.Contains($"{lists} lists, {lists} probed", index.Describe());
+        index.SetProbes(settings.Probes, settings.ProbedListShare);
+
         // A quarter and more deleted: the index compacts, the lists are filled again from the moved rows.
         var deleted = vectors.Keys.Where((_, i) => i % 3 == 0).ToList();
         foreach (var id in deleted)

@@ -37,6 +37,15 @@ public sealed record EmbeddedIndexSettings
     public int Probes { get; init; } = 16;
 
     /// <summary>
+    /// Share of the inverted file's lists scanned per query when that is more than <see cref="Probes"/>: the
+    /// lists multiply as a catalogue grows (about one per 1,900 rows from a million pictures on), and a fixed
+    /// number of probes would scan an ever smaller part of it. At 100,000 pictures 16 probes held recall over
+    /// 3,126 lists (1 in 195) but not quite over 6,032 (1 in 377, benchmarks/RESULTS.md); one list in 256 sits
+    /// between. 0: exactly <see cref="Probes"/>.
+    /// </summary>
+    public double ProbedListShare { get; init; } = 1.0 / 256;
+
+    /// <summary>
     /// Megabytes of float rows kept in memory after a compact index's hits were scored with them (their
     /// plain cosines; reading them from SQLite was most of a search's time): about 5 KB a row, 160 KB an
     /// object of 31 rows, so the default keeps about 1,600 objects. Emptied on overflow and on every write
@@ -63,6 +72,8 @@ public sealed record EmbeddedIndexSettings
             throw new ArgumentException($"index.embedded.approximate_above_rows must be 0 or more (got {ApproximateAboveRows}).");
         if (Probes < 1)
             throw new ArgumentException($"index.embedded.probes must be at least 1 (got {Probes}).");
+        if (ProbedListShare is < 0 or > 1 || double.IsNaN(ProbedListShare))
+            throw new ArgumentException($"index.embedded.probed_list_share must be from 0 to 1 (got {ProbedListShare}).");
         if (PlainCacheMegabytes < 0)
             throw new ArgumentException($"index.embedded.plain_cache_megabytes must be 0 or more (got {PlainCacheMegabytes}).");
         if (ParallelAboveRows < 0)

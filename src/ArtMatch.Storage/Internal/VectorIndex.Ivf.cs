@@ -16,8 +16,14 @@ internal sealed partial class VectorIndex
     // Changes whenever rows move (compaction): work begun on the old positions is dropped.
     private int _generation;
 
-    /// <summary>Lists scanned per query (of <see cref="IvfLists.Count"/>).</summary>
+    /// <summary>Lists scanned per query at least (of <see cref="IvfLists.Count"/>).</summary>
     public int Probes { get; set; } = 16;
+
+    /// <summary>Share of the lists scanned per query when that is more than <see cref="Probes"/>.</summary>
+    public double ProbedListShare { get; set; }
+
+    /// <summary>Lists a query scans now: <see cref="Probes"/>, or <see cref="ProbedListShare"/> of them when more.</summary>
+    public int ProbedLists => _ivf is null ? 0 : Math.Min(_ivf.Count, Math.Max(Probes, (int)Math.Ceiling(_ivf.Count * ProbedListShare)));
 
     /// <summary>From this many live rows on, a compact index is searched through the inverted file.</summary>
     public int ApproximateAboveRows { get; set; } = 200_000;
@@ -229,7 +235,7 @@ internal sealed partial class VectorIndex
     {
         for (int j = 0; j < queries.Count; j++)
         {
-            var probed = _ivf!.Probe(_compact!.Project(queries[j]), Probes);
+            var probed = _ivf!.Probe(_compact!.Project(queries[j]), ProbedLists);
             if (parts == 1)
             {
                 ScanLists(prepared[j], probed, 0, probed.Length, allowed, wholeImagesOnly, best[j], bestRow[j]);

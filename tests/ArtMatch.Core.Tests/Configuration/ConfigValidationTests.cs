@@ -35,6 +35,7 @@ public class ConfigValidationTests
     [InlineData("""{"index": {"embedded": {"parallel_above_rows": -1}}}""", "index.embedded.parallel_above_rows")]
     [InlineData("""{"index": {"embedded": {"probes": 0}}}""", "index.embedded.probes")]
     [InlineData("""{"index": {"embedded": {"plain_cache_megabytes": -5}}}""", "index.embedded.plain_cache_megabytes")]
+    [InlineData("""{"index": {"embedded": {"probed_list_share": 1.5}}}""", "index.embedded.probed_list_share")]
     [InlineData("""{"match": {"cascade": {"escalation": ["keypoints", "zoom"]}}}""", "match.cascade.escalation")]
     [InlineData("""{"match": {"cascade": {"stop_match_margin": -0.1}}}""", "match.cascade.stop_match_margin")]
     public void Load_ValueThatCannotWork_FailsOnLoadNamingTheSetting(string json, string named)
