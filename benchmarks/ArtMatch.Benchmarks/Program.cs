@@ -19,6 +19,7 @@ return args.FirstOrDefault() switch
     "match-stages" => MatchStages.Run(args[1..]),
     "stage-parts" => StageParts.Run(args[1..]),
     "evidence-parts" => EvidenceParts.Run(args[1..]),
+    "evidence-geometry" => EvidenceGeometry.Run(args[1..]),
     "match-answers" => MatchAnswers.Run(args[1..]),
     "match-ab" => MatchAb.Run(args[1..]),
     "local-encoding" => LocalEncoding.Run(args[1..]),

@@ -107,6 +107,41 @@ public sealed class OpenCvFeatureEngine : ILocalFeatureEngine
         return new GeometryFit(homography, [.. inliers]);
     }
 
+    public int[]? FitAffine(IReadOnlyList<(CorePoint Query, CorePoint Candidate)> pairs, double reprojectionPixels)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count < 3)
+            return null;
+        using var src = InputArray.Create(pairs.Select(p => new Point2f(p.Query.X, p.Query.Y)).ToArray());
+        using var dst = InputArray.Create(pairs.Select(p => new Point2f(p.Candidate.X, p.Candidate.Y)).ToArray());
+        using var mask = new Mat();
+        using var a = Cv2.EstimateAffine2D(src, dst, mask, RobustEstimationAlgorithms.RANSAC, reprojectionPixels, 2000, 0.995, 10);
+        return a is null || a.Empty() || mask.Empty() ? null : Inliers(mask, pairs.Count);
+    }
+
+    public int[]? FitFundamental(IReadOnlyList<(CorePoint Query, CorePoint Candidate)> pairs, double epipolarPixels)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count < 8)
+            return null;
+        using var src = InputArray.Create(pairs.Select(p => new Point2d(p.Query.X, p.Query.Y)).ToArray());
+        using var dst = InputArray.Create(pairs.Select(p => new Point2d(p.Candidate.X, p.Candidate.Y)).ToArray());
+        using var mask = new Mat();
+        using var f = Cv2.FindFundamentalMat(src, dst, FundamentalMatMethods.Ransac, epipolarPixels, 0.995, mask);
+        return f.Empty() || mask.Empty() ? null : Inliers(mask, pairs.Count);
+    }
+
+    private static int[] Inliers(Mat mask, int count)
+    {
+        var inliers = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            if (mask.At<byte>(i) != 0)
+                inliers.Add(i);
+        }
+        return [.. inliers];
+    }
+
     /// <summary>
     /// <paramref name="words"/> visual words: k-means++ centres of <paramref name="descriptors"/> (rows of
     /// 128 bytes), as floats, row after row. Seeded, so a vocabulary learned twice from one sample is the same.

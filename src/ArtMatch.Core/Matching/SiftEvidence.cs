@@ -29,6 +29,12 @@ public sealed record SiftEvidenceSettings
     /// </summary>
     public int PhotoFeatures { get; init; }
 
+    /// <summary>
+    /// The geometric model the inliers agree on (<see cref="SiftGeometry"/>): a homography by default; the floor
+    /// must be calibrated for the model (<c>calibrate --sift-evidence</c> with the same config).
+    /// </summary>
+    public SiftGeometry Geometry { get; init; } = SiftGeometry.Homography;
+
     /// <summary>Also check photos Match answered "no match" on the score, and answer "possible" when SIFT backs a candidate.</summary>
     public bool Rescue { get; init; }
 
@@ -107,7 +113,7 @@ public sealed class SiftEvidence(ILocalFeatureEngine engine, ICatalogStore store
         foreach (var image in store.GetImages(objectId))
         {
             if (CatalogueFeatures(image.ImageId) is { Count: > 0 } features)
-                best = Math.Max(best, SiftVerifier.Verify(engine, photo, features, sift).Inliers);
+                best = Math.Max(best, SiftVerifier.Verify(engine, photo, features, sift, settings.Geometry).Inliers);
         }
         return best;
     }

@@ -26,6 +26,20 @@ public interface ILocalFeatureEngine
     GeometryFit? FitHomography(IReadOnlyList<(PointF Query, PointF Candidate)> pairs, double reprojectionPixels);
 
     /// <summary>
+    /// The pairs one affine map (query to candidate pixels, RANSAC) agrees with within
+    /// <paramref name="reprojectionPixels"/>; null when fewer than three pairs or no model.
+    /// </summary>
+    int[]? FitAffine(IReadOnlyList<(PointF Query, PointF Candidate)> pairs, double reprojectionPixels) =>
+        throw new NotSupportedException("This engine fits homographies only.");
+
+    /// <summary>
+    /// The pairs one fundamental matrix (RANSAC; two views of one 3-D scene) agrees with, each within
+    /// <paramref name="epipolarPixels"/> of its epipolar line; null when fewer than eight pairs or no model.
+    /// </summary>
+    int[]? FitFundamental(IReadOnlyList<(PointF Query, PointF Candidate)> pairs, double epipolarPixels) =>
+        throw new NotSupportedException("This engine fits homographies only.");
+
+    /// <summary>
     /// <paramref name="words"/> visual words: k-means centres of <paramref name="descriptors"/> (rows of
     /// <see cref="FeatureSet.DescriptorLength"/> bytes) as floats, row after row; seeded, so reproducible.
     /// </summary>

@@ -45,6 +45,9 @@ public sealed record SiftSettings
     /// <summary>Reprojection error (pixels of the catalogue picture) within which a pair agrees with the homography.</summary>
     public double ReprojectionPixels { get; init; } = 6;
 
+    /// <summary>Distance (pixels of the catalogue picture) from its epipolar line within which a pair agrees with a fundamental matrix.</summary>
+    public double EpipolarPixels { get; init; } = 3;
+
     /// <summary>How far (factor) an inlier's scale change may differ from the median scale change of all inliers.</summary>
     public double ScaleTolerance { get; init; } = 1.6;
 

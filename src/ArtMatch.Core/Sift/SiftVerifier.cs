@@ -1,5 +1,17 @@
 namespace ArtMatch.Core.Sift;
 
+/// <summary>
+/// The geometric model the pairs of one photo and one catalogue picture must agree on: a homography (a flat
+/// picture, or a 3-D object seen from nearly the same place), an affine map (its far-camera approximation, one
+/// pair fewer to fit), or a fundamental matrix (any two views of one rigid 3-D scene: the weakest constraint).
+/// </summary>
+public enum SiftGeometry
+{
+    Homography,
+    Affine,
+    Fundamental,
+}
+
 /// <summary>What geometric verification of a photo against one catalogue picture found.</summary>
 public sealed record SiftVerification(int Matches, int Inliers, GeometryFit? Fit)
 {
@@ -14,15 +26,25 @@ public sealed record SiftVerification(int Matches, int Inliers, GeometryFit? Fit
 /// </summary>
 public static class SiftVerifier
 {
-    public static SiftVerification Verify(ILocalFeatureEngine engine, FeatureSet query, FeatureSet candidate, SiftSettings settings)
+    public static SiftVerification Verify(ILocalFeatureEngine engine, FeatureSet query, FeatureSet candidate, SiftSettings settings, SiftGeometry geometry = SiftGeometry.Homography)
     {
         var matches = engine.Match(query, candidate, settings.Ratio);
         if (matches.Count < 4)
             return new SiftVerification(matches.Count, 0, null);
         var pairs = matches.Select(m => (Point(query.Points[m.Query]), Point(candidate.Points[m.Candidate]))).ToList();
+        if (geometry != SiftGeometry.Homography)
+        {
+            var agree = geometry == SiftGeometry.Affine ? engine.FitAffine(pairs, settings.ReprojectionPixels) : engine.FitFundamental(pairs, settings.EpipolarPixels);
+            return new SiftVerification(matches.Count, agree is null ? 0 : Consistent(query, candidate, agree.Select(i => matches[i]).ToList(), settings), null);
+        }
         if (engine.FitHomography(pairs, settings.ReprojectionPixels) is not { } fit || !Plausible(fit.Homography))
             return new SiftVerification(matches.Count, 0, null);
-        var inliers = fit.Inliers.Select(i => matches[i]).ToList();
+        return new SiftVerification(matches.Count, Consistent(query, candidate, fit.Inliers.Select(i => matches[i]).ToList(), settings), fit);
+    }
+
+    /// <summary>The inliers whose own scale change and rotation agree with the majority's.</summary>
+    private static int Consistent(FeatureSet query, FeatureSet candidate, List<FeatureMatch> inliers, SiftSettings settings)
+    {
         var logScales = inliers.Select(m => Math.Log(Math.Max(1e-3, candidate.Points[m.Candidate].Size) / Math.Max(1e-3, query.Points[m.Query].Size))).ToList();
         var rotations = inliers.Select(m => candidate.Points[m.Candidate].Angle - query.Points[m.Query].Angle).ToList();
         double medianScale = Median(logScales), medianRotation = CircularMedian(rotations);
@@ -33,7 +55,7 @@ public static class SiftVerifier
             if (Math.Abs(logScales[i] - medianScale) <= scaleTolerance && AngleBetween(rotations[i], medianRotation) <= settings.AngleTolerance)
                 consistent++;
         }
-        return new SiftVerification(matches.Count, consistent, fit);
+        return consistent;
     }
 
     private static PointF Point(FeaturePoint p) => new(p.X, p.Y);

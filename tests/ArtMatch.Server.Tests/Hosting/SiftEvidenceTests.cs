@@ -1,4 +1,5 @@
 using ArtMatch.Core.Matching;
+using ArtMatch.Core.Sift;
 using ArtMatch.Server.Tests.Support;
 using ArtMatch.TestSupport;
 
@@ -26,6 +27,17 @@ public sealed class SiftEvidenceTests(EngineFixture fixture) : IClassFixture<Eng
         var photo = Photo(evidence);
         int right = evidence.Inliers(photo, Right), wrong = evidence.Inliers(photo, Wrong);
         Assert.True(right >= 20 && wrong < right / 4, $"{right} inliers on the photographed object, {wrong} on another");
+    }
+
+    [Theory]
+    [InlineData(SiftGeometry.Affine)]
+    [InlineData(SiftGeometry.Fundamental)]
+    public void Inliers_OtherGeometry_ThePhotographedObjectAgainstAnother_ManyAgainstFew(SiftGeometry geometry)
+    {
+        var evidence = fixture.Engine.NewSiftEvidence(new SiftEvidenceSettings { Floor = 1, Geometry = geometry });
+        var photo = Photo(evidence);
+        int right = evidence.Inliers(photo, Right), wrong = evidence.Inliers(photo, Wrong);
+        Assert.True(right >= 20 && wrong < right / 4, $"{geometry}: {right} inliers on the photographed object, {wrong} on another");
     }
 
     [Fact]
