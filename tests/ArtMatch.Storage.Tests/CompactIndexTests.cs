@@ -71,6 +71,37 @@ public class CompactIndexTests
     }
 
     [Fact]
+    public void CompactSearchMany_ManyQueries_GivesEachQuerysOwnSearch()
+    {
+        // A photo's regions are searched together and projected in blocks of queries: more than one
+        // block here, and each query's hits and scores must be those of searching it alone.
+        const int Dim = 600;
+        var random = new Random(51);
+        var vectors = Clustered(random, 1500, Dim);
+        var compact = new VectorIndex(Dim);
+        for (int i = 0; i < vectors.Count; i++)
+        {
+            compact.SetObject(new CulturalObject { ObjectId = $"o{i:D4}" });
+            compact.AddImage($"o{i:D4}", $"i{i}", [vectors[i]]);
+        }
+        compact.MakeCompact(Whitening.Learn(compact.LiveRows(), Dim));
+        var queries = Enumerable.Range(0, 110).Select(_ =>
+        {
+            var query = (float[])vectors[random.Next(vectors.Count)].Clone();
+            TensorPrimitives.MultiplyAdd(TempStore.UnitVector(random, Dim), 0.3f, query, query);
+            Pooling.L2Normalize(query);
+            return query;
+        }).ToList();
+        var together = compact.SearchMany(queries, 10, SearchFilter.None);
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var alone = compact.Search(queries[q], 10, SearchFilter.None);
+            Assert.Equal(alone.Select(h => (h.ObjectId, h.ImageId, h.Score)), together[q].Select(h => (h.ObjectId, h.ImageId, h.Score)));
+        }
+        Assert.True(together.Count(hits => hits.Count == 10) == queries.Count);
+    }
+
+    [Fact]
     public void Store_Compact_PlainScoresExactAfterReopenAndDeleteAndRelearn()
     {
         const int Dim = 64;
