@@ -177,11 +177,11 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// <summary>Starts learning the inverted file in the background when the index wants one and no build runs (nor a bulk load).</summary>
     private void StartBackgroundWork()
     {
-        if (_disposed || Volatile.Read(ref _bulkLoads) > 0 || Volatile.Read(ref _building) != 0 || !Read(index => index.WantsIvf))
+        if (_disposed || Volatile.Read(ref _bulkLoads) > 0 || Volatile.Read(ref _building) != 0 || !Read(index => index.WantsIvf || index.WantsListOrder))
             return;
         if (Interlocked.CompareExchange(ref _building, 1, 0) != 0)
             return;
-        _background = Task.Run(BuildIvf);
+        _background = Task.Run(BackgroundWork);
     }
 
     /// <summary>Rows assigned to lists per step under the reader lock (writers wait at most one step); settable for tests.</summary>
@@ -200,49 +200,18 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
     /// centroids and each block's lists are recorded beside it as they are made (<see cref="IvfFile"/>), so a
     /// process killed mid-way continues from its last block on the next opening, and the installed one is saved.
     /// </summary>
-    private void BuildIvf()
+    /// <summary>The inverted file learned when wanted, then the row file written again in its list order when wanted, until neither is.</summary>
+    private void BackgroundWork()
     {
         try
         {
             while (!_disposed)
             {
-                var (index, generation, stored, dims, resumed) = Read(i => (i, i.Generation, i.StoredRows, i.RankDimensions, i.ResumeIvfBuild()));
-                IvfLists ivf;
-                var lists = new int[stored];
-                int from = 0;
-                if (resumed is { } found)
-                {
-                    (ivf, from) = (found.Ivf, found.Lists.Length);
-                    found.Lists.CopyTo(lists, 0);
-                    IvfBuildResumedFrom = from;
-                }
+                if (Read(i => i.WantsIvf))
+                    BuildIvf();
+                else if (Read(i => i.WantsListOrder))
+                    OrderRowsByLists();
                 else
-                {
-                    var (sample, live) = Read(i => (i.IvfSample(IvfSampleRows), i.RowCount));
-                    ivf = IvfLists.Train(sample, dims, IvfLists.ListsFor(live), live);
-                }
-                using var progress = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.RecordIvfBuild(ivf, from) : null);
-                bool moved = false;
-                for (int start = from; start < stored && !moved && !_disposed; start += AssignBlock)
-                {
-                    int end = Math.Min(stored, start + AssignBlock);
-                    var block = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.AssignRows(ivf, start, end) : null);
-                    if (block is null)
-                    {
-                        moved = true;
-                        break;
-                    }
-                    block.CopyTo(lists, start);
-                    progress?.Append(block);
-                    StorageTestHooks.IvfRowsAssigned?.Invoke(end);
-                }
-                progress?.Dispose();
-                if (!moved && !_disposed)
-                {
-                    lock (_writers)
-                        moved = !Write(i => ReferenceEquals(i, index) && i.InstallIvf(ivf, lists, generation));
-                }
-                if (!moved && !Read(i => i.WantsIvf))
                     return;
             }
         }
@@ -256,13 +225,97 @@ public sealed class EmbeddedVectorIndex : IVectorIndex
         }
     }
 
+    /// <summary>One attempt (<see cref="BackgroundWork"/> tries again when the rows moved meanwhile).</summary>
+    private void BuildIvf()
+    {
+        var (index, generation, stored, dims, resumed) = Read(i => (i, i.Generation, i.StoredRows, i.RankDimensions, i.ResumeIvfBuild()));
+        IvfLists ivf;
+        var lists = new int[stored];
+        int from = 0;
+        if (resumed is { } found)
+        {
+            (ivf, from) = (found.Ivf, found.Lists.Length);
+            found.Lists.CopyTo(lists, 0);
+            IvfBuildResumedFrom = from;
+        }
+        else
+        {
+            var (sample, live) = Read(i => (i.IvfSample(IvfSampleRows), i.RowCount));
+            ivf = IvfLists.Train(sample, dims, IvfLists.ListsFor(live), live);
+        }
+        using var progress = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.RecordIvfBuild(ivf, from) : null);
+        bool moved = false;
+        for (int start = from; start < stored && !moved && !_disposed; start += AssignBlock)
+        {
+            int end = Math.Min(stored, start + AssignBlock);
+            var block = Read(i => ReferenceEquals(i, index) && i.Generation == generation ? i.AssignRows(ivf, start, end) : null);
+            if (block is null)
+            {
+                moved = true;
+                break;
+            }
+            block.CopyTo(lists, start);
+            progress?.Append(block);
+            StorageTestHooks.IvfRowsAssigned?.Invoke(end);
+        }
+        progress?.Dispose();
+        if (!moved && !_disposed)
+        {
+            lock (_writers)
+                moved = !Write(i => ReferenceEquals(i, index) && i.InstallIvf(ivf, lists, generation));
+        }
+    }
+
+    /// <summary>Rows copied per step of a rewrite in list order under the reader lock (writers wait at most one step); settable for tests.</summary>
+    internal static int ListOrderBlock { get; set; } = RowFile.SegmentRows;
+
+    /// <summary>
+    /// Writes the row file again in the inverted file's list order (<see cref="VectorIndex.BeginListOrder"/>):
+    /// planned under the writer lock, copied a block at a time under the reader lock (searches go on, writes
+    /// wait at most a block), flushed with no lock held, swapped in under the writer lock with the rows added
+    /// and deleted meanwhile. Dropped when the rows moved meanwhile (a compaction) or the index closes.
+    /// </summary>
+    private void OrderRowsByLists()
+    {
+        ListOrderRewrite? rewrite;
+        lock (_writers)
+            rewrite = Write(i => i.BeginListOrder());
+        if (rewrite is null)
+            return;
+        bool finished = false;
+        try
+        {
+            bool current = true;
+            for (int start = 0; start < rewrite.Rows && current && !_disposed; start += ListOrderBlock)
+            {
+                int end = Math.Min(rewrite.Rows, start + ListOrderBlock);
+                current = Read(i => i.WriteListOrder(rewrite, start, end));
+                StorageTestHooks.ListOrderRowsWritten?.Invoke(end);
+            }
+            if (current && !_disposed)
+            {
+                rewrite.Flush();
+                lock (_writers)
+                    finished = Write(i => i.FinishListOrder(rewrite));
+            }
+        }
+        finally
+        {
+            if (!finished)
+            {
+                lock (_writers)
+                    Write(i => i.AbandonListOrder(rewrite));
+            }
+        }
+    }
+
     /// <summary>Waits for a background build of the inverted file (benchmarks, tests).</summary>
     internal void WaitForBackgroundWork()
     {
         while (true)
         {
             _background.Wait();
-            if (!Read(index => index.WantsIvf) || BackgroundError is not null)
+            if (!Read(index => index.WantsIvf || index.WantsListOrder) || BackgroundError is not null)
                 return;
             StartBackgroundWork();
             if (Volatile.Read(ref _building) == 0)

@@ -67,6 +67,8 @@ public class ListOrderTests
     {
         using var store = Open(temp);
         var opening = store.LastRowFileOpening!.Value;
+        store.EmbeddedIndex.WaitForBackgroundWork();   // the rows are written again in list order in the background
+        Assert.Null(store.EmbeddedIndex.BackgroundError);
         Assert.True(opening.Ivf, opening.ToString());
         Assert.Equal(2 * Objects, opening.Reused);
         Assert.Equal(2 * Objects, store.EmbeddedIndex.OrderedRows);
@@ -130,6 +132,56 @@ public class ListOrderTests
         Kill(Program.StartStopped("open", temp.Directory, $"{Dim}", "2000", "512", "reordered", "0"));
         Assert.True(File.Exists(Path.Combine(temp.Directory, "vectors.rows.ivf.next")));
         AssertOrderedAndSame(temp, vectors, before);
+    }
+
+    [Fact]
+    public void Migration_SearchesAndWritesDuringTheRewrite_AreAnswered_AndTheWritesKept()
+    {
+        using var temp = new TempStore();
+        var vectors = Vectors(94);
+        Build(temp, vectors, unordered: true);
+        var added = TempStore.UnitVector(new Random(95), Dim);
+        using var paused = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        int block = EmbeddedVectorIndex.ListOrderBlock;
+        EmbeddedVectorIndex.ListOrderBlock = 512;
+        StorageTestHooks.ListOrderRowsWritten = rows =>
+        {
+            if (rows >= 1024 && !paused.IsSet)
+            {
+                paused.Set();
+                resume.Wait();
+            }
+        };
+        try
+        {
+            using var store = Open(temp);
+            // A guard against a rewrite that never starts, not a measurement.
+            Assert.True(paused.Wait(TimeSpan.FromMinutes(10)), "the rewrite did not reach its second block");
+            // Halfway through the rewrite (no lock held between blocks): a search answers, a write goes through.
+            var before = Answers(store, vectors);
+            store.Upsert(TempStore.Record("added"), [new NewImage(BitConverter.GetBytes(-1), "img-added", 10, 10, [added])]);
+            Assert.True(store.Delete("obj-0000"));
+            Assert.Equal("added", store.Search(added, 1, SearchFilter.None)[0].ObjectId);
+            var during = Answers(store, vectors);
+            Assert.NotEqual(before, during);   // obj-0000 was the answer of the first query vector
+            resume.Set();
+            store.EmbeddedIndex.WaitForBackgroundWork();
+            Assert.Null(store.EmbeddedIndex.BackgroundError);
+            Assert.InRange(store.EmbeddedIndex.OrderedRows, 2 * Objects, 2 * Objects + 1);
+            Assert.Equal(during, Answers(store, vectors));
+            Assert.Equal("added", store.Search(added, 1, SearchFilter.None)[0].ObjectId);
+        }
+        finally
+        {
+            resume.Set();
+            StorageTestHooks.ListOrderRowsWritten = null;
+            EmbeddedVectorIndex.ListOrderBlock = block;
+        }
+        using var reopened = Open(temp);
+        Assert.Equal(2 * Objects + 1 - 2, reopened.LastRowFileOpening!.Value.Reused);
+        Assert.Equal("added", reopened.Search(added, 1, SearchFilter.None)[0].ObjectId);
+        Assert.DoesNotContain("obj-0000", Answers(reopened, vectors));
     }
 }
 

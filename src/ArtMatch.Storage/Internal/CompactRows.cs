@@ -264,23 +264,11 @@ internal sealed unsafe class CompactRows : IDisposable
         _chunks.RemoveRange(chunks, _chunks.Count - chunks);
     }
 
-    /// <summary>
-    /// Writes the row file again with its rows in <paramref name="order"/> (new position -> old row; a
-    /// permutation), keys kept: a new file beside it, published every segment, flushed, renamed over. Before
-    /// the rename <paramref name="beforeRename"/> gets the new file's layout (to save what depends on it).
-    /// </summary>
-    public void Reorder(int[] order, Action<ulong> beforeRename)
+    /// <summary>Takes <paramref name="file"/> (the same rows, moved) as the row file; the old one is unmapped.</summary>
+    public void ReplaceFile(RowFile file)
     {
-        var old = _file ?? throw new InvalidOperationException("Rows in memory are not reordered.");
-        _file = RowFile.Write(old.Path, Dimensions, Fingerprint, file =>
-        {
-            for (int i = 0; i < order.Length; i++)
-            {
-                file.AppendCopy(old, order[i], old.Key(order[i]));
-                if ((i + 1) % RowFile.SegmentRows == 0)
-                    file.Publish();
-            }
-        }, beforeRename);
+        var old = _file ?? throw new InvalidOperationException("Rows in memory have no file to replace.");
+        _file = file;
         old.Dispose();
     }
 

@@ -21,6 +21,9 @@ internal static class StorageTestHooks
     /// <summary>After each keypoint row read from SQLite in one pass (writing the keypoint file among them): the rows read so far.</summary>
     public static Action<int>? KeypointRowsRead { get; set; }
 
+    /// <summary>Between the blocks of a row file written again in list order, no lock held: the rows written so far.</summary>
+    public static Action<int>? ListOrderRowsWritten { get; set; }
+
     /// <summary>Before a batch of local features re-encoded compact is committed: the rows re-encoded so far, this batch's among them.</summary>
     public static Action<int>? CatalogueLocalRecoding { get; set; }
 }

@@ -93,7 +93,7 @@ internal sealed partial class VectorIndex
         if (generation != _generation || _compact is null || lists.Length > _rows)
             return false;
         Install(ivf, lists);
-        OrderByListsIfNeeded();
+        CheckListOrder();
         SaveIvf();
         if (IvfBuildPath is { } progress)
             File.Delete(progress);
@@ -146,7 +146,7 @@ internal sealed partial class VectorIndex
             return false;
         Install(found.Ivf, found.Lists);
         _ivfSaved = File.Exists(path + ".next") ? default : (found.Lists.Length, Layout);
-        OrderByListsIfNeeded();
+        CheckListOrder();
         SaveIvf();
         File.Delete(path + ".next");
         return true;

@@ -198,7 +198,7 @@ internal sealed partial class VectorIndex : IDisposable
         _objectAlive[ordinal] = 0;
         _deadRows += _objectRows[ordinal].Count;
         foreach (int row in _objectRows[ordinal])
-            _compact?.Kill(row);
+            KillRow(row);
         if (_deadRows > _rows / 4)
             Compact();
         return true;
@@ -219,7 +219,7 @@ internal sealed partial class VectorIndex : IDisposable
         foreach (int row in gone)
         {
             _rowObject[row] = grave;
-            _compact?.Kill(row);
+            KillRow(row);
         }
         _objectRows[ordinal].RemoveAll(row => _rowImage[row] == image);
         _objectRows[grave].AddRange(gone);
