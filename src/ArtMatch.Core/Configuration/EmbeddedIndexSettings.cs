@@ -29,7 +29,8 @@ public sealed record EmbeddedIndexSettings
     public int ApproximateAboveRows { get; init; } = 200_000;
 
     /// <summary>
-    /// Lists of the inverted file scanned per query (about a thousand rows each): more finds more, slower.
+    /// Lists of the inverted file scanned per query at least (about a thousand rows each; <see cref="ProbedListShare"/>
+    /// scans more of a large catalogue's lists): more finds more, slower.
     /// At 100,000 pictures (3.1M rows, 3126 lists) recall@10 was the same from 16 to 256 probes (0.9865,
     /// benchmarks/RESULTS.md); catalogues just past <see cref="ApproximateAboveRows"/> have fewer, larger
     /// lists and may want more.
