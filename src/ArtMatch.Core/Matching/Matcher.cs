@@ -171,7 +171,7 @@ public sealed class Matcher
         List<Candidate> top = [];
         times.Time("judge", () => top = judgement.Ranked.Take(request.TopK).Select(c => c with { Record = _store.Get(c.ObjectId) }).ToList());
         if (top.Count > 0 && SiftEvidence is { } sift && sift.Checks(top[0].Verdict))
-            times.Time("evidence", () => top = BackedBySift(sift, context, judgement, request.TopK));
+            times.Time("evidence", () => top = BackedBySift(sift, context, judgement, top, request.TopK));
         if (top.Count > 0 && top[0].Verdict == Verdict.Possible && Evidence is { } evidence)
             times.Time("evidence", () => top[0] = evidence.Judge(photo.Image, top[0], cancellation));
         var verdict = top.Count > 0 ? top[0].Verdict : Verdict.NoMatch;
@@ -183,11 +183,14 @@ public sealed class Matcher
         };
     }
 
-    /// <summary>The ranked candidates after the SIFT check of the best few, the caller's top k of them; the photo's SIFT features reused when the SIFT stage made them.</summary>
-    private List<Candidate> BackedBySift(SiftEvidence sift, MatchContext context, Judgement judgement, int topK)
+    /// <summary>
+    /// The ranked candidates after the SIFT check of the best few, the caller's top k of them (<paramref name="top"/>,
+    /// records read already) then further ones the check looks at; the photo's SIFT features reused when the SIFT stage made them.
+    /// </summary>
+    private List<Candidate> BackedBySift(SiftEvidence sift, MatchContext context, Judgement judgement, List<Candidate> top, int topK)
     {
         var features = context.SiftFeatures ??= sift.Describe(context.Photo.Image);
-        var ranked = judgement.Ranked.Take(Math.Max(topK, sift.Settings.Candidates)).ToList();
+        var ranked = top.Concat(judgement.Ranked.Skip(top.Count).Take(Math.Max(0, sift.Settings.Candidates - top.Count))).ToList();
         return sift.Judge(features, ranked, context.Cancellation).Take(topK).Select(c => c.Record is null ? c with { Record = _store.Get(c.ObjectId) } : c).ToList();
     }
 

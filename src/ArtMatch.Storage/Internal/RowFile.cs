@@ -137,7 +137,7 @@ internal sealed unsafe class RowFile : IDisposable
     /// <paramref name="path"/>, which is flushed to disk and renamed over it, then opened. A process killed
     /// meanwhile leaves the old file (or none) and a temporary one, removed the next time.
     /// </summary>
-    public static RowFile Write(string path, int dimensions, ulong fingerprint, Action<RowFile> fill, Action<ulong>? beforeRename = null)
+    public static RowFile Write(string path, int dimensions, ulong fingerprint, Action<RowFile> fill)
     {
         string temporary = path + ".tmp";
         using (var file = Create(temporary, dimensions, fingerprint))
@@ -145,7 +145,6 @@ internal sealed unsafe class RowFile : IDisposable
             fill(file);
             file.Publish();
             file.FlushToDisk();
-            beforeRename?.Invoke(file.Layout);
         }
         File.Move(temporary, path, overwrite: true);
         return Open(path, dimensions, fingerprint) ?? throw new IOException($"The row file {path} just written does not open.");
