@@ -33,7 +33,12 @@ internal static class EvalCommand
             Description = "Measure only the SIFT search recall (as --search-recall), on this store: one imported from the set's catalogue with SIFT on "
                 + "(import gives missing SIFT features and learns the vocabulary again when the config asks for another number of words); no fresh store, no matching",
         };
-        var parallel = new Option<int>("--parallel") { Description = "Queries run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var parallel = new Option<int?>("--parallel")
+        {
+            // One at a time by default: the latency figures are then each photo's own, what an officer
+            // waits for on a server with nothing else to do; more at once finish sooner but share the cores.
+            Description = "Queries matched at once (default 1, so latency figures are per photo; the SIFT search recall, which times nothing, defaults to the processor count)",
+        };
         var json = CliSupport.JsonOption();
         var config = CliSupport.ConfigOption();
         var full = CliSupport.FullOption();
@@ -44,22 +49,24 @@ internal static class EvalCommand
             var evalSet = EvalSet.Load(parse.GetValue(set)!);
             var configValue = CliSupport.LoadConfig(parse, config);
             if (parse.GetValue(recallStore) is { } storeDir)
-                return RecallOnly(evalSet, configValue, storeDir, parse.GetValue(parallel), parse.GetValue(json));
+                return RecallOnly(evalSet, configValue, storeDir, parse.GetValue(parallel) ?? Environment.ProcessorCount, parse.GetValue(json));
             SiftSearchRecall? recall = null;
             Action<ArtMatchEngine>? measureRecall = parse.GetValue(searchRecall) && !parse.GetValue(baseline)
                 ? engine => recall = engine.Sift is { } sift
-                    ? SiftSearchRecall.Measure(sift, engine.RequireStore(), evalSet.Queries, bytes => engine.Describer.Decode(bytes), parse.GetValue(parallel))
+                    ? SiftSearchRecall.Measure(sift, engine.RequireStore(), evalSet.Queries, bytes => engine.Describer.Decode(bytes), parse.GetValue(parallel) ?? Environment.ProcessorCount)
                     : throw new InvalidOperationException("--search-recall needs the SIFT search, which the config turns off (sift: null).")
                 : null;
-            var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), parse.GetValue(parallel), parse.GetValue(report), parse.GetValue(details), measureRecall,
+            int queriesAtOnce = parse.GetValue(parallel) ?? 1;
+            var main = Evaluate(evalSet, configValue, parse.GetValue(baseline), queriesAtOnce, parse.GetValue(report), parse.GetValue(details), measureRecall,
                 parse.GetValue(verify) && !parse.GetValue(baseline));
             EvalReport? plain = parse.GetValue(withBaseline) && !parse.GetValue(baseline)
-                ? Evaluate(evalSet, configValue, baseline: true, parse.GetValue(parallel), null, null)
+                ? Evaluate(evalSet, configValue, baseline: true, queriesAtOnce, null, null)
                 : null;
 
             if (parse.GetValue(json))
             {
                 var output = ReportJson(main);
+                output["parallel"] = queriesAtOnce;
                 if (plain is not null)
                     output["baseline"] = ReportJson(plain);
                 if (recall is not null)
