@@ -210,11 +210,30 @@ internal static class EvalCommand
             runs = s.Runs, mean_ms = Math.Round(s.MeanMs, 2), p50_ms = Math.Round(s.P50Ms, 2), p95_ms = Math.Round(s.P95Ms, 2),
         });
         output["answered_after"] = report.Outcomes.Where(o => o.AnsweredAfter.Length > 0).GroupBy(o => o.AnsweredAfter).ToDictionary(g => g.Key, g => g.Count());
+        output["cpu_ms_per_query"] = Math.Round(report.CpuMillisecondsPerQuery, 1);
+        output["speculation"] = SpeculationJson(report.Outcomes);
         output["import"] = new { images = report.Import.ImagesAdded, seconds = Math.Round(report.Import.Seconds, 1), images_per_second = Math.Round(report.Import.ImagesPerSecond, 1), skipped = report.Import.Failures.Count, whitened = report.Import.WhiteningLearned };
         if (report.Verify is { } v)
             output["verify"] = VerifyJson(v);
         output["settings"] = report.Settings;
         return output;
+    }
+
+    /// <summary>
+    /// What computing the escalation's inputs ahead of need did over the queries: how many queries
+    /// speculated (an idle core was there), the parts a stage took from it, the parts no stage needed
+    /// (wasted work), and the speculation's wall time (on its own core) per query that speculated.
+    /// </summary>
+    private static Dictionary<string, object> SpeculationJson(IReadOnlyList<QueryOutcome> outcomes)
+    {
+        var started = outcomes.Select(o => o.Timings.Speculation).Where(s => s.Started).ToList();
+        return new()
+        {
+            ["queries"] = started.Count,
+            ["parts_used"] = started.Sum(s => s.Used),
+            ["parts_wasted"] = started.Sum(s => s.Wasted),
+            ["work_ms_mean"] = started.Count == 0 ? 0 : Math.Round(started.Average(s => s.Work.TotalMilliseconds), 2),
+        };
     }
 
     public static Dictionary<string, object> VerifyJson(VerifySummary v) => new()

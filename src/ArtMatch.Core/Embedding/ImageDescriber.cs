@@ -90,15 +90,11 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>The picture's feature maps by input long side: one forward pass per size, shared by the global vector, regions and local features.</summary>
+    /// <remarks>Thread-safe: a speculation may ask for one size while the match asks for another; each size runs once.</remarks>
     internal Func<int, FeatureMaps> MapsOf(RgbImage image)
     {
-        var maps = new Dictionary<int, FeatureMaps>();
-        return longSide =>
-        {
-            if (!maps.TryGetValue(longSide, out var found))
-                maps[longSide] = found = Run([ResizeToStride(image, longSide)]);
-            return found;
-        };
+        var maps = new System.Collections.Concurrent.ConcurrentDictionary<int, OnceComputed<FeatureMaps>>();
+        return longSide => maps.GetOrAdd(longSide, _ => new OnceComputed<FeatureMaps>()).Get(() => Run([ResizeToStride(image, longSide)]));
     }
 
     /// <summary>GeM of the whole picture at each global scale, summed and normalised.</summary>

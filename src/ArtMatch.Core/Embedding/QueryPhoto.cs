@@ -6,7 +6,9 @@ namespace ArtMatch.Core.Embedding;
 /// <summary>
 /// What the matching stages read of a query photo. Each part is computed the first time a stage
 /// asks for it (the regions, the turns and the keypoints cost model runs and detection that an easy
-/// photo does not need), then kept. One match reads it, from one thread. Tests hand-make it.
+/// photo does not need), then kept. Thread-safe: a speculation (<see cref="Matching.Stages.Speculation"/>)
+/// may compute the costly parts on another thread ahead of the stage that reads them; each part is
+/// computed once, and a reader that asks while another thread computes it waits. Tests hand-make it.
 /// </summary>
 public interface IQueryPhoto
 {
@@ -44,12 +46,12 @@ public interface IQueryPhoto
 internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQueryPhoto
 {
     private readonly Func<int, FeatureMaps> _mapsAt = describer.MapsOf(image);
-    private float[]? _global;
-    private (LocalFeatures? Value, bool Done) _local;
-    private (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows)? _regions;
-    private Dictionary<int, (LocalFeatures, PixelRect)>? _regionLocals;
-    private IReadOnlyList<TurnedView>? _turns;
-    private (KeypointSet? Value, bool Done) _keypoints;
+    private readonly OnceComputed<float[]> _global = new();
+    private readonly OnceComputed<LocalFeatures?> _local = new();
+    private readonly OnceComputed<(List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows)> _regions = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, OnceComputed<(LocalFeatures, PixelRect)>> _regionLocals = new();
+    private readonly OnceComputed<IReadOnlyList<TurnedView>> _turns = new();
+    private readonly OnceComputed<KeypointSet?> _keypoints = new();
 
     private bool Baseline => describer.Settings.Baseline;
 
@@ -59,17 +61,10 @@ internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQu
 
     public int Height => image.Height;
 
-    public float[] Global => _global ??= Baseline ? describer.BaselineVector(image) : describer.GlobalVector(_mapsAt);
+    public float[] Global => _global.Get(() => Baseline ? describer.BaselineVector(image) : describer.GlobalVector(_mapsAt));
 
-    public LocalFeatures? Local
-    {
-        get
-        {
-            if (!_local.Done)
-                _local = (describer.Settings.LocalFeatureScale > 0 && !Baseline ? ImageDescriber.LocalFeaturesOf(_mapsAt(describer.Settings.LocalFeatureScale)) : null, true);
-            return _local.Value;
-        }
-    }
+    public LocalFeatures? Local => _local.Get(() =>
+        describer.Settings.LocalFeatureScale > 0 && !Baseline ? ImageDescriber.LocalFeaturesOf(_mapsAt(describer.Settings.LocalFeatureScale)) : null);
 
     public IReadOnlyList<float[]> Regions => RegionWindows().Vectors;
 
@@ -78,24 +73,14 @@ internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQu
         var windows = RegionWindows().Windows;
         if (region < 0 || region >= windows.Count)
             return null;
-        _regionLocals ??= [];
-        if (!_regionLocals.TryGetValue(region, out var found))
-            _regionLocals[region] = found = ImageDescriber.RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height);
-        return found;
+        return _regionLocals.GetOrAdd(region, _ => new OnceComputed<(LocalFeatures, PixelRect)>())
+            .Get(() => ImageDescriber.RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height));
     }
 
-    public IReadOnlyList<TurnedView> Turns => _turns ??= !Baseline && describer.Settings.QueryQuarterTurns ? describer.Turned(image) : [];
+    public IReadOnlyList<TurnedView> Turns => _turns.Get(() => !Baseline && describer.Settings.QueryQuarterTurns ? describer.Turned(image) : []);
 
-    public KeypointSet? Keypoints
-    {
-        get
-        {
-            if (!_keypoints.Done)
-                _keypoints = (describer.KeypointsOf(image, forCatalogue: false), true);
-            return _keypoints.Value;
-        }
-    }
+    public KeypointSet? Keypoints => _keypoints.Get(() => describer.KeypointsOf(image, forCatalogue: false));
 
     private (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows) RegionWindows() =>
-        _regions ??= Baseline ? ([], []) : describer.RegionsOf(_mapsAt, describer.Settings.QueryRegions);
+        _regions.Get(() => Baseline ? ([], []) : describer.RegionsOf(_mapsAt, describer.Settings.QueryRegions));
 }

@@ -16,6 +16,12 @@ public sealed record EvalReport
     public required ImportSummary Import { get; init; }
     public required object Settings { get; init; }
 
+    /// <summary>
+    /// The process's CPU time (all threads: matches, speculation, the store's scans) over the queries,
+    /// divided by the queries: the work an answer costs, where latency shows only the wait.
+    /// </summary>
+    public double CpuMillisecondsPerQuery { get; init; }
+
     /// <summary>1:1 verification figures, when the evaluation verified.</summary>
     public VerifySummary? Verify { get; init; }
 
@@ -45,6 +51,7 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
 
         var outcomes = new QueryOutcome[set.Queries.Count];
         int done = 0;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         Parallel.For(0, set.Queries.Count, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, i =>
         {
             var query = set.Queries[i];
@@ -70,8 +77,10 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
             progress?.Report(("queries", Interlocked.Increment(ref done), set.Queries.Count));
         });
 
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         return new EvalReport
         {
+            CpuMillisecondsPerQuery = set.Queries.Count == 0 ? 0 : cpu.TotalMilliseconds / set.Queries.Count,
             SetDirectory = set.Directory,
             ModelId = matcher.Describer.VectorSpaceId,
             Pipeline = pipelineName,

@@ -84,6 +84,16 @@ public sealed record CascadeSettings
     /// </summary>
     public string[] Escalation { get; init; } = ["keypoints", "sift", "turns", "regions"];
 
+    /// <summary>
+    /// Whether a match computes the escalation's photo-only inputs (the keypoints and their catalogue
+    /// search, the quarter turns and their search, the regions and their search) ahead of need on an
+    /// idle core while the cheap pass runs (<see cref="Stages.Speculation"/>). <see cref="SpeculationMode.Auto"/>
+    /// (the default): only while the process has fewer matches in flight plus speculations running
+    /// than cores, so a loaded server does no speculative work; <see cref="SpeculationMode.Off"/>: never.
+    /// The answers are the same either way; only the time to answer changes.
+    /// </summary>
+    public SpeculationMode Speculate { get; init; } = SpeculationMode.Auto;
+
     /// <summary>A stop margin no lead reaches (scores are at most about 2): never stop on a match. Finite, so that config files can hold it.</summary>
     public const float NeverStop = 99f;
 
@@ -114,6 +124,8 @@ public sealed record CascadeSettings
         }
         if ((Escalation ?? []).Distinct().Count() != (Escalation ?? []).Length)
             throw new ArgumentException("match.cascade.escalation names a stage twice.");
+        if (!Enum.IsDefined(Speculate))
+            throw new ArgumentException($"match.cascade.speculate must be \"auto\" or \"off\" (got {(int)Speculate}).");
     }
 
     private static void ValidateSteps(string setting, Dictionary<string, float>? values)
@@ -126,4 +138,14 @@ public sealed record CascadeSettings
                 throw new ArgumentException($"match.cascade.{setting}.{step} must be 0 or more (got {value}).");
         }
     }
+}
+
+/// <summary>When a match computes the escalation's inputs ahead of need (<see cref="CascadeSettings.Speculate"/>).</summary>
+public enum SpeculationMode
+{
+    /// <summary>On idle cores only: while matches in flight plus speculations running are fewer than the cores.</summary>
+    Auto,
+
+    /// <summary>Never: the cascade computes each input when its stage runs.</summary>
+    Off,
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ArtMatch.Core.Matching.Stages;
 
 namespace ArtMatch.Core.Matching;
 
@@ -18,6 +19,9 @@ public sealed record MatchTimings
 
     /// <summary>The stages that ran, in the order they first ran (names as <see cref="Stages.IMatchStage.Name"/>).</summary>
     public IReadOnlyList<StageTime> StageTimes { get; init; } = [];
+
+    /// <summary>What computing the escalation's inputs ahead of need did for this match (<see cref="Speculation"/>).</summary>
+    public SpeculationReport Speculation { get; init; } = SpeculationReport.None;
 
     /// <summary>The time of one stage by its name; zero when it did not run.</summary>
     public TimeSpan Of(string stage)

@@ -92,6 +92,9 @@ public sealed class Matcher
     private readonly IMatchStage _describe, _search, _verify, _colour, _judge;
     private readonly Dictionary<string, IMatchStage> _escalation;
 
+    /// <summary>The escalation stages whose inputs a speculation computes ahead of need, in the cascade's order.</summary>
+    private readonly ISpeculativeStage[] _speculative;
+
     /// <param name="sift">The SIFT search over the whole catalogue (a stage of its own); null: none.</param>
     public Matcher(ImageDescriber describer, ICatalogStore store, MatchSettings settings, SiftSearch? sift = null)
         : this(describer, describer.VectorSpaceId, store, new CataloguePictureCache(describer, store), settings, sift)
@@ -128,9 +131,13 @@ public sealed class Matcher
         };
         if (sift is not null && settings.SiftBonus > 0)
             _escalation["sift"] = new SiftStage(sift, store, settings.SiftFloor);
+        _speculative = settings.Cascade.Escalation.Where(_escalation.ContainsKey).Select(name => _escalation[name]).OfType<ISpeculativeStage>().ToArray();
     }
 
     public MatchSettings Settings { get; }
+
+    /// <summary>What tells a match whether a core is idle for speculation (<see cref="CascadeSettings.Speculate"/>); the process's by default.</summary>
+    public SpeculationGate Gate { get; init; } = SpeculationGate.Shared;
 
     /// <summary>The SIFT search the matcher runs as a stage; null when off.</summary>
     public SiftSearch? Sift { get; }
@@ -145,6 +152,7 @@ public sealed class Matcher
 
     public MatchResult Match(ReadOnlySpan<byte> photo, MatchRequest request, CancellationToken cancellation = default)
     {
+        using var inFlight = Gate.EnterMatch();
         var clock = Stopwatch.StartNew();
         var image = Describer.Decode(photo, cancellation);
         var decoded = clock.Elapsed;
@@ -153,12 +161,18 @@ public sealed class Matcher
         return result with { Timings = result.Timings with { Decode = decoded } };
     }
 
-    public MatchResult Match(RgbImage image, MatchRequest request, CancellationToken cancellation = default) =>
-        Match(Describer.Query(image), request, Stopwatch.StartNew(), cancellation);
+    public MatchResult Match(RgbImage image, MatchRequest request, CancellationToken cancellation = default)
+    {
+        using var inFlight = Gate.EnterMatch();
+        return Match(Describer.Query(image), request, Stopwatch.StartNew(), cancellation);
+    }
 
     /// <summary>Matches a photo already described (or, in tests, hand-made).</summary>
-    public MatchResult Match(IQueryPhoto photo, MatchRequest request, CancellationToken cancellation = default) =>
-        Match(photo, request, Stopwatch.StartNew(), cancellation);
+    public MatchResult Match(IQueryPhoto photo, MatchRequest request, CancellationToken cancellation = default)
+    {
+        using var inFlight = Gate.EnterMatch();
+        return Match(photo, request, Stopwatch.StartNew(), cancellation);
+    }
 
     private MatchResult Match(IQueryPhoto photo, MatchRequest request, Stopwatch clock, CancellationToken cancellation)
     {
@@ -166,7 +180,18 @@ public sealed class Matcher
             throw new ArgumentOutOfRangeException(nameof(request), "top_k must be at least 1.");
         var context = new MatchContext(photo, request, cancellation);
         var times = new StageClock();
-        string answeredAfter = Settings.Cascade.Full ? RunFull(context, times) : RunCascade(context, times, trace: null);
+        string answeredAfter;
+        if (!Settings.Cascade.Full && Settings.Cascade.Speculate == SpeculationMode.Auto && _speculative.Length > 0)
+            context.Speculation = new Speculation(context, _speculative, Gate);
+        try
+        {
+            answeredAfter = Settings.Cascade.Full ? RunFull(context, times) : RunCascade(context, times, trace: null);
+        }
+        finally
+        {
+            // The answer is certain (or the match failed): what speculation has not computed yet is not needed.
+            context.Speculation?.Stop();
+        }
         var judgement = context.Judgement!;
         List<Candidate> top = [];
         times.Time("judge", () => top = judgement.Ranked.Take(request.TopK).Select(c => c with { Record = _store.Get(c.ObjectId) }).ToList());
@@ -178,7 +203,7 @@ public sealed class Matcher
         return new MatchResult(top, verdict, top.Count > 0 ? top[0].Score : 0, _vectorSpaceId, clock.Elapsed.TotalMilliseconds)
         {
             Margin = judgement.Margin,
-            Timings = new MatchTimings { StageTimes = times.ToList() },
+            Timings = new MatchTimings { StageTimes = times.ToList(), Speculation = context.Speculation?.Report() ?? SpeculationReport.None },
             AnsweredAfter = answeredAfter,
         };
     }
@@ -214,6 +239,7 @@ public sealed class Matcher
     /// </summary>
     private string RunCascade(MatchContext context, StageClock times, List<(string Step, Judgement Judgement)>? trace)
     {
+        context.Speculation?.TryStart();
         Run(context, times, _describe, _search, _verify, _colour, _judge);
         string step = CheapPass;
         if (Record(step) && IsCertain(step, context.Judgement!))
@@ -221,6 +247,8 @@ public sealed class Matcher
         var steps = trace is null ? Settings.Cascade.Escalation : [.. Settings.Cascade.Escalation, .. CascadeSettings.EscalationStages.Except(Settings.Cascade.Escalation)];
         foreach (var name in steps.Where(_escalation.ContainsKey))
         {
+            // A core busy at the start may have come free (the previous match's speculation ended).
+            context.Speculation?.TryStart();
             Run(context, times, _escalation[name], _verify, _colour, _judge);
             step = name;
             if (Record(step) && IsCertain(step, context.Judgement!))

@@ -1,4 +1,5 @@
 using ArtMatch.Core.Configuration;
+using ArtMatch.Core.Matching;
 
 namespace ArtMatch.Core.Tests.Configuration;
 
@@ -30,6 +31,14 @@ public class ConfigValidationTests
         Assert.Equal(config.Index.Embedded, again.Index.Embedded);
     }
 
+    [Fact]
+    public void Load_Speculate_ReadAsWrittenAutoByDefault()
+    {
+        Assert.Equal(SpeculationMode.Off, LoadText("""{"match": {"cascade": {"speculate": "off"}}}""").Match.Cascade.Speculate);
+        Assert.Equal(SpeculationMode.Auto, LoadText("{}").Match.Cascade.Speculate);
+        Assert.Contains("\"speculate\": \"auto\"", new ArtMatchConfig().ToJson());
+    }
+
     [Theory]
     [InlineData("""{"index": {"embedded": {"search_threads": -2}}}""", "index.embedded.search_threads")]
     [InlineData("""{"index": {"embedded": {"parallel_above_rows": -1}}}""", "index.embedded.parallel_above_rows")]
@@ -38,6 +47,8 @@ public class ConfigValidationTests
     [InlineData("""{"index": {"embedded": {"probed_list_share": 1.5}}}""", "index.embedded.probed_list_share")]
     [InlineData("""{"match": {"cascade": {"escalation": ["keypoints", "zoom"]}}}""", "match.cascade.escalation")]
     [InlineData("""{"match": {"cascade": {"stop_match_margin": -0.1}}}""", "match.cascade.stop_match_margin")]
+    [InlineData("""{"match": {"cascade": {"speculate": 7}}}""", "match.cascade.speculate")]
+    [InlineData("""{"match": {"cascade": {"speculate": "sometimes"}}}""", "match.cascade.speculate")]
     public void Load_ValueThatCannotWork_FailsOnLoadNamingTheSetting(string json, string named)
     {
         var error = Assert.Throws<InvalidDataException>(() => LoadText(json));

@@ -49,7 +49,11 @@ public sealed record Judgement(IReadOnlyList<Candidate> Ranked, float Margin, Ve
     public float Geometry => Ranked.Count == 0 ? 0 : Math.Max(0, Ranked.Max(c => c.Score - c.Similarity));
 }
 
-/// <summary>Everything one match knows so far; the stages fill it in order. Used by one thread.</summary>
+/// <summary>
+/// Everything one match knows so far; the stages fill it in order, on the match's thread. A
+/// <see cref="Stages.Speculation"/> reads only <see cref="Photo"/> and <see cref="Request"/> (both
+/// safe to share) from its own thread.
+/// </summary>
 public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, CancellationToken cancellation = default)
 {
     public IQueryPhoto Photo { get; } = photo;
@@ -81,6 +85,18 @@ public sealed class MatchContext(IQueryPhoto photo, MatchRequest request, Cancel
 
     /// <summary>The judge's latest answer; null before the judge ran.</summary>
     public Judgement? Judgement { get; set; }
+
+    /// <summary>The photo-only work being computed ahead of need for this match; null when none is (off, full run, calibration).</summary>
+    public Speculation? Speculation { get; set; }
+
+    /// <summary>
+    /// A speculative stage's photo-only input: taken from <see cref="Speculation"/> when it computed it
+    /// (waited for while it computes it), otherwise computed here.
+    /// </summary>
+    public T Prepared<T>(ISpeculativeStage stage) where T : class =>
+        Speculation is { } speculation
+            ? speculation.Take(stage.Name, () => (T)stage.Prepare(this, Cancellation))
+            : (T)stage.Prepare(this, Cancellation);
 
     /// <summary>Objects fetched per view: the shortlist or the caller's top k, plus the objects left out.</summary>
     public int Fetch(int shortlist) => Math.Max(shortlist, Request.TopK) + (Request.ExcludeObjectIds?.Count ?? 0);

@@ -11,7 +11,8 @@ public class CascadeTests
     private static readonly MatchSettings Settings = new()
     {
         Thresholds = new VerdictThresholds { Match = 1.0f, Possible = 0.7f, MinMargin = 0.15f },
-        Cascade = new CascadeSettings { StopMatchMargin = 0.3f, StopNoMatchBelow = 0 },
+        // Speculation off: these tests count which parts the sequential cascade reads (SpeculationTests: with it on).
+        Cascade = new CascadeSettings { StopMatchMargin = 0.3f, StopNoMatchBelow = 0, Speculate = SpeculationMode.Off },
     };
 
     private static (FakeStore Store, FakePictures Pictures) Catalogue()

@@ -42,32 +42,47 @@ internal static class Vectors
     }
 }
 
-/// <summary>A described photo with hand-made parts; counts which parts a stage read.</summary>
+/// <summary>A described photo with hand-made parts; counts which parts a stage read (from any thread: a speculation reads too).</summary>
 internal sealed class FakePhoto : IQueryPhoto
 {
+    private readonly float[] _global = [];
+    private int _regionsRead, _turnsRead, _keypointsRead;
+
     public RgbImage Image { get; init; } = new(64, 64, new byte[64 * 64 * 3]);
     public int Width => Image.Width;
     public int Height => Image.Height;
-    public required float[] Global { get; init; }
+
+    public required float[] Global
+    {
+        get { BeforeGlobal?.Invoke(); return _global; }
+        init => _global = value;
+    }
+
+    /// <summary>Runs whenever <see cref="Global"/> is read (the describe stage reads it first): lets a test order the match thread after a speculation's step.</summary>
+    public Action? BeforeGlobal { get; init; }
+
+    /// <summary>Runs whenever "regions", "turns" or "keypoints" is read, before it returns (a test's hook: signal, wait, or throw).</summary>
+    public Action<string>? OnRead { get; init; }
+
     public LocalFeatures? Local { get; init; }
 
     public IReadOnlyList<float[]> Regions
     {
-        get { RegionsRead++; return RegionVectors; }
+        get { Interlocked.Increment(ref _regionsRead); OnRead?.Invoke("regions"); return RegionVectors; }
     }
 
     public IReadOnlyList<float[]> RegionVectors { get; init; } = [];
 
     public IReadOnlyList<TurnedView> Turns
     {
-        get { TurnsRead++; return TurnViews; }
+        get { Interlocked.Increment(ref _turnsRead); OnRead?.Invoke("turns"); return TurnViews; }
     }
 
     public IReadOnlyList<TurnedView> TurnViews { get; init; } = [];
 
     public KeypointSet? Keypoints
     {
-        get { KeypointsRead++; return KeypointSet; }
+        get { Interlocked.Increment(ref _keypointsRead); OnRead?.Invoke("keypoints"); return KeypointSet; }
     }
 
     public KeypointSet? KeypointSet { get; init; }
@@ -76,9 +91,9 @@ internal sealed class FakePhoto : IQueryPhoto
 
     public (LocalFeatures Features, PixelRect Area)? RegionLocal(int region) => RegionLocals(region);
 
-    public int RegionsRead { get; private set; }
-    public int TurnsRead { get; private set; }
-    public int KeypointsRead { get; private set; }
+    public int RegionsRead => Volatile.Read(ref _regionsRead);
+    public int TurnsRead => Volatile.Read(ref _turnsRead);
+    public int KeypointsRead => Volatile.Read(ref _keypointsRead);
 }
 
 /// <summary>An in-memory catalogue: rows of (object, image, region, vector), searched by exact cosine; keypoint finds given by hand.</summary>
@@ -98,7 +113,9 @@ internal sealed class FakeStore : ICatalogStore
 
     public Core.Sift.FeatureSet? GetSiftFeatures(string imageId) => SiftPictures.FirstOrDefault(p => p.ImageId == imageId).Features;
 
-    public int Searches { get; private set; }
+    private int _searches;
+
+    public int Searches => Volatile.Read(ref _searches);
 
     public FakeStore Add(string objectId, string imageId, float[] vector, int region = 0)
     {
@@ -113,7 +130,7 @@ internal sealed class FakeStore : ICatalogStore
 
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, SearchFilter filter)
     {
-        Searches++;
+        Interlocked.Increment(ref _searches);
         var q = query.ToArray();
         return _rows.Where(r => !filter.WholeImagesOnly || r.Region == 0)
             .Select(r => new VectorHit(r.ObjectId, r.ImageId, r.Region, Dot(q, r.Vector)))
