@@ -70,9 +70,12 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         }
     }
 
-    public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width)
+    public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width) => Extract(input, batch, height, width, CancellationToken.None);
+
+    /// <summary>Runs the model; a cancellation terminates the run (ONNX Runtime's RunOptions.Terminate) and throws <see cref="OperationCanceledException"/>.</summary>
+    public FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width, CancellationToken cancellation)
     {
-        var data = RunOne(input, batch, height, width, Manifest.Embedding.Tensor, out var shape);
+        var data = RunOne(input, batch, height, width, Manifest.Embedding.Tensor, out var shape, cancellation);
         if (shape.Length == 0 || shape[0] != batch)
             throw new InvalidDataException($"Embedding tensor '{Manifest.Embedding.Tensor}' has shape [{string.Join(",", shape)}]; expected batch {batch} first.");
         if (Manifest.Embedding.Layout == "NC" || shape.Length == 2)
@@ -87,11 +90,12 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     public float[] Classify(ReadOnlySpan<float> input, int batch, int height, int width)
     {
         var classifier = Manifest.Classifier ?? throw new InvalidOperationException($"Model {Manifest.Id} names no classifier output.");
-        return RunOne(input, batch, height, width, classifier.Output, out _);
+        return RunOne(input, batch, height, width, classifier.Output, out _, CancellationToken.None);
     }
 
-    private unsafe float[] RunOne(ReadOnlySpan<float> input, int batch, int height, int width, string output, out long[] outputShape)
+    private unsafe float[] RunOne(ReadOnlySpan<float> input, int batch, int height, int width, string output, out long[] outputShape, CancellationToken cancellation)
     {
+        cancellation.ThrowIfCancellationRequested();
         if (batch < 1 || height < 1 || width < 1)
             throw new ArgumentException($"Batch, height and width must be positive (got {batch}x{height}x{width}).");
         long expected = (long)batch * 3 * height * width;
@@ -102,6 +106,10 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         long[] shape = Manifest.Input.Layout == "NHWC" ? [batch, height, width, 3] : [batch, 3, height, width];
         var session = _sessions.For(height, width);
         var key = (output, batch, height, width);
+        // A run that can be cancelled gets its own options, whose Terminate flag the cancellation sets.
+        using var cancellable = cancellation.CanBeCanceled ? new RunOptions() : null;
+        var options = cancellable ?? DefaultRun;
+        using var terminate = cancellation.CanBeCanceled ? cancellation.Register(() => cancellable!.Terminate = true) : default;
         try
         {
             fixed (float* data = input)
@@ -112,17 +120,21 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
                 {
                     var result = new float[ShapeSize(known)];
                     using var outputValue = OrtValue.CreateTensorValueFromMemory(result, known);
-                    session.Run(DefaultRun, [Manifest.Input.Name], [inputValue], [output], [outputValue]);
+                    session.Run(options, [Manifest.Input.Name], [inputValue], [output], [outputValue]);
                     outputShape = known;
                     return result;
                 }
                 // First run at this size: ORT allocates the output and tells its shape.
-                using var outputs = session.Run(DefaultRun, [Manifest.Input.Name], [inputValue], [output]);
+                using var outputs = session.Run(options, [Manifest.Input.Name], [inputValue], [output]);
                 outputShape = outputs[0].GetTensorTypeAndShape().Shape;
                 if (_outputShapes.Count < MaxRememberedShapes)
                     _outputShapes.TryAdd(key, outputShape);
                 return outputs[0].GetTensorDataAsSpan<float>().ToArray();
             }
+        }
+        catch (OrtException) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The model run was terminated: its result is no longer needed.", cancellation);
         }
         catch (OrtException e)
         {

@@ -84,6 +84,35 @@ public class OnnxFeatureExtractorTests
     }
 
     [Fact]
+    public void Extract_CancelledBeforeOrDuringRuns_ThrowsOperationCanceledAndTheSessionStillWorks()
+    {
+        using var extractor = Model.Open();
+        var input = TestImages.Tensor(TestImages.CentreCrop(TestImages.Cat, 320, 256), Model.Manifest.Input);
+        var reference = extractor.Extract(input, 1, 256, 320).Data;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => extractor.Extract(input, 1, 256, 320, cancelled.Token));
+
+        // Runs one after another until cancelled: the cancellation lands before a run or inside one
+        // (RunOptions.Terminate); either way the caller sees a cancellation, never an engine error.
+        using var stop = new CancellationTokenSource();
+        int runs = 0;
+        var error = Record.Exception((Action)(() =>
+        {
+            while (true)
+            {
+                extractor.Extract(input, 1, 256, 320, stop.Token);
+                if (Interlocked.Increment(ref runs) == 1)
+                    stop.CancelAfter(1);
+            }
+        }));
+
+        Assert.IsType<OperationCanceledException>(error, exactMatch: false);
+        Assert.Equal(reference, extractor.Extract(input, 1, 256, 320).Data);
+        Assert.Equal(reference, extractor.Extract(input, 1, 256, 320, CancellationToken.None).Data);
+    }
+
+    [Fact]
     public void Classify_PatchedModel_GivesTheUnpatchedModelsLogits()
     {
         using var extractor = Model.Open();

@@ -30,6 +30,17 @@ public interface IFeatureExtractor : IDisposable
     /// <summary>Runs the model. <paramref name="input"/> is laid out as the manifest's input layout, float32.</summary>
     FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width);
 
+    /// <summary>
+    /// Runs the model, ended early by <paramref name="cancellation"/> where the engine can stop a run
+    /// (then <see cref="OperationCanceledException"/>): what a speculation no longer needed asks.
+    /// By default the run is not interrupted, only not started once cancelled.
+    /// </summary>
+    FeatureMaps Extract(ReadOnlySpan<float> input, int batch, int height, int width, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        return Extract(input, batch, height, width);
+    }
+
     /// <summary>Classifier logits [batch, classes]; throws when the manifest names no classifier.</summary>
     float[] Classify(ReadOnlySpan<float> input, int batch, int height, int width);
 }

@@ -90,11 +90,18 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>The picture's feature maps by input long side: one forward pass per size, shared by the global vector, regions and local features.</summary>
-    /// <remarks>Thread-safe: a speculation may ask for one size while the match asks for another; each size runs once.</remarks>
     internal Func<int, FeatureMaps> MapsOf(RgbImage image)
     {
+        var maps = CancellableMapsOf(image);
+        return longSide => maps(longSide, CancellationToken.None);
+    }
+
+    /// <summary>As <see cref="MapsOf"/>, a run ended early by the cancellation it is asked with (then that size is left to run again).</summary>
+    /// <remarks>Thread-safe: a speculation may ask for one size while the match asks for another; each size runs once.</remarks>
+    internal Func<int, CancellationToken, FeatureMaps> CancellableMapsOf(RgbImage image)
+    {
         var maps = new System.Collections.Concurrent.ConcurrentDictionary<int, OnceComputed<FeatureMaps>>();
-        return longSide => maps.GetOrAdd(longSide, _ => new OnceComputed<FeatureMaps>()).Get(() => Run([ResizeToStride(image, longSide)]));
+        return (longSide, cancellation) => maps.GetOrAdd(longSide, _ => new OnceComputed<FeatureMaps>()).Get(() => Run([ResizeToStride(image, longSide)], cancellation));
     }
 
     /// <summary>GeM of the whole picture at each global scale, summed and normalised.</summary>
@@ -115,7 +122,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
 
     /// <summary>The picture turned by one to three quarter turns: global vector and local features of each (no regions).</summary>
     /// <remarks>Turns a copy already at the largest size the model sees it (cheaper than turning and resizing the decoded photo three times).</remarks>
-    internal List<TurnedView> Turned(RgbImage image)
+    internal List<TurnedView> Turned(RgbImage image, CancellationToken cancellation = default)
     {
         int longest = Math.Max(Settings.GlobalScales.Max(), Settings.LocalFeatureScale);
         var small = longest < Math.Max(image.Width, image.Height) ? ResizeToStride(image, longest) : image;
@@ -124,14 +131,15 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
         for (int quarterTurns = 1; quarterTurns <= 3; quarterTurns++)
         {
             turned[quarterTurns] = ImageOps.TurnClockwise(small, quarterTurns);
-            mapsAt[quarterTurns] = MapsOf(turned[quarterTurns]);
+            var maps = CancellableMapsOf(turned[quarterTurns]);
+            mapsAt[quarterTurns] = longSide => maps(longSide, cancellation);
         }
         // One size seen by the model (the default: global vector and local features at 320 px): the
         // photo turned by one and by three quarter turns has the same shape, so both go in one model run.
         if (Settings.GlobalScales.Distinct().Count() == 1 && (Settings.LocalFeatureScale == 0 || Settings.LocalFeatureScale == Settings.GlobalScales[0]))
         {
             int size = Settings.GlobalScales[0];
-            var pair = RunEach([ResizeToStride(turned[1], size), ResizeToStride(turned[3], size)]);
+            var pair = RunEach([ResizeToStride(turned[1], size), ResizeToStride(turned[3], size)], cancellation);
             mapsAt[1] = Fixed(mapsAt[1], size, pair[0]);
             mapsAt[3] = Fixed(mapsAt[3], size, pair[1]);
         }
@@ -147,9 +155,9 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>Same-sized pictures through the model in one run, their maps apart.</summary>
-    private FeatureMaps[] RunEach(IReadOnlyList<RgbImage> images)
+    private FeatureMaps[] RunEach(IReadOnlyList<RgbImage> images, CancellationToken cancellation)
     {
-        var maps = Run(images);
+        var maps = Run(images, cancellation);
         var each = new FeatureMaps[images.Count];
         for (int i = 0; i < images.Count; i++)
             each[i] = new FeatureMaps(1, maps.Channels, maps.Height, maps.Width, maps.Item(i).ToArray());
@@ -264,7 +272,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>Runs a batch of same-sized pictures through the model.</summary>
-    private FeatureMaps Run(IReadOnlyList<RgbImage> images)
+    private FeatureMaps Run(IReadOnlyList<RgbImage> images, CancellationToken cancellation = default)
     {
         int width = images[0].Width, height = images[0].Height;
         int size = 3 * width * height;
@@ -275,7 +283,7 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
             var input = pooled.AsSpan(0, size * images.Count);
             for (int i = 0; i < images.Count; i++)
                 TensorBuilder.Fill(images[i], Manifest.Input, input.Slice(i * size, size));
-            return extractor.Extract(input, images.Count, height, width);
+            return extractor.Extract(input, images.Count, height, width, cancellation);
         }
         finally
         {

@@ -37,6 +37,15 @@ public interface IQueryPhoto
 
     /// <summary>The photo's keypoints (positions in its pixels); null when turned off.</summary>
     KeypointSet? Keypoints { get; }
+
+    /// <summary>
+    /// <see cref="Regions"/>, its model run ended early by <paramref name="cancellation"/> where the
+    /// engine can stop one (then <see cref="OperationCanceledException"/>, the part left uncomputed).
+    /// </summary>
+    IReadOnlyList<float[]> RegionsUnlessCancelled(CancellationToken cancellation) => Regions;
+
+    /// <summary><see cref="Turns"/>, its model runs ended early by <paramref name="cancellation"/> as <see cref="RegionsUnlessCancelled"/>.</summary>
+    IReadOnlyList<TurnedView> TurnsUnlessCancelled(CancellationToken cancellation) => Turns;
 }
 
 /// <summary>
@@ -45,7 +54,7 @@ public interface IQueryPhoto
 /// </summary>
 internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQueryPhoto
 {
-    private readonly Func<int, FeatureMaps> _mapsAt = describer.MapsOf(image);
+    private readonly Func<int, CancellationToken, FeatureMaps> _maps = describer.CancellableMapsOf(image);
     private readonly OnceComputed<float[]> _global = new();
     private readonly OnceComputed<LocalFeatures?> _local = new();
     private readonly OnceComputed<(List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows)> _regions = new();
@@ -61,26 +70,33 @@ internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQu
 
     public int Height => image.Height;
 
-    public float[] Global => _global.Get(() => Baseline ? describer.BaselineVector(image) : describer.GlobalVector(_mapsAt));
+    public float[] Global => _global.Get(() => Baseline ? describer.BaselineVector(image) : describer.GlobalVector(MapsAt(CancellationToken.None)));
 
     public LocalFeatures? Local => _local.Get(() =>
-        describer.Settings.LocalFeatureScale > 0 && !Baseline ? ImageDescriber.LocalFeaturesOf(_mapsAt(describer.Settings.LocalFeatureScale)) : null);
+        describer.Settings.LocalFeatureScale > 0 && !Baseline ? ImageDescriber.LocalFeaturesOf(_maps(describer.Settings.LocalFeatureScale, CancellationToken.None)) : null);
 
-    public IReadOnlyList<float[]> Regions => RegionWindows().Vectors;
+    public IReadOnlyList<float[]> Regions => RegionWindows(CancellationToken.None).Vectors;
+
+    public IReadOnlyList<float[]> RegionsUnlessCancelled(CancellationToken cancellation) => RegionWindows(cancellation).Vectors;
 
     public (LocalFeatures Features, PixelRect Area)? RegionLocal(int region)
     {
-        var windows = RegionWindows().Windows;
+        var windows = RegionWindows(CancellationToken.None).Windows;
         if (region < 0 || region >= windows.Count)
             return null;
         return _regionLocals.GetOrAdd(region, _ => new OnceComputed<(LocalFeatures, PixelRect)>())
             .Get(() => ImageDescriber.RegionLocalFeatures(windows[region].Map, windows[region].Cells, image.Width, image.Height));
     }
 
-    public IReadOnlyList<TurnedView> Turns => _turns.Get(() => !Baseline && describer.Settings.QueryQuarterTurns ? describer.Turned(image) : []);
+    public IReadOnlyList<TurnedView> Turns => TurnsUnlessCancelled(CancellationToken.None);
+
+    public IReadOnlyList<TurnedView> TurnsUnlessCancelled(CancellationToken cancellation) =>
+        _turns.Get(() => !Baseline && describer.Settings.QueryQuarterTurns ? describer.Turned(image, cancellation) : []);
 
     public KeypointSet? Keypoints => _keypoints.Get(() => describer.KeypointsOf(image, forCatalogue: false));
 
-    private (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows) RegionWindows() =>
-        _regions.Get(() => Baseline ? ([], []) : describer.RegionsOf(_mapsAt, describer.Settings.QueryRegions));
+    private (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows) RegionWindows(CancellationToken cancellation) =>
+        _regions.Get(() => Baseline ? ([], []) : describer.RegionsOf(MapsAt(cancellation), describer.Settings.QueryRegions));
+
+    private Func<int, FeatureMaps> MapsAt(CancellationToken cancellation) => longSide => _maps(longSide, cancellation);
 }

@@ -131,10 +131,20 @@ public sealed class Matcher
         };
         if (sift is not null && settings.SiftBonus > 0)
             _escalation["sift"] = new SiftStage(sift, store, settings.SiftFloor);
-        _speculative = settings.Cascade.Escalation.Where(_escalation.ContainsKey).Select(name => _escalation[name]).OfType<ISpeculativeStage>().ToArray();
+        _speculative = SpeculationOrder(settings.Cascade.Escalation.Where(_escalation.ContainsKey).Select(name => _escalation[name]).OfType<ISpeculativeStage>().ToList());
     }
 
     public MatchSettings Settings { get; }
+
+    /// <summary>
+    /// The order a speculation computes the escalation's parts in: the first escalation step's first
+    /// (needed soonest, by most escalating photos), then from the last step back. A stage whose part
+    /// the speculation has not started computes it itself, so while the match thread works through
+    /// the middle steps the speculation computes the last (the regions, the costliest), in parallel,
+    /// instead of the two threads taking turns along one chain.
+    /// </summary>
+    internal static ISpeculativeStage[] SpeculationOrder(IReadOnlyList<ISpeculativeStage> escalation) =>
+        escalation.Count == 0 ? [] : [escalation[0], .. escalation.Skip(1).Reverse()];
 
     /// <summary>What tells a match whether a core is idle for speculation (<see cref="CascadeSettings.Speculate"/>); the process's by default.</summary>
     public SpeculationGate Gate { get; init; } = SpeculationGate.Shared;

@@ -46,7 +46,7 @@ public sealed class RegionsStage(ICatalogStore store, int shortlist) : ISpeculat
     public object Prepare(MatchContext context, CancellationToken stop)
     {
         stop.ThrowIfCancellationRequested();
-        var regions = context.Photo.Regions;
+        var regions = context.Photo.RegionsUnlessCancelled(stop);
         if (regions.Count == 0)
             return Array.Empty<IReadOnlyList<VectorHit>>();
         stop.ThrowIfCancellationRequested();
@@ -69,7 +69,7 @@ public sealed class TurnsStage(ICatalogStore store, int shortlist) : ISpeculativ
     public object Prepare(MatchContext context, CancellationToken stop)
     {
         stop.ThrowIfCancellationRequested();
-        var turns = context.Photo.Turns;
+        var turns = context.Photo.TurnsUnlessCancelled(stop);
         if (turns.Count == 0)
             return Array.Empty<(int, IReadOnlyList<VectorHit>)>();
         stop.ThrowIfCancellationRequested();

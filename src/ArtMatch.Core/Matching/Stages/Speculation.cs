@@ -24,9 +24,9 @@ public sealed record SpeculationReport(bool Started, int Used, int Wasted, TimeS
 }
 
 /// <summary>
-/// One match's speculation: a background task that computes, in the cascade's escalation order, the
-/// photo-only inputs of the stages the photo may escalate to, while the match thread runs the cheap
-/// pass. A stage takes a part when it is ready, waits for it while it is computed, and computes it
+/// One match's speculation: a background task that computes the photo-only inputs of the stages the
+/// photo may escalate to (in the order <see cref="Matcher.SpeculationOrder"/> gives), while the match
+/// thread runs the cheap pass and the stages before them. A stage takes a part when it is ready, waits for it while it is computed, and computes it
 /// itself when speculation did not start it or gave it up (each part is an <see cref="OnceComputed{T}"/>:
 /// computed once, by whichever thread comes first). The answer is the same either way: the parts are
 /// the same computations on the same inputs. It starts only when the <see cref="SpeculationGate"/>
@@ -44,7 +44,7 @@ public sealed class Speculation
     private Task? _worker;
     private long _began, _ended;
 
-    /// <param name="plan">The speculative stages in the order the cascade escalates through them.</param>
+    /// <param name="plan">The speculative stages in the order to compute their parts.</param>
     public Speculation(MatchContext context, IReadOnlyList<ISpeculativeStage> plan, SpeculationGate gate)
     {
         _context = context;

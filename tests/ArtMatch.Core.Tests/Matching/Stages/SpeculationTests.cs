@@ -61,9 +61,10 @@ public class SpeculationTests
     [MemberData(nameof(Kinds))]
     public void Match_SpeculationComputedEveryPartFirst_SameAnswerAsSequential(string kind)
     {
-        // The match thread starts only once the speculation has reached its last part (the regions).
-        using var regionsReached = new ManualResetEventSlim();
-        var photo = Photo(kind, onRead: part => { if (part == "regions") regionsReached.Set(); }, beforeGlobal: () => Assert.True(regionsReached.Wait(HangGuard)));
+        // The match thread starts only once the speculation has reached all three parts.
+        using var allReached = new ManualResetEventSlim();
+        int reached = 0;
+        var photo = Photo(kind, onRead: _ => { if (Interlocked.Increment(ref reached) == 3) allReached.Set(); }, beforeGlobal: () => Assert.True(allReached.Wait(HangGuard)));
 
         var speculated = MatcherOf(Speculating).Match(photo, new MatchRequest());
         var sequential = MatcherOf(Sequential).Match(Photo(kind), new MatchRequest());
@@ -85,6 +86,16 @@ public class SpeculationTests
         var sequential = MatcherOf(Sequential).Match(Photo(kind), new MatchRequest());
 
         Assert.Equal(Answer(sequential), Answer(speculated));
+    }
+
+    [Fact]
+    public void SpeculationOrder_FirstEscalationStepThenFromTheLastBack()
+    {
+        var store = new FakeStore();
+        ISpeculativeStage[] escalation = [new KeypointsStage(store, new(1, 4, 10)), new TurnsStage(store, 10), new RegionsStage(store, 10)];
+
+        Assert.Equal(["keypoints", "regions", "turns"], Matcher.SpeculationOrder(escalation).Select(s => s.Name));
+        Assert.Empty(Matcher.SpeculationOrder([]));
     }
 
     [Fact]
