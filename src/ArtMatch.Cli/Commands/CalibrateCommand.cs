@@ -33,9 +33,12 @@ internal static class CalibrateCommand
         var noMatchChange = new Option<double>("--cascade-no-match-change-rate") { Description = "Share of trials whose answer the cascade's \"no match\" stop may change (0: none; a wrong \"no match\" lets a catalogued object through)", DefaultValueFactory = _ => 0 };
         var traceFile = new Option<string?>("--cascade-traces") { Description = "Write every trial's answer after each cascade step (JSON lines: genuine, then its leave-one-out impostor), to study the stopping rules" };
         var unverified = new Option<bool>("--cascade-unverified") { Description = "Also choose the \"no match\" stop for photos nothing lines up with geometrically (off by default: it changed development answers)" };
-        var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds; choose only the cascade's stopping rules for them" };
+        var cascadeOnly = new Option<bool>("--cascade-only") { Description = "Keep the config's verdict thresholds (the stand-out rule included); choose only the cascade's stopping rules for them" };
+        var standOutOnly = new Option<bool>("--stand-out-only") { Description = "Keep the config's verdict thresholds and cascade; choose only the stand-out a \"possible\" needs (match.thresholds.min_stand_out) for them" };
+        var standOutRate = new Option<double>("--stand-out-impostor-rate") { Description = "Share of all impostor trials the stand-out rule may leave \"possible\"", DefaultValueFactory = _ => 0.15 };
+        var standOutLoss = new Option<double>("--stand-out-genuine-loss") { Description = "Share of all genuine trials the stand-out rule may turn from \"possible\" into \"no match\" (wins over --stand-out-impostor-rate)", DefaultValueFactory = _ => 0.02 };
         var command = new Command("calibrate", "Choose verdict thresholds and the cascade's stopping rules from synthetic photos of the store's own catalogue pictures (leave-one-out impostors)")
-            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, traceFile, unverified, verify, siftEvidence, evidenceRate, write, json, config };
+            { store, samples, seed, targetFalse, targetPossible, cascadeChange, noMatchChange, cascadeOnly, standOutOnly, standOutRate, standOutLoss, traceFile, unverified, verify, siftEvidence, evidenceRate, write, json, config };
         command.SetAction(parse => CliSupport.Run(() =>
         {
             var configValue = ArtMatchConfig.Load(parse.GetValue(config));
@@ -45,7 +48,8 @@ internal static class CalibrateCommand
             if (parse.GetValue(verify))
                 return CalibrateVerify(parse, engine, configValue, samples, seed, parse.GetResult(targetFalse) is { Implicit: false } ? parse.GetValue(targetFalse) : null,
                     parse.GetValue(evidenceRate), write, json);
-            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly), ChooseUnverifiedRule = parse.GetValue(unverified) };
+            var calibrator = new Calibrator(engine.RequireMatcher(), engine.RequireStore()) { TargetFalseMatchRate = parse.GetValue(targetFalse), PossibleImpostorRate = parse.GetValue(targetPossible), TargetCascadeChangeRate = parse.GetValue(cascadeChange), TargetNoMatchChangeRate = parse.GetValue(noMatchChange), KeepThresholds = parse.GetValue(cascadeOnly) || parse.GetValue(standOutOnly), ChooseUnverifiedRule = parse.GetValue(unverified),
+                StandOut = parse.GetValue(cascadeOnly) ? null : new StandOutCalibrator { ImpostorPossibleRate = parse.GetValue(standOutRate), GenuineLossRate = parse.GetValue(standOutLoss) } };
             CalibrationResult? result = null;
             CliSupport.ProgressConsole.Progress().Start(context =>
             {
@@ -56,33 +60,55 @@ internal static class CalibrateCommand
             if (parse.GetValue(traceFile) is { } tracePath)
                 File.WriteAllLines(tracePath, result!.Traces.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new { trial = i / 2, genuine = i % 2 == 0, steps = t })));
             if (parse.GetValue(write) is { } path)
-                File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds, Cascade = result.Cascade?.Rules ?? configValue.Match.Cascade } }).ToJson());
-            var summary = new
-            {
-                pairs = result!.Pairs,
-                thresholds = result.Thresholds,
-                genuine_match_rate = Math.Round(result.GenuineMatchRate, 4),
-                genuine_possible_rate = Math.Round(result.GenuinePossibleRate, 4),
-                impostor_match_rate = Math.Round(result.ImpostorMatchRate, 4),
-                impostor_possible_rate = Math.Round(result.ImpostorPossibleRate, 4),
-                genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
-                impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
-                cascade = result.Cascade is { } c ? new
-                {
-                    stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, stop_no_match_below_after = c.Rules.StopNoMatchBelowAfter, stop_unverified_below_after = c.Rules.StopUnverifiedBelowAfter, escalation = c.Rules.Escalation,
-                    trials = c.Trials, changed_rate = Math.Round(c.ChangedRate, 4), answered_after = c.AnsweredAfter,
-                } : null,
-            };
-            if (parse.GetValue(json))
-                CliSupport.WriteJson(summary);
-            else
-                AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
-            if (result.Cascade is { } rules)
-                AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {string.Join(", ", (rules.Rules.StopNoMatchBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}, with nothing lining up below {string.Join(", ", (rules.Rules.StopUnverifiedBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
+                File.WriteAllText(path, (configValue with { Match = configValue.Match with { Thresholds = result!.Thresholds, Cascade = (parse.GetValue(standOutOnly) ? null : result.Cascade?.Rules) ?? configValue.Match.Cascade } }).ToJson());
+            Report(result!, parse.GetValue(json));
             return 0;
         }));
         return command;
     }
+
+    /// <summary>The chosen thresholds, stand-out rule and cascade rules, and what they do to the trials: as JSON, or as lines of text.</summary>
+    private static void Report(CalibrationResult result, bool json)
+    {
+        var summary = new
+        {
+            pairs = result.Pairs,
+            thresholds = result.Thresholds,
+            genuine_match_rate = Math.Round(result.GenuineMatchRate, 4),
+            genuine_possible_rate = Math.Round(result.GenuinePossibleRate, 4),
+            impostor_match_rate = Math.Round(result.ImpostorMatchRate, 4),
+            impostor_possible_rate = Math.Round(result.ImpostorPossibleRate, 4),
+            genuine_median = Calibrator.Quantile(result.GenuineScores, 0.5),
+            impostor_median = Calibrator.Quantile(result.ImpostorScores, 0.5),
+            stand_out = result.StandOut is { } so ? new
+            {
+                statistic = so.Chosen.Statistic, min_stand_out = so.Chosen.MinStandOut, by_statistic = so.ByStatistic.Select(StandOutSummary),
+            } : null,
+            cascade = result.Cascade is { } c ? new
+            {
+                stop_match_margin = c.Rules.StopMatchMargin, stop_no_match_below = c.Rules.StopNoMatchBelow, stop_no_match_below_after = c.Rules.StopNoMatchBelowAfter, stop_unverified_below_after = c.Rules.StopUnverifiedBelowAfter, escalation = c.Rules.Escalation,
+                trials = c.Trials, changed_rate = Math.Round(c.ChangedRate, 4), answered_after = c.AnsweredAfter,
+            } : null,
+        };
+        if (json)
+        {
+            CliSupport.WriteJson(summary);
+            return;
+        }
+        AnsiConsole.MarkupLineInterpolated($"match >= {result.Thresholds.Match:F3}, possible >= {result.Thresholds.Possible:F3} from {result.Pairs} synthetic pairs (genuine match rate {summary.genuine_match_rate:P1}, impostor match rate {summary.impostor_match_rate:P1}, impostor possible rate {summary.impostor_possible_rate:P1})");
+        if (result.StandOut?.Chosen is { } chosen)
+            AnsiConsole.MarkupLineInterpolated($"stand-out: {chosen.Statistic} >= {chosen.MinStandOut:F3} for \"possible\" (impostor possible rate {chosen.ImpostorPossibleRateBefore:P1} -> {chosen.ImpostorPossibleRateAfter:P1}, genuine views lost {chosen.GenuineLossRate:P1})");
+        if (result.Cascade is { } rules)
+            AnsiConsole.MarkupLineInterpolated($"cascade: stop on a match leading by >= {rules.Rules.StopMatchMargin:F2}, on no match below {string.Join(", ", (rules.Rules.StopNoMatchBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}, with nothing lining up below {string.Join(", ", (rules.Rules.StopUnverifiedBelowAfter ?? []).Select(kv => $"{kv.Value:F2} after {kv.Key}"))}; answer changed in {rules.ChangedRate:P2} of {rules.Trials} trials; answered after {string.Join(", ", rules.AnsweredAfter.Select(kv => $"{kv.Key} {kv.Value}"))}");
+    }
+
+    private static object StandOutSummary(StandOutTrialCounts c) => new
+    {
+        statistic = c.Statistic, min_stand_out = c.MinStandOut, genuine = c.Genuine, impostors = c.Impostors,
+        genuine_possible = c.GenuinePossible, genuine_lost = c.GenuineLost, genuine_loss_rate = Math.Round(c.GenuineLossRate, 4),
+        impostor_possible_before = c.ImpostorPossibleBefore, impostor_possible_after = c.ImpostorPossibleAfter,
+        impostor_possible_rate_before = Math.Round(c.ImpostorPossibleRateBefore, 4), impostor_possible_rate_after = Math.Round(c.ImpostorPossibleRateAfter, 4),
+    };
 
     private static int CalibrateVerify(ParseResult parse, Server.Hosting.ArtMatchEngine engine, ArtMatchConfig configValue, Option<int> samples, Option<int> seed,
                                        double? targetFalse, double evidenceRate, Option<string?> write, Option<bool> json)

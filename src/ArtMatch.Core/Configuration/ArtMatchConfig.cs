@@ -72,13 +72,13 @@ public sealed record ArtMatchConfig
 
     /// <summary>
     /// Throws <see cref="ArgumentException"/> naming the first setting whose value cannot work (the
-    /// embedded index's search settings, the cascade's rules), so that a bad file fails on load, not
+    /// embedded index's search settings, the verdict thresholds, the cascade's rules), so that a bad file fails on load, not
     /// on the first photo.
     /// </summary>
     public void Validate()
     {
         Index.Embedded.Validate();
-        Match.Cascade.Validate();
+        Match.Validate();
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

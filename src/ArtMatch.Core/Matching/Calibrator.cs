@@ -10,6 +10,9 @@ public sealed record CalibrationResult(VerdictThresholds Thresholds, int Pairs, 
     /// <summary>The cascade's stopping rules chosen on the same trials (<see cref="CascadeCalibrator"/>).</summary>
     public CascadeCalibrationResult? Cascade { get; init; }
 
+    /// <summary>The stand-out rule chosen on the same trials, and what each statistic would give; null when not chosen.</summary>
+    public StandOutCalibration? StandOut { get; init; }
+
     /// <summary>Every trial's answer after each step, judged by <see cref="Thresholds"/>: genuine at even indexes, its leave-one-out impostor after it.</summary>
     public IReadOnlyList<IReadOnlyList<StepAnswer>> Traces { get; init; } = [];
 
@@ -85,17 +88,30 @@ public sealed class Calibrator(Matcher matcher, ICatalogStore store)
         // The lead a genuine photo usually has over the runner-up; most look-alikes have less.
         var margins = genuineMargin.Where((m, i) => !float.IsNaN(m) && genuine[i] >= match).ToArray();
         float minMargin = margins.Length > 0 ? Quantile(margins, MarginLossRate) : new VerdictThresholds().MinMargin;
-        var thresholds = KeepThresholds ? matcher.Settings.Thresholds : new VerdictThresholds
+        var thresholds = KeepThresholds ? matcher.Settings.Thresholds : matcher.Settings.Thresholds with
         {
             Match = (float)Math.Round(match + 0.005, 3),
             Possible = (float)Math.Round(possible, 3),
             MinMargin = (float)Math.Round(minMargin, 3),
         };
+        // The stand-out rule is chosen on the full match's answers, against these thresholds' verdicts.
+        StandOutCalibration? standOut = null;
+        if (StandOut is { } standOutCalibrator)
+        {
+            standOut = standOutCalibrator.Choose(traces.Where((_, i) => i % 2 == 0).Select(t => t[^1]).ToList(), traces.Where((_, i) => i % 2 == 1).Select(t => t[^1]).ToList(), thresholds);
+            thresholds = thresholds with { MinStandOut = standOut.Chosen.MinStandOut, StandOutStatistic = standOut.Chosen.Statistic };
+        }
         // The cascade's rules are judged against the verdicts of these thresholds: the traces are judged again with them.
         var rejudged = traces.Select(t => t.Select(a => a.JudgedBy(thresholds)).ToList()).ToList<IReadOnlyList<StepAnswer>>();
         var cascade = new CascadeCalibrator { TargetChangedRate = TargetCascadeChangeRate, NoMatchChangedRate = TargetNoMatchChangeRate, ChooseUnverifiedRule = ChooseUnverifiedRule }.Choose(rejudged, matcher.Settings.Cascade, thresholds);
-        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade, Traces = rejudged };
+        return new CalibrationResult(thresholds, chosen.Count, genuine, impostor) { Cascade = cascade, Traces = rejudged, StandOut = standOut };
     }
+
+    /// <summary>
+    /// Chooses the stand-out rule of "possible" (<see cref="VerdictThresholds.MinStandOut"/>) on the same trials;
+    /// null keeps the matcher's (<c>--cascade-only</c>).
+    /// </summary>
+    public StandOutCalibrator? StandOut { get; init; } = new();
 
     /// <summary>Keep the matcher's verdict thresholds and choose only the cascade's rules for them.</summary>
     public bool KeepThresholds { get; init; }

@@ -20,6 +20,9 @@ public readonly record struct StepAnswer(string Step, Verdict Verdict, string? B
     /// <summary>The best candidate's plain cosine (its score without the geometric bonus).</summary>
     public float BestSimilarity { get; init; }
 
+    /// <summary>How far the best candidate stands out from the others (<see cref="Matching.StandOut"/>); null with too few candidates.</summary>
+    public StandOut? StandOut { get; init; }
+
     public static StepAnswer Of(string step, Judgement judgement, float maxColourShift) =>
         new(step, judgement.Verdict, judgement.Best?.ObjectId, judgement.Best?.Score ?? 0, judgement.Margin)
         {
@@ -28,11 +31,15 @@ public readonly record struct StepAnswer(string Step, Verdict Verdict, string? B
             MaxInliers = judgement.Ranked.Count == 0 ? 0 : judgement.Ranked.Max(c => c.Inliers),
             MaxKeypointInliers = judgement.Ranked.Count == 0 ? 0 : judgement.Ranked.Max(c => c.KeypointInliers),
             BestSimilarity = judgement.Best?.Similarity ?? 0,
+            StandOut = judgement.Best?.StandOut,
         };
 
-    /// <summary>The verdict other thresholds give this answer (the colour veto kept).</summary>
-    public StepAnswer JudgedBy(VerdictThresholds thresholds) =>
-        this with { Verdict = thresholds.Judge(BestScore, Margin) == Verdict.Match && ColourVeto ? Verdict.Possible : thresholds.Judge(BestScore, Margin) };
+    /// <summary>The verdict other thresholds give this answer (the colour veto kept, their stand-out rule applied).</summary>
+    public StepAnswer JudgedBy(VerdictThresholds thresholds)
+    {
+        var verdict = thresholds.Judge(BestScore, Margin, StandOut);
+        return this with { Verdict = verdict == Verdict.Match && ColourVeto ? Verdict.Possible : verdict };
+    }
 
     /// <summary>The same answer for an officer: the same verdict and, unless it is "no match", the same object first.</summary>
     public bool SameAnswer(StepAnswer other) => Verdict == other.Verdict && (Verdict == Verdict.NoMatch || BestObjectId == other.BestObjectId);

@@ -28,9 +28,55 @@ public sealed record VerdictThresholds
     /// </summary>
     public float MinMargin { get; init; } = 0.193f;
 
+    /// <summary>
+    /// How far the best candidate must stand out from the photo's other candidates (<see cref="StandOutStatistic"/>
+    /// over the first <see cref="StandOutCohort"/>, <see cref="Matching.StandOut"/>) for a "possible" on the score
+    /// (at or above <see cref="Possible"/>, below <see cref="Match"/>) to stay "possible"; below it the photo
+    /// is answered "no match": an innocent photo resembles many catalogue objects about equally, a photo of a
+    /// catalogued object resembles it more than the rest. A score at or above <see cref="Match"/> is not
+    /// affected (a "match", or a "possible" held back by the lead or the colours). Off for a photo with fewer
+    /// candidates than the cohort (a catalogue smaller than it, or <c>verify_top</c> and the caller's top k
+    /// both below it). 0 turns the rule off. From <c>artmatch calibrate</c>: the lowest value that leaves at
+    /// most <c>--stand-out-impostor-rate</c> (0.15) of the leave-one-out impostors "possible", unless that turns
+    /// more than <c>--stand-out-genuine-loss</c> (0.02) of the genuine views into "no match" (then the highest
+    /// value within that loss). Off by default: on the development catalogue (<c>calibrate --stand-out-only
+    /// --samples 1000 --seed 1</c>) the loss cap chose z-score 3.522 (impostors "possible" 0.441 -> 0.158), which
+    /// on the dev photos took innocent photos answered "possible" from 0.486 to 0.232 but missed objects from
+    /// 0.012 to 0.035, real photos from 1 to 9 of 34 (benchmarks/RESULTS.md, issue 18); a deployment that
+    /// prefers fewer looks sets it.
+    /// </summary>
+    public float MinStandOut { get; init; }
+
+    /// <summary>What <see cref="MinStandOut"/> is measured in: <c>z_score</c> (default) or <c>gap_ratio</c>; calibrate chooses the one that cuts more impostors.</summary>
+    public StandOutStatistic StandOutStatistic { get; init; } = StandOutStatistic.ZScore;
+
+    /// <summary>Candidates the stand-out is measured over, the best included (3 to 100; the judge sees <c>verify_top</c> or the caller's top k of them).</summary>
+    public int StandOutCohort { get; init; } = 10;
+
     /// <summary>The verdict for the best candidate: its score and its lead over the runner-up.</summary>
     public Verdict Judge(float score, float margin) =>
         score >= Match && margin >= MinMargin ? Verdict.Match : score >= Possible ? Verdict.Possible : Verdict.NoMatch;
+
+    /// <summary>The verdict for the best candidate with its stand-out (null: too few candidates, the rule does not apply).</summary>
+    public Verdict Judge(float score, float margin, StandOut? standOut)
+    {
+        var verdict = Judge(score, margin);
+        return verdict == Verdict.Possible && score < Match && !StandsOut(standOut) ? Verdict.NoMatch : verdict;
+    }
+
+    /// <summary>True when the rule is off, does not apply (too few candidates) or the stand-out reaches <see cref="MinStandOut"/>.</summary>
+    public bool StandsOut(StandOut? standOut) => MinStandOut <= 0 || standOut is not { } s || s.Of(StandOutStatistic) >= MinStandOut;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first threshold that cannot work.</summary>
+    public void Validate()
+    {
+        if (!float.IsFinite(MinStandOut) || MinStandOut < 0)
+            throw new ArgumentException($"match.thresholds.min_stand_out must be 0 (off) or more (got {MinStandOut}).");
+        if (!Enum.IsDefined(StandOutStatistic))
+            throw new ArgumentException($"match.thresholds.stand_out_statistic must be z_score or gap_ratio (got {StandOutStatistic}).");
+        if (StandOutCohort is < 3 or > 100)
+            throw new ArgumentException($"match.thresholds.stand_out_cohort must be 3 to 100 candidates (got {StandOutCohort}).");
+    }
 
     /// <summary>The verdict for a candidate on its score alone (lower-ranked candidates).</summary>
     public Verdict Judge(float score) => score >= Match ? Verdict.Match : score >= Possible ? Verdict.Possible : Verdict.NoMatch;
@@ -109,4 +155,11 @@ public sealed record MatchSettings
     public CascadeSettings Cascade { get; init; } = new();
 
     public static MatchSettings Plain { get; } = new() { VerifyTop = 0, KeypointBonus = 0, SiftBonus = 0 };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work (the thresholds, the cascade's rules).</summary>
+    public void Validate()
+    {
+        Thresholds.Validate();
+        Cascade.Validate();
+    }
 }

@@ -39,6 +39,9 @@ public sealed record Candidate(string ObjectId, string ImageId, float Score, flo
 
     /// <summary>The verdict on the score alone, when the SIFT evidence check changed or upheld it; null when not checked.</summary>
     public Verdict? VerdictBeforeEvidence { get; init; }
+
+    /// <summary>How far this candidate, ranked first, stands out from the others (<see cref="Matching.StandOut"/>); null for the others, or with too few candidates.</summary>
+    public StandOut? StandOut { get; init; }
 }
 
 public sealed record MatchResult(IReadOnlyList<Candidate> Candidates, Verdict Verdict, float BestScore, string ModelId, double Milliseconds)
@@ -113,7 +116,7 @@ public sealed class Matcher
     private Matcher(ImageDescriber? describer, string vectorSpaceId, ICatalogStore store, ICataloguePictures pictures, MatchSettings settings, SiftSearch? sift = null)
     {
         Sift = sift;
-        settings.Cascade.Validate();
+        settings.Validate();
         _describer = describer;
         _vectorSpaceId = vectorSpaceId;
         _store = store;

@@ -39,6 +39,21 @@ public class ConfigValidationTests
         Assert.Contains("\"speculate\": \"auto\"", new ArtMatchConfig().ToJson());
     }
 
+    [Fact]
+    public void Load_StandOutRule_ReadAsWrittenAndRoundTrip()
+    {
+        var config = LoadText("""{"match": {"thresholds": {"min_stand_out": 0.25, "stand_out_statistic": "gap_ratio", "stand_out_cohort": 8}}}""");
+
+        Assert.Equal((0.25f, StandOutStatistic.GapRatio, 8), (config.Match.Thresholds.MinStandOut, config.Match.Thresholds.StandOutStatistic, config.Match.Thresholds.StandOutCohort));
+        Assert.Equal(config.Match.Thresholds, LoadText(config.ToJson()).Match.Thresholds);
+    }
+
+    [Fact]
+    public void Load_UnknownStandOutStatistic_FailsOnLoad()
+    {
+        Assert.Throws<InvalidDataException>(() => LoadText("""{"match": {"thresholds": {"stand_out_statistic": "median"}}}"""));
+    }
+
     [Theory]
     [InlineData("""{"index": {"embedded": {"search_threads": -2}}}""", "index.embedded.search_threads")]
     [InlineData("""{"index": {"embedded": {"parallel_above_rows": -1}}}""", "index.embedded.parallel_above_rows")]
@@ -49,6 +64,9 @@ public class ConfigValidationTests
     [InlineData("""{"match": {"cascade": {"stop_match_margin": -0.1}}}""", "match.cascade.stop_match_margin")]
     [InlineData("""{"match": {"cascade": {"speculate": 7}}}""", "match.cascade.speculate")]
     [InlineData("""{"match": {"cascade": {"speculate": "sometimes"}}}""", "match.cascade.speculate")]
+    [InlineData("""{"match": {"thresholds": {"min_stand_out": -1}}}""", "match.thresholds.min_stand_out")]
+    [InlineData("""{"match": {"thresholds": {"stand_out_cohort": 2}}}""", "match.thresholds.stand_out_cohort")]
+    [InlineData("""{"match": {"thresholds": {"stand_out_statistic": 7}}}""", "match.thresholds.stand_out_statistic")]
     public void Load_ValueThatCannotWork_FailsOnLoadNamingTheSetting(string json, string named)
     {
         var error = Assert.Throws<InvalidDataException>(() => LoadText(json));

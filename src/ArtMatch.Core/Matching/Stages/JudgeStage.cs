@@ -33,7 +33,8 @@ public sealed record GeometricScore(float InlierBonus, int InlierFloor, int Inli
 
 /// <summary>
 /// Scores the leaders (plain cosine plus geometric bonus, the scale the thresholds know), ranks them
-/// (by the whitened similarity when the store whitens), measures the best one's lead and judges.
+/// (by the whitened similarity when the store whitens), measures the best one's lead and how far it
+/// stands out from the rest (<see cref="StandOut"/>, on the rank scores) and judges.
 /// </summary>
 public sealed class JudgeStage(JudgeStage.Options options) : IMatchStage
 {
@@ -70,7 +71,10 @@ public sealed class JudgeStage(JudgeStage.Options options) : IMatchStage
         var sorted = candidates.OrderByDescending(c => c.RankScore).ThenBy(c => c.ObjectId, StringComparer.Ordinal).ToList();
         float margin = Margin(sorted);
         if (sorted.Count > 0)
-            sorted[0] = sorted[0] with { Verdict = Verdict(sorted[0].Score, sorted[0].ColourShift, margin) };
+        {
+            var standOut = StandOut.Measure(sorted.Select(c => c.RankScore).ToList(), options.Thresholds.StandOutCohort);
+            sorted[0] = sorted[0] with { Verdict = Verdict(sorted[0].Score, sorted[0].ColourShift, margin, standOut), StandOut = standOut };
+        }
         return new Judgement(sorted, margin, sorted.Count > 0 ? sorted[0].Verdict : Matching.Verdict.NoMatch);
     }
 
@@ -82,12 +86,13 @@ public sealed class JudgeStage(JudgeStage.Options options) : IMatchStage
         sorted.Count switch { 0 => 0, 1 => sorted[0].Score, _ => sorted[0].Score - sorted.Skip(1).Max(c => c.Score) };
 
     /// <summary>
-    /// The verdict from the score (and the lead, for the best candidate), at most "possible" when the
-    /// matched parts differ in colour: same design, other material or paint, for an officer to judge.
+    /// The verdict from the score (and, for the best candidate, the lead and how far it stands out from the
+    /// others), at most "possible" when the matched parts differ in colour: same design, other material or
+    /// paint, for an officer to judge.
     /// </summary>
-    public Verdict Verdict(float score, float? colourShift, float? margin = null)
+    public Verdict Verdict(float score, float? colourShift, float? margin = null, StandOut? standOut = null)
     {
-        var verdict = margin is { } lead ? options.Thresholds.Judge(score, lead) : options.Thresholds.Judge(score);
+        var verdict = margin is { } lead ? options.Thresholds.Judge(score, lead, standOut) : options.Thresholds.Judge(score);
         return verdict == Matching.Verdict.Match && colourShift > options.MaxColourShift ? Matching.Verdict.Possible : verdict;
     }
 }
