@@ -132,6 +132,8 @@ public static class MatchAnswers
                 q = fields[0], expected = fields[1], kind = fields[2], after = result.AnsweredAfter, verdict = result.Verdict.ToString(),
                 margin = Math.Round(result.Margin, 4), src = result.Best?.Source.ToString(), ms = Math.Round(result.Milliseconds, 1),
                 top = result.Candidates.Select(c => $"{c.ObjectId}:{c.Score:F4}:{c.Inliers}:{c.KeypointInliers}:{c.Verdict}"),
+                // Every float of every candidate, round-trip: two builds' answers compared bit for bit.
+                bits = result.Candidates.Select(c => $"{c.Score:R}:{c.Similarity:R}:{c.RankScore:R}:{c.ColourShift:R}:{c.Source}"),
             }));
         }
         return 0;

@@ -263,6 +263,7 @@ internal static class EvalCommand
                 answered_after = o.AnsweredAfter,
                 verify = o.Verify,
                 stages = o.Timings.Stages().ToDictionary(t => t.Stage, t => Math.Round(t.Elapsed.TotalMilliseconds, 1)),
+                speculation = o.Timings.Speculation is { Started: true } s ? new { used = s.Used, wasted = s.Wasted, work_ms = Math.Round(s.Work.TotalMilliseconds, 1) } : null,
                 candidates = o.Candidates.Select(c => new { id = c.ObjectId, score = c.Score, sim = c.Similarity, inliers = c.Inliers, kp = c.KeypointInliers, sift = c.SiftInliers, evidence = c.Evidence, ev_sift = c.EvidenceInliers, before_evidence = c.VerdictBeforeEvidence, stand_out_z = c.StandOut?.ZScore, stand_out_gap = c.StandOut?.GapRatio, colour = c.ColourShift, rank = c.RankScore, source = c.Source.ToString() }),
             }, new JsonSerializerOptions(ArtMatchConfig.JsonOptions) { WriteIndented = false }));
         }

@@ -2,13 +2,17 @@ namespace ArtMatch.Core.Matching;
 
 /// <summary>
 /// Keeps speculative work on idle cores: counts the matches in flight and the speculations running
-/// in the process, and lets a speculation start only while that count is below the cores. A server
-/// under load (as many matches as cores) speculates not at all, so wasted work never takes a core a
-/// match could use. Thread-safe.
+/// in the process, and lets a speculation start only while that count is below the cores. A match
+/// that arrives when every core is taken stops a running speculation (the oldest) at once, so a
+/// server under load (as many matches as cores) does no speculative work and wasted work never keeps
+/// a core from a match. Thread-safe.
 /// </summary>
 public sealed class SpeculationGate(int cores)
 {
     private int _busy;
+
+    /// <summary>How to stop each running speculation, oldest first.</summary>
+    private readonly LinkedList<Action> _running = new();
 
     /// <summary>The gate every matcher of the process shares: one core per processor.</summary>
     public static SpeculationGate Shared { get; } = new(Environment.ProcessorCount);
@@ -22,36 +26,71 @@ public sealed class SpeculationGate(int cores)
     /// <summary>True when more work is running than there are cores: a running speculation should give way.</summary>
     public bool Oversubscribed => Busy > Cores;
 
-    /// <summary>Counts a match in flight until the returned scope is disposed.</summary>
+    /// <summary>Counts a match in flight until the returned scope is disposed; stops the oldest running speculation when the cores are now oversubscribed.</summary>
     public Scope EnterMatch()
     {
-        Interlocked.Increment(ref _busy);
-        return new Scope(this);
+        if (Interlocked.Increment(ref _busy) > Cores)
+            StopOldestSpeculation();
+        return new Scope(this, null);
     }
 
-    /// <summary>Counts a speculation when a core is idle (fewer matches and speculations than cores); null when none is.</summary>
-    public Scope? TryEnterSpeculation()
+    /// <summary>
+    /// Counts a speculation when a core is idle (fewer matches and speculations than cores); null when
+    /// none is. <paramref name="stop"/> is called (once, from a match's thread) when a match needs the core back.
+    /// </summary>
+    public Scope? TryEnterSpeculation(Action? stop = null)
     {
         int seen = Volatile.Read(ref _busy);
         while (seen < Cores)
         {
             int before = Interlocked.CompareExchange(ref _busy, seen + 1, seen);
             if (before == seen)
-                return new Scope(this);
+            {
+                LinkedListNode<Action>? node = null;
+                if (stop is not null)
+                {
+                    lock (_running)
+                        node = _running.AddLast(stop);
+                }
+                return new Scope(this, node);
+            }
             seen = before;
         }
         return null;
     }
 
+    private void StopOldestSpeculation()
+    {
+        Action? stop = null;
+        lock (_running)
+        {
+            if (_running.First is { } oldest)
+            {
+                stop = oldest.Value;
+                _running.Remove(oldest);
+            }
+        }
+        stop?.Invoke();
+    }
+
     /// <summary>One unit of counted work; disposing it (once) gives the core back.</summary>
-    public sealed class Scope(SpeculationGate gate) : IDisposable
+    public sealed class Scope(SpeculationGate gate, LinkedListNode<Action>? speculation) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                Interlocked.Decrement(ref gate._busy);
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
+            if (speculation is not null)
+            {
+                lock (gate._running)
+                {
+                    if (speculation.List is not null)
+                        gate._running.Remove(speculation);
+                }
+            }
+            Interlocked.Decrement(ref gate._busy);
         }
     }
 }

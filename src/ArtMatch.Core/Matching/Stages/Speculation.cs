@@ -30,7 +30,8 @@ public sealed record SpeculationReport(bool Started, int Used, int Wasted, TimeS
 /// itself when speculation did not start it or gave it up (each part is an <see cref="OnceComputed{T}"/>:
 /// computed once, by whichever thread comes first). The answer is the same either way: the parts are
 /// the same computations on the same inputs. It starts only when the <see cref="SpeculationGate"/>
-/// has an idle core, stops between parts when the match ends (<see cref="Stop"/>) or the cores fill up,
+/// has an idle core, stops when the match ends (<see cref="Stop"/>) or a match arrives with every core
+/// taken (the gate stops it; a model run in progress is ended),
 /// and never lets an exception escape its task (a part's failure is kept for the stage that reads it).
 /// </summary>
 public sealed class Speculation
@@ -66,14 +67,14 @@ public sealed class Speculation
     {
         if (Started)
             return true;
-        if (_stop.IsCancellationRequested || _plan.Count == 0 || _gate.TryEnterSpeculation() is not { } core)
+        if (_stop.IsCancellationRequested || _plan.Count == 0 || _gate.TryEnterSpeculation(Stop) is not { } core)
             return false;
         _began = Stopwatch.GetTimestamp();
         Volatile.Write(ref _worker, Task.Run(() => Run(core)));
         return true;
     }
 
-    /// <summary>Asks the background task to stop at its next check; does not wait for it.</summary>
+    /// <summary>Asks the background task to stop at its next check (ending a model run in progress); does not wait for it. Safe from any thread.</summary>
     public void Stop() => _stop.Cancel();
 
     /// <summary>The part of <paramref name="stage"/>: speculated, waited for, or computed here by <paramref name="compute"/>.</summary>

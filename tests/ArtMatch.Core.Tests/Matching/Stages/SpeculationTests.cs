@@ -130,6 +130,42 @@ public class SpeculationTests
     }
 
     [Fact]
+    public void Gate_MatchArrivesWithEveryCoreTaken_StopsTheOldestSpeculation()
+    {
+        var gate = new SpeculationGate(2);
+        using var first = gate.EnterMatch();
+        var stopped = new List<string>();
+        using var older = gate.TryEnterSpeculation(() => stopped.Add("older"));
+        Assert.Empty(stopped);
+
+        using var second = gate.EnterMatch();
+
+        Assert.Equal(["older"], stopped);
+        older!.Dispose();
+        using var third = gate.EnterMatch(); // nothing left to stop
+        Assert.Equal(["older"], stopped);
+    }
+
+    [Fact]
+    public async Task Speculation_StoppedByTheGateInsideAPart_LeavesItForTheStage()
+    {
+        var stage = new ControlledStage();
+        var gate = new SpeculationGate(2);
+        using var match = gate.EnterMatch();
+        var speculation = new Speculation(Context(), [stage], gate);
+        Assert.True(speculation.TryStart());
+        Assert.True(stage.Entered.Wait(HangGuard));
+
+        using var arriving = gate.EnterMatch();
+        stage.Release.Set();
+        await speculation.Worker!.WaitAsync(HangGuard);
+
+        Assert.Equal(2, gate.Busy); // the two matches; the speculation gave its core back
+        Assert.Equal((0, 1), (speculation.Report().Used, speculation.Report().Wasted));
+        Assert.Equal("computed here", speculation.Take("controlled", () => "computed here"));
+    }
+
+    [Fact]
     public void Match_AnsweredWhileSpeculating_StopsBetweenPartsAndGivesTheCoreBack()
     {
         var gate = new SpeculationGate(64);
