@@ -260,8 +260,6 @@ public sealed class Matcher
         var steps = trace is null ? Settings.Cascade.Escalation : [.. Settings.Cascade.Escalation, .. CascadeSettings.EscalationStages.Except(Settings.Cascade.Escalation)];
         foreach (var name in steps.Where(_escalation.ContainsKey))
         {
-            // A core busy at the start may have come free (the previous match's speculation ended).
-            context.Speculation?.TryStart();
             Run(context, times, _escalation[name], _verify, _colour, _judge);
             step = name;
             if (Record(step) && IsCertain(step, context.Judgement!))

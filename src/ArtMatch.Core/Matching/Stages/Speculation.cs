@@ -43,6 +43,7 @@ public sealed class Speculation
     private readonly SpeculationGate _gate;
     private readonly CancellationTokenSource _stop = new();
     private Task? _worker;
+    private SpeculationGate.Scope? _core;
     private long _began, _ended;
 
     /// <param name="plan">The speculative stages in the order to compute their parts.</param>
@@ -62,7 +63,7 @@ public sealed class Speculation
     internal Task? Worker => Volatile.Read(ref _worker);
 
     /// <summary>Starts the background task when the gate has an idle core and it did not start yet; true when it runs (or ran).</summary>
-    /// <remarks>Called by the match thread only: at the start of the cascade and again before each escalation step.</remarks>
+    /// <remarks>Called by the match thread only, at the start of the cascade.</remarks>
     public bool TryStart()
     {
         if (Started)
@@ -70,12 +71,20 @@ public sealed class Speculation
         if (_stop.IsCancellationRequested || _plan.Count == 0 || _gate.TryEnterSpeculation(Stop) is not { } core)
             return false;
         _began = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _core, core);
         Volatile.Write(ref _worker, Task.Run(() => Run(core)));
         return true;
     }
 
-    /// <summary>Asks the background task to stop at its next check (ending a model run in progress); does not wait for it. Safe from any thread.</summary>
-    public void Stop() => _stop.Cancel();
+    /// <summary>
+    /// Asks the background task to stop at its next check (ending a model run in progress) and gives its
+    /// core back to the gate at once: what is left of its work is ending. Does not wait. Safe from any thread.
+    /// </summary>
+    public void Stop()
+    {
+        _stop.Cancel();
+        Volatile.Read(ref _core)?.Dispose();
+    }
 
     /// <summary>The part of <paramref name="stage"/>: speculated, waited for, or computed here by <paramref name="compute"/>.</summary>
     public T Take<T>(string stage, Func<T> compute) where T : class =>
