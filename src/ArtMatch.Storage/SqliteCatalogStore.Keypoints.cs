@@ -100,13 +100,14 @@ public sealed partial class SqliteCatalogStore
     /// <see cref="ICatalogStore.SearchKeypoints"/>). Which objects may match is decided by the vector
     /// index, which holds every live object's filter fields, so both searches filter alike.
     /// </summary>
-    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null)
+    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(filter);
         // A copy of the allowed ids (null: all), so the keypoint search holds no vector index lock.
         var allowed = Index.AllowedObjectIds(filter);
-        return _keypoints.Search(query, minInliers, top, id => (allowed is null || allowed.Contains(id)) && excludeObjectIds?.Contains(id) != true);
+        return _keypoints.Search(query, minInliers, top, id => (allowed is null || allowed.Contains(id)) && excludeObjectIds?.Contains(id) != true, cancellation);
     }
 
     /// <summary>Ids of stored images (once each) that some object holds without keypoints: those stored before schema 4 or without them.</summary>

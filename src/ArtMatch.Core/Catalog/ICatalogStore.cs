@@ -142,7 +142,8 @@ public interface ICatalogStore : IDisposable
     /// <paramref name="minInliers"/> inliers, most first, among objects passing <paramref name="filter"/>
     /// and not in <paramref name="excludeObjectIds"/>. A store that keeps no keypoints finds none.
     /// </summary>
-    IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) => [];
+    IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null,
+        CancellationToken cancellation = default) => [];
 
     /// <summary>Ids of stored images that have no keypoints yet (stored before keypoints existed).</summary>
     IReadOnlyList<string> ImagesWithoutKeypoints() => [];

@@ -174,9 +174,9 @@ public sealed class ImageDescriber(IImageDecoder decoder, IFeatureExtractor extr
     }
 
     /// <summary>Keypoints of the decoded picture, with the catalogue's or the query's settings; null when those are off.</summary>
-    public KeypointSet? KeypointsOf(RgbImage image, bool forCatalogue) =>
+    public KeypointSet? KeypointsOf(RgbImage image, bool forCatalogue, CancellationToken cancellation = default) =>
         (forCatalogue ? Settings.CatalogueKeypoints : Settings.QueryKeypoints) is { } keypoints && !Settings.Baseline
-            ? KeypointDetector.Detect(GreyImage.FromRgb(image), keypoints)
+            ? KeypointDetector.Detect(GreyImage.FromRgb(image), keypoints, cancellation)
             : null;
 
     /// <summary>Local features of a picture alone (a catalogue image being verified against).</summary>

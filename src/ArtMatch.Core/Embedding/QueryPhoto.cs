@@ -46,6 +46,9 @@ public interface IQueryPhoto
 
     /// <summary><see cref="Turns"/>, its model runs ended early by <paramref name="cancellation"/> as <see cref="RegionsUnlessCancelled"/>.</summary>
     IReadOnlyList<TurnedView> TurnsUnlessCancelled(CancellationToken cancellation) => Turns;
+
+    /// <summary><see cref="Keypoints"/>, the detection stopped between pyramid levels by <paramref name="cancellation"/> (left uncomputed then).</summary>
+    KeypointSet? KeypointsUnlessCancelled(CancellationToken cancellation) => Keypoints;
 }
 
 /// <summary>
@@ -93,7 +96,10 @@ internal sealed class QueryPhoto(ImageDescriber describer, RgbImage image) : IQu
     public IReadOnlyList<TurnedView> TurnsUnlessCancelled(CancellationToken cancellation) =>
         _turns.Get(() => !Baseline && describer.Settings.QueryQuarterTurns ? describer.Turned(image, cancellation) : []);
 
-    public KeypointSet? Keypoints => _keypoints.Get(() => describer.KeypointsOf(image, forCatalogue: false));
+    public KeypointSet? Keypoints => KeypointsUnlessCancelled(CancellationToken.None);
+
+    public KeypointSet? KeypointsUnlessCancelled(CancellationToken cancellation) =>
+        _keypoints.Get(() => describer.KeypointsOf(image, forCatalogue: false, cancellation));
 
     private (List<float[]> Vectors, List<(PixelRect Cells, FeatureMaps Map)> Windows) RegionWindows(CancellationToken cancellation) =>
         _regions.Get(() => Baseline ? ([], []) : describer.RegionsOf(MapsAt(cancellation), describer.Settings.QueryRegions));

@@ -46,7 +46,8 @@ public static partial class KeypointDetector
 
     private static readonly Dictionary<int, sbyte[][]> SteeredPatterns = [];
 
-    public static KeypointSet Detect(GreyImage image, KeypointSettings settings)
+    /// <param name="cancellation">Checked between pyramid levels (a speculation that is no longer needed stops).</param>
+    public static KeypointSet Detect(GreyImage image, KeypointSettings settings, CancellationToken cancellation = default)
     {
         // The turned comparison pattern is stored as signed bytes.
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PatchRadius, 4, nameof(settings.PatchRadius));
@@ -61,6 +62,7 @@ public static partial class KeypointDetector
             int w = (int)Math.Round(image.Width / scale), h = (int)Math.Round(image.Height / scale);
             if (w <= 2 * border + 2 || h <= 2 * border + 2)
                 break;
+            cancellation.ThrowIfCancellationRequested();
             levels.Add((image.Shrink(w, h), scale));
         }
         double totalArea = levels.Sum(l => (double)(l.Image.Width - 2 * border) * (l.Image.Height - 2 * border));
@@ -68,6 +70,7 @@ public static partial class KeypointDetector
         var descriptors = new List<ulong>();
         foreach (var (level, scale) in levels)
         {
+            cancellation.ThrowIfCancellationRequested();
             if (level.Width <= 2 * border || level.Height <= 2 * border)
                 continue;
             double area = (double)(level.Width - 2 * border) * (level.Height - 2 * border);

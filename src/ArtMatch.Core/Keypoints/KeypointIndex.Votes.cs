@@ -11,7 +11,7 @@ public sealed partial class KeypointIndex
     /// usually identical; comparing only those rows keeps a pass over millions of keypoints to
     /// milliseconds. Pictures removed or replaced since the file was written are skipped.
     /// </summary>
-    private unsafe Dictionary<int, int> Votes(KeypointSet query, Snapshot snapshot, Func<string, bool>? allowObject)
+    private unsafe Dictionary<int, int> Votes(KeypointSet query, Snapshot snapshot, Func<string, bool>? allowObject, CancellationToken cancellation)
     {
         var allowedObject = snapshot.ObjectIds.Select(id => allowObject?.Invoke(id) ?? true).ToArray();
         var allowed = new bool[snapshot.Images];
@@ -22,7 +22,8 @@ public sealed partial class KeypointIndex
         // are shortlisted and the ratio test between them can see the ambiguity.
         var nearestImages = new (int Nearest, int Rival)[query.Count];
         var file = snapshot.File;
-        Parallel.For(0, query.Count, new ParallelOptions { MaxDegreeOfParallelism = query.Count >= 64 ? Environment.ProcessorCount : 1 }, i =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = query.Count >= 64 ? Environment.ProcessorCount : 1, CancellationToken = cancellation };
+        Parallel.For(0, query.Count, options, i =>
         {
             var n = new Nearest(Settings.MaxDistance + 1);
             fixed (ulong* q = query.Descriptors, memoryDescriptors = snapshot.MemoryDescriptors)

@@ -125,14 +125,16 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings) : IDis
     /// <summary>
     /// Catalogue pictures ordered by how many of the photo's keypoints agree with theirs on one
     /// transform (most first), those with at least <paramref name="minInliers"/>, of objects that
-    /// <paramref name="allowObject"/> lets through (all when null).
+    /// <paramref name="allowObject"/> lets through (all when null). <paramref name="cancellation"/> stops it between
+    /// its passes and inside them (a speculation that is no longer needed).
     /// </summary>
-    public IReadOnlyList<KeypointCandidate> Search(KeypointSet query, int minInliers, int top = 5, Func<string, bool>? allowObject = null)
+    public IReadOnlyList<KeypointCandidate> Search(KeypointSet query, int minInliers, int top = 5, Func<string, bool>? allowObject = null,
+        CancellationToken cancellation = default)
     {
         var snapshot = Lease();
         try
         {
-            return Search(snapshot, query, minInliers, top, allowObject);
+            return Search(snapshot, query, minInliers, top, allowObject, cancellation);
         }
         finally
         {
@@ -140,21 +142,23 @@ public sealed partial class KeypointIndex(KeypointMatchSettings settings) : IDis
         }
     }
 
-    private IReadOnlyList<KeypointCandidate> Search(Snapshot snapshot, KeypointSet query, int minInliers, int top, Func<string, bool>? allowObject)
+    private IReadOnlyList<KeypointCandidate> Search(Snapshot snapshot, KeypointSet query, int minInliers, int top, Func<string, bool>? allowObject,
+        CancellationToken cancellation)
     {
         if (query.Count == 0 || snapshot.Rows == 0)
             return [];
         // Two stages: hashed nearest neighbours over the whole catalogue only vote for pictures (a
         // few votes survive the hashing's misses), then each voted picture is matched exhaustively,
         // which finds the correspondences the hashing missed.
-        var shortlist = Votes(query, snapshot, allowObject)
+        var shortlist = Votes(query, snapshot, allowObject, cancellation)
             .Where(v => v.Value >= MinVotes).OrderByDescending(v => v.Value).ThenBy(v => v.Key)
             .Take(Settings.ShortlistImages).Select(v => v.Key).ToList();
         var sets = shortlist.Select(snapshot.Keypoints).ToArray();
         var nearest = new (int Best, int Second, int Row)[shortlist.Count][];
-        Parallel.For(0, shortlist.Count, i => nearest[i] = NearestWithin(query, sets[i]));
+        var stoppable = new ParallelOptions { CancellationToken = cancellation };
+        Parallel.For(0, shortlist.Count, stoppable, i => nearest[i] = NearestWithin(query, sets[i]));
         var found = new KeypointCandidate?[shortlist.Count];
-        Parallel.For(0, shortlist.Count, i =>
+        Parallel.For(0, shortlist.Count, stoppable, i =>
         {
             var (objectId, imageId) = snapshot.Key(shortlist[i]);
             var set = sets[i];

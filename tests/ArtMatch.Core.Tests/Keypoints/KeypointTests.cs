@@ -108,6 +108,25 @@ public class KeypointTests
     }
 
     [Fact]
+    public void DetectAndSearch_Cancelled_StopAndAnswerTheSameWhenRunAgain()
+    {
+        // A speculation no longer needed is stopped inside detection and search; a later run is unaffected.
+        var picture = Painting(480, 360, seed: 4);
+        var index = IndexOf(("painting", picture), ("other", Painting(480, 360, seed: 5)));
+        var view = picture.Shrink(288, 216);
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => KeypointDetector.Detect(view, Photo, stopped.Token));
+        var keypoints = KeypointDetector.Detect(view, Photo);
+        Assert.ThrowsAny<OperationCanceledException>(() => index.Search(keypoints, minInliers: 5, cancellation: stopped.Token));
+        var found = index.Search(keypoints, minInliers: 5);
+
+        Assert.Equal("painting", found.First().ObjectId);
+        Assert.Equal(found.Select(c => (c.ObjectId, c.Inliers)), index.Search(KeypointDetector.Detect(view, Photo), minInliers: 5).Select(c => (c.ObjectId, c.Inliers)));
+    }
+
+    [Fact]
     public void Search_PictureNotInCatalogue_FindsNothingAboveChance()
     {
         var index = IndexOf(("a", Painting(500, 400, seed: 6)), ("b", Painting(500, 400, seed: 7)));

@@ -31,8 +31,9 @@ public class DelegatingStore(ICatalogStore inner) : ICatalogStore
     public virtual bool RefreshWhitening(double staleShare = 0.25) => inner.RefreshWhitening(staleShare);
     public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) => inner.ScoreObjects(query, objectIds);
 
-    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) =>
-        inner.SearchKeypoints(query, minInliers, top, filter, excludeObjectIds);
+    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null,
+        CancellationToken cancellation = default) =>
+        inner.SearchKeypoints(query, minInliers, top, filter, excludeObjectIds, cancellation);
 
     public IReadOnlyList<string> ImagesWithoutKeypoints() => inner.ImagesWithoutKeypoints();
     public bool SetKeypoints(string imageId, KeypointSet keypoints) => inner.SetKeypoints(imageId, keypoints);

@@ -113,10 +113,10 @@ public sealed class KeypointsStage(ICatalogStore store, KeypointsStage.Options o
     public object Prepare(MatchContext context, CancellationToken stop)
     {
         stop.ThrowIfCancellationRequested();
-        if (options.Bonus <= 0 || context.Photo.Keypoints is not { Count: > 0 } keypoints)
+        if (options.Bonus <= 0 || context.Photo.KeypointsUnlessCancelled(stop) is not { Count: > 0 } keypoints)
             return Array.Empty<KeypointCandidate>();
         stop.ThrowIfCancellationRequested();
         var request = context.Request;
-        return store.SearchKeypoints(keypoints, options.Floor + 1, options.Top, request.Filter, request.ExcludeObjectIds);
+        return store.SearchKeypoints(keypoints, options.Floor + 1, options.Top, request.Filter, request.ExcludeObjectIds, stop);
     }
 }

@@ -141,7 +141,8 @@ internal sealed class FakeStore : ICatalogStore
     public IReadOnlyList<VectorHit> ScoreObjects(float[] query, IReadOnlyCollection<string> objectIds) =>
         Search(query, int.MaxValue, SearchFilter.None).Where(h => objectIds.Contains(h.ObjectId)).ToList();
 
-    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null) =>
+    public IReadOnlyList<KeypointCandidate> SearchKeypoints(KeypointSet query, int minInliers, int top, SearchFilter filter, IReadOnlySet<string>? excludeObjectIds = null,
+        CancellationToken cancellation = default) =>
         KeypointFinds.Where(f => f.Inliers >= minInliers && excludeObjectIds?.Contains(f.ObjectId) != true).OrderByDescending(f => f.Inliers).Take(top).ToList();
 
     public CulturalObject? Get(string objectId) => null;
