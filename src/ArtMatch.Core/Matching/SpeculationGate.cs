@@ -5,9 +5,11 @@ namespace ArtMatch.Core.Matching;
 /// in the process, and lets a speculation start only while that count is below the cores. A match
 /// that arrives when every core is taken stops a running speculation (the oldest) at once, so a
 /// server under load (as many matches as cores) does no speculative work and wasted work never keeps
-/// a core from a match. Thread-safe.
+/// a core from a match. Work of other programs on the machine counts as well, when
+/// <paramref name="otherLoad"/> tells it (<see cref="OtherProcessesLoad"/>). Thread-safe.
 /// </summary>
-public sealed class SpeculationGate(int cores)
+/// <param name="otherLoad">Cores other processes keep busy (rounded to whole cores); null: none counted.</param>
+public sealed class SpeculationGate(int cores, Func<double>? otherLoad = null)
 {
     private int _busy;
 
@@ -15,7 +17,7 @@ public sealed class SpeculationGate(int cores)
     private readonly LinkedList<Action> _running = new();
 
     /// <summary>The gate every matcher of the process shares: one core per processor.</summary>
-    public static SpeculationGate Shared { get; } = new(Environment.ProcessorCount);
+    public static SpeculationGate Shared { get; } = new(Environment.ProcessorCount, OtherProcessesLoad.OfThisMachine().Cores);
 
     /// <summary>The cores speculation may fill.</summary>
     public int Cores { get; } = cores >= 1 ? cores : throw new ArgumentOutOfRangeException(nameof(cores), "A gate needs at least one core.");
@@ -40,8 +42,9 @@ public sealed class SpeculationGate(int cores)
     /// </summary>
     public Scope? TryEnterSpeculation(Action? stop = null)
     {
+        int others = otherLoad is null ? 0 : (int)Math.Round(otherLoad());
         int seen = Volatile.Read(ref _busy);
-        while (seen < Cores)
+        while (seen + others < Cores)
         {
             int before = Interlocked.CompareExchange(ref _busy, seen + 1, seen);
             if (before == seen)
