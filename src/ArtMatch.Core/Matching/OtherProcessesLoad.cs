@@ -31,7 +31,7 @@ public sealed class OtherProcessesLoad
     }
 
     /// <summary>Reads this machine: <c>/proc/stat</c> and this process's processor time.</summary>
-    public static OtherProcessesLoad OfThisMachine() => new(ReadProcStat, () => Process.GetCurrentProcess().TotalProcessorTime);
+    public static OtherProcessesLoad OfThisMachine() => new(ReadProcStat, OwnProcessorTime);
 
     /// <summary>Cores other processes kept busy over the last interval (0 before two readings, or without <c>/proc/stat</c>).</summary>
     public double Cores()
@@ -84,6 +84,12 @@ public sealed class OtherProcessesLoad
             field++;
         }
         return field >= 4 ? (busy, total) : null;
+    }
+
+    private static TimeSpan OwnProcessorTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     private static string? ReadProcStat()
