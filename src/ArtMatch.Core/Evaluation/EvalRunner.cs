@@ -51,7 +51,7 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
 
         var outcomes = new QueryOutcome[set.Queries.Count];
         int done = 0;
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var cpuBefore = OtherProcessesLoad.OwnProcessorTime();
         Parallel.For(0, set.Queries.Count, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, i =>
         {
             var query = set.Queries[i];
@@ -77,7 +77,7 @@ public sealed class EvalRunner(CatalogImporter importer, Matcher matcher)
             progress?.Report(("queries", Interlocked.Increment(ref done), set.Queries.Count));
         });
 
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var cpu = OtherProcessesLoad.OwnProcessorTime() - cpuBefore;
         return new EvalReport
         {
             CpuMillisecondsPerQuery = set.Queries.Count == 0 ? 0 : cpu.TotalMilliseconds / set.Queries.Count,

@@ -86,7 +86,8 @@ public sealed class OtherProcessesLoad
         return field >= 4 ? (busy, total) : null;
     }
 
-    private static TimeSpan OwnProcessorTime()
+    /// <summary>This process's processor time so far, all threads (the Process object read is disposed).</summary>
+    internal static TimeSpan OwnProcessorTime()
     {
         using var self = Process.GetCurrentProcess();
         return self.TotalProcessorTime;
