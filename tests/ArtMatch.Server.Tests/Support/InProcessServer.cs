@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Client = ArtMatch.Grpc.Api.V1.ArtMatch.ArtMatchClient;
 
@@ -45,7 +46,8 @@ public sealed class InProcessServer : IAsyncDisposable
     /// Real Kestrel on a free local port instead of TestServer: for deadlines and cancellation while a
     /// handler runs, which TestServer does not deliver to the client until the handler returns.
     /// </param>
-    public static async Task<InProcessServer> StartAsync(ArtMatchEngine engine, ServerSettings settings, LogCapture? logs = null, bool kestrel = false)
+    /// <param name="aborts">Told of every request the server sees aborted (a caller's reset).</param>
+    public static async Task<InProcessServer> StartAsync(ArtMatchEngine engine, ServerSettings settings, LogCapture? logs = null, bool kestrel = false, AbortWatch? aborts = null)
     {
         if (kestrel)
             settings = settings with { Port = EngineFixture.FreePort() };
@@ -58,6 +60,8 @@ public sealed class InProcessServer : IAsyncDisposable
                 builder.Logging.AddProvider(logs);
                 builder.Logging.AddFilter<LogCapture>(null, LogLevel.Information);
             }
+            if (aborts is not null)
+                builder.Services.AddSingleton<IStartupFilter>(aborts);
         });
         await app.StartAsync();
         return kestrel
@@ -84,4 +88,24 @@ public sealed class ResponseRecorder(HttpMessageHandler inner) : DelegatingHandl
         Last = response;
         return response;
     }
+}
+
+/// <summary>
+/// Completes <see cref="Aborted"/> when the server sees a request aborted. A caller's cancellation
+/// reaches the server as a stream reset some time after the client gives up; a test that lets a held
+/// handler go on must wait for it, or the handler may finish first and answer normally.
+/// </summary>
+public sealed class AbortWatch : IStartupFilter
+{
+    public TaskCompletionSource Aborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            context.RequestAborted.Register(() => Aborted.TrySetResult());
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }
