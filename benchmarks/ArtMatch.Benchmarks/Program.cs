@@ -24,6 +24,7 @@ return args.FirstOrDefault() switch
     "match-ab" => MatchAb.Run(args[1..]),
     "local-encoding" => LocalEncoding.Run(args[1..]),
     "match-traces" => MatchTraces.Run(args[1..]),
+    "coarse-regions" => CoarseRegionsProbe.Run(args[1..]),
     "cascade-choose" => CascadeChoose.Run(args[1..]),
     "store-memory" => StoreMemory.Run(args[1..]),
     "usearch" => UsearchPeer.Run(args[1..]),
