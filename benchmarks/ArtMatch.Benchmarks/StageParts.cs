@@ -71,6 +71,15 @@ public static class StageParts
                 }
                 return 0;
             });
+            Time(parts, "verify_mutual_nearest_10", () =>
+            {
+                foreach (var hit in leaders)
+                {
+                    if (pictures.Get(hit.ImageId) is { } picture)
+                        SpatialVerifier.MutualNearestNeighbours(global.Item2!, picture.Features, settings.LocalMinSimilarity);
+                }
+                return 0;
+            });
         }
         Console.WriteLine(JsonSerializer.Serialize(new
         {

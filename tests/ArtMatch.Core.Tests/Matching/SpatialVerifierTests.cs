@@ -100,4 +100,28 @@ public class SpatialVerifierTests
 
         Assert.Equal(0, result.Inliers);
     }
+
+    [Theory]
+    [InlineData(80, 80, 1280)]
+    [InlineData(7, 10, 13)]
+    [InlineData(3, 2, 8)]
+    [InlineData(9, 5, 1283)]
+    public void Similarities_BlocksAndLeftovers_EqualOneDotProductPerPair(int aCount, int bCount, int dimension)
+    {
+        var random = new Random(aCount * 31 + bCount);
+        var a = Enumerable.Range(0, aCount * dimension).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var b = Enumerable.Range(0, bCount * dimension).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var result = new float[aCount * bCount];
+
+        SpatialVerifier.Similarities(a, aCount, b, bCount, dimension, result);
+
+        for (int i = 0; i < aCount; i++)
+        {
+            for (int j = 0; j < bCount; j++)
+            {
+                float expected = System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(i * dimension, dimension), b.AsSpan(j * dimension, dimension));
+                Assert.True(Math.Abs(result[i * bCount + j] - expected) <= 1e-4f * (1 + Math.Abs(expected)), $"({i}, {j}): {result[i * bCount + j]} vs {expected}");
+            }
+        }
+    }
 }
