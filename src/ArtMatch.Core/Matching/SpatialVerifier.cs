@@ -139,7 +139,6 @@ public static class SpatialVerifier
     /// </summary>
     internal static void Similarities(ReadOnlySpan<float> a, int aCount, ReadOnlySpan<float> b, int bCount, int dimension, Span<float> result)
     {
-        const int Block = 4;
         int aBlocks = Vector256.IsHardwareAccelerated ? aCount / Block * Block : 0;
         int bBlocks = Vector256.IsHardwareAccelerated ? bCount / Block * Block : 0;
         for (int i = 0; i < aBlocks; i += Block)
@@ -184,11 +183,11 @@ public static class SpatialVerifier
             s23 = Vector256.MultiplyAddEstimate(x2, y, s23); s33 = Vector256.MultiplyAddEstimate(x3, y, s33);
         }
         Span<Vector256<float>> sums = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
-        for (int r = 0; r < Block4; r++)
+        for (int r = 0; r < Block; r++)
         {
-            for (int c = 0; c < Block4; c++)
+            for (int c = 0; c < Block; c++)
             {
-                float sum = Vector256.Sum(sums[r * Block4 + c]);
+                float sum = Vector256.Sum(sums[r * Block + c]);
                 for (int t = d; t < dimension; t++)
                     sum += a[r * dimension + t] * b[c * dimension + t];
                 result[r * stride + c] = sum;
@@ -196,7 +195,8 @@ public static class SpatialVerifier
         }
     }
 
-    private const int Block4 = 4;
+    /// <summary>Rows of each side per block of <see cref="Similarities"/> (sixteen accumulators: what the registers hold).</summary>
+    private const int Block = 4;
 
     /// <summary>Pairs of cells that are each other's most similar, strongest first.</summary>
     internal static List<(int Query, int Candidate)> MutualNearestNeighbours(LocalFeatures a, LocalFeatures b, float minSimilarity)
