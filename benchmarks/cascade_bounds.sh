@@ -13,6 +13,7 @@ fx="$root/benchmarks/.fixtures"
 clients="${CLIENTS:-4}"; seconds="${SECONDS_EACH:-20}"; rounds="${ROUNDS:-2}"
 bounds=(${BOUNDS:-full default keypoints+turns keypoints+regions keypoints none})
 dotnet build -c Release "$root/benchmarks/ArtMatch.Benchmarks" --nologo -v quiet -clp:ErrorsOnly >&2
+"$root/artmatch" --help >/dev/null  # builds the CLI once, before six servers start at once
 bench=(dotnet "$root/benchmarks/ArtMatch.Benchmarks/bin/Release/net10.0/ArtMatch.Benchmarks.dll")
 tmp="$(mktemp -d)"; pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
