@@ -18,16 +18,19 @@ public sealed class OtherProcessesLoad
 
     private readonly Func<string?> _readStat;
     private readonly Func<TimeSpan> _ownCpu;
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
     private (long Busy, long Total, TimeSpan Own, long At)? _last;
     private double _cores;
 
     /// <param name="readStat">The text of <c>/proc/stat</c>; null when it cannot be read.</param>
     /// <param name="ownCpu">This process's processor time so far.</param>
-    public OtherProcessesLoad(Func<string?> readStat, Func<TimeSpan> ownCpu)
+    /// <param name="time">The clock that spaces the readings (the system's when null).</param>
+    public OtherProcessesLoad(Func<string?> readStat, Func<TimeSpan> ownCpu, TimeProvider? time = null)
     {
         _readStat = readStat;
         _ownCpu = ownCpu;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Reads this machine: <c>/proc/stat</c> and this process's processor time.</summary>
@@ -36,10 +39,10 @@ public sealed class OtherProcessesLoad
     /// <summary>Cores other processes kept busy over the last interval (0 before two readings, or without <c>/proc/stat</c>).</summary>
     public double Cores()
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = _time.GetTimestamp();
         lock (_gate)
         {
-            if (_last is { } last && Stopwatch.GetElapsedTime(last.At, now) < Interval)
+            if (_last is { } last && _time.GetElapsedTime(last.At, now) < Interval)
                 return _cores;
             if (ParseCpuLine(_readStat()) is not { } machine)
                 return _cores = 0;
@@ -47,7 +50,7 @@ public sealed class OtherProcessesLoad
             if (_last is { } previous && machine.Total > previous.Total)
             {
                 // Jiffies: busy share of all cores' time, times the cores, less this process's own share.
-                double elapsed = Stopwatch.GetElapsedTime(previous.At, now).TotalSeconds;
+                double elapsed = _time.GetElapsedTime(previous.At, now).TotalSeconds;
                 double busyCores = (machine.Busy - previous.Busy) / (double)(machine.Total - previous.Total) * Environment.ProcessorCount;
                 double ownCores = elapsed > 0 ? (own - previous.Own).TotalSeconds / elapsed : 0;
                 _cores = Math.Max(0, busyCores - ownCores);

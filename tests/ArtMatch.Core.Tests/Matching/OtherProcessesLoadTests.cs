@@ -20,13 +20,27 @@ public class OtherProcessesLoadTests
     {
         // Second reading: of 1000 more jiffies on all cores, 1000 busy (every core); this process used none.
         var readings = new Queue<string>(["cpu  100 0 50 800 50 0 0 0\n", "cpu  1100 0 50 800 50 0 0 0\n"]);
-        var load = new OtherProcessesLoad(() => readings.Dequeue(), () => TimeSpan.Zero);
+        var clock = new ManualClock();
+        var load = new OtherProcessesLoad(() => readings.Dequeue(), () => TimeSpan.Zero, clock);
 
         Assert.Equal(0, load.Cores());
-        Thread.Sleep(OtherProcessesLoad.Interval + TimeSpan.FromMilliseconds(50));
+        clock.Advance(OtherProcessesLoad.Interval);
         Assert.Equal(Environment.ProcessorCount, load.Cores(), 3);
         // Within the interval the last figure is kept (no third reading: the queue is empty).
+        clock.Advance(OtherProcessesLoad.Interval / 2);
         Assert.Equal(Environment.ProcessorCount, load.Cores(), 3);
+    }
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public void Advance(TimeSpan span) => _ticks += span.Ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
     }
 
     [Fact]
